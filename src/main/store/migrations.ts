@@ -1,0 +1,137 @@
+// Versioned schema. Each entry moves the database from version i to i+1 (PRAGMA user_version);
+// never edit a shipped entry, append a new one.
+export const migrations: string[] = [
+  // v1: datasets, id maps, interactions, splits, runs and everything a run produces.
+  `
+  CREATE TABLE datasets (
+    id            INTEGER PRIMARY KEY,
+    name          TEXT NOT NULL UNIQUE,
+    preset        TEXT NOT NULL,
+    positive_rule TEXT NOT NULL,
+    time_kind     TEXT NOT NULL CHECK (time_kind IN ('day', 'timestamp')),
+    files         TEXT NOT NULL,            -- JSON array of source paths
+    columns       TEXT NOT NULL,            -- JSON array: raw header of the main file
+    kept_columns  TEXT NOT NULL,            -- JSON array: feedback columns stored per interaction
+    mapping       TEXT NOT NULL,            -- JSON ColumnMapping used
+    rows          INTEGER NOT NULL,
+    interactions  INTEGER NOT NULL,
+    users         INTEGER NOT NULL,
+    items         INTEGER NOT NULL,
+    days          INTEGER NOT NULL,
+    created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+  );
+
+  -- Dense ids start at 1; 0 is reserved for padding.
+  CREATE TABLE users (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    uid        INTEGER NOT NULL,
+    raw        TEXT NOT NULL,
+    PRIMARY KEY (dataset_id, uid)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE items (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    iid        INTEGER NOT NULL,
+    raw        TEXT NOT NULL,
+    PRIMARY KEY (dataset_id, iid)
+  ) WITHOUT ROWID;
+
+  -- One row per positive interaction. time: epoch ms (or the day when only days are known);
+  -- day: 1-based day index within the dataset. feedback: Float64 values of kept_columns.
+  CREATE TABLE interactions (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    user       INTEGER NOT NULL,
+    item       INTEGER NOT NULL,
+    time       INTEGER NOT NULL,
+    day        INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,           -- row order in the source, breaks time ties
+    feedback   BLOB
+  );
+
+  CREATE TABLE splits (
+    id          INTEGER PRIMARY KEY,
+    dataset_id  INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    params      TEXT NOT NULL,             -- JSON SplitParams
+    params_key  TEXT NOT NULL,             -- canonical JSON, to reuse an identical split
+    vocab       BLOB NOT NULL,             -- Int32: split item id (index) -> dataset iid; [0] = 0
+    users       INTEGER NOT NULL,
+    items       INTEGER NOT NULL,
+    train_interactions INTEGER NOT NULL,
+    valid_users INTEGER NOT NULL,
+    test_users  INTEGER NOT NULL,
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    UNIQUE (dataset_id, params_key)
+  );
+
+  -- Per-user sequences of a split, in split item ids, time order.
+  CREATE TABLE split_users (
+    split_id INTEGER NOT NULL REFERENCES splits(id) ON DELETE CASCADE,
+    uid      INTEGER NOT NULL,             -- dataset uid
+    train    BLOB NOT NULL,                -- Int32 items of the training part
+    valid    BLOB NOT NULL,                -- Int32 items of the validation target
+    test     BLOB NOT NULL,                -- Int32 items of the test target
+    PRIMARY KEY (split_id, uid)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE runs (
+    id          INTEGER PRIMARY KEY,
+    dataset_id  INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    split_id    INTEGER NOT NULL REFERENCES splits(id) ON DELETE CASCADE,
+    model       TEXT NOT NULL,
+    label       TEXT NOT NULL,
+    config      TEXT NOT NULL,             -- JSON, complete (defaults filled in)
+    seed        INTEGER NOT NULL,
+    grp         TEXT,                      -- sweep / ablation set this run belongs to
+    status      TEXT NOT NULL,
+    backend     TEXT,
+    device      TEXT,
+    steps       INTEGER NOT NULL DEFAULT 0,
+    best_step   INTEGER,
+    seconds     REAL NOT NULL DEFAULT 0,
+    valid       TEXT,                      -- JSON Metrics at the best step
+    test        TEXT,                      -- JSON Metrics of the best checkpoint
+    error       TEXT,
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+  );
+
+  CREATE TABLE run_curves (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step   INTEGER NOT NULL,
+    kind   TEXT NOT NULL,                  -- 'train' | 'valid'
+    stage  TEXT,
+    vals   TEXT NOT NULL                   -- JSON Record<string, number>
+  );
+  CREATE INDEX run_curves_run ON run_curves (run_id, step);
+
+  -- Per-user metric values for significance tests: Float32 arrays aligned with users.
+  CREATE TABLE run_user_metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    phase  TEXT NOT NULL,                  -- 'valid' | 'test'
+    metric TEXT NOT NULL,                  -- e.g. 'recall@50'
+    users  BLOB NOT NULL,                  -- Int32 dataset uids
+    vals   BLOB NOT NULL,                  -- Float32
+    PRIMARY KEY (run_id, phase, metric)
+  ) WITHOUT ROWID;
+
+  -- Latest resumable state of a run (weights, optimiser slots, sampler state).
+  CREATE TABLE checkpoints (
+    run_id     INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    tag        TEXT NOT NULL,              -- 'last' (resume) | 'best' (evaluation)
+    step       INTEGER NOT NULL,
+    state      TEXT NOT NULL,              -- JSON trainer state (rng, early stopping, stage)
+    tensors    BLOB NOT NULL,              -- packed named Float32 tensors
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    PRIMARY KEY (run_id, tag)
+  ) WITHOUT ROWID;
+
+  -- Learned embeddings kept for the interest inspector (items, categories, ...).
+  CREATE TABLE run_embeddings (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    name   TEXT NOT NULL,
+    rows   INTEGER NOT NULL,
+    cols   INTEGER NOT NULL,
+    data   BLOB NOT NULL,                  -- Float32 row-major
+    PRIMARY KEY (run_id, name)
+  ) WITHOUT ROWID;
+  `,
+];

@@ -1,0 +1,176 @@
+// Plain data types shared by main, preload and renderer. No runtime code, no imports from
+// Node or Electron: the renderer compiles these too.
+
+export type ImportPreset = 'wechat' | 'kuairand' | 'csv' | 'recbole';
+
+/** How the dataset's time is expressed: a day number (1..h) or a timestamp. */
+export type TimeKind = 'day' | 'timestamp';
+
+export interface ColumnMapping {
+  user: string;
+  item: string;
+  /** Timestamp column (numbers, or ISO-like date-times). */
+  time?: string;
+  /** Day column (integers, or yyyymmdd / yyyy-mm-dd dates). */
+  day?: string;
+}
+
+export interface ImportRequest {
+  files: string[];
+  preset: ImportPreset;
+  name: string;
+  /** Positive rule expression; the preset's rule when absent. */
+  positive?: string;
+  /** Column mapping; required for `csv`, optional override elsewhere. */
+  map?: Partial<ColumnMapping>;
+  /** Field delimiter for `csv` (auto-detected when absent). */
+  delimiter?: string;
+  /** Feedback columns to keep with each interaction (the preset's list when absent). */
+  keep?: string[];
+  dryRun?: boolean;
+}
+
+export interface ImportProgress {
+  file: string;
+  bytesRead: number;
+  bytesTotal: number;
+  rows: number;
+  rowsPerSecond: number;
+  /** 0..1 over all files. */
+  fraction: number;
+}
+
+export interface DatasetCounts {
+  /** Data rows read (header lines excluded). */
+  rows: number;
+  /** Positive interactions stored. */
+  interactions: number;
+  /** Distinct users among positives. */
+  users: number;
+  /** Distinct items among positives. */
+  items: number;
+  /** Distinct days among positives. */
+  days: number;
+}
+
+export interface ImportResult extends DatasetCounts {
+  name: string;
+  dryRun: boolean;
+  datasetId?: number;
+  seconds: number;
+}
+
+export interface DatasetSummary extends DatasetCounts {
+  id: number;
+  name: string;
+  preset: ImportPreset;
+  positiveRule: string;
+  timeKind: TimeKind;
+  files: string[];
+  columns: string[];
+  keptColumns: string[];
+  createdAt: string;
+}
+
+/** A row of the file's first lines, for the import wizard's preview. */
+export interface FilePreview {
+  file: string;
+  detectedPreset: ImportPreset;
+  delimiter: string;
+  header: string[];
+  rows: string[][];
+}
+
+export type SplitKind = 'day' | 'time-quantile' | 'leave-last-out';
+
+export interface SplitParams {
+  kind: SplitKind;
+  /** Users need positives on at least this many distinct training days (day split). */
+  minTrainDays: number;
+  /** Users need at least this many training items (other splits). */
+  minTrainItems: number;
+  /** History cut for evaluation. */
+  maxlen: number;
+  /** time-quantile: fraction of interactions (by time) in train and train+valid. */
+  quantiles?: [number, number];
+}
+
+export interface SplitSummary {
+  id: number;
+  datasetId: number;
+  params: SplitParams;
+  users: number;
+  items: number;
+  trainInteractions: number;
+  validUsers: number;
+  testUsers: number;
+  createdAt: string;
+}
+
+/** Metric name -> value, with names like `recall@50`, `hitrate@50`, `ndcg@50`. */
+export type Metrics = Record<string, number>;
+
+export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+
+export interface RunSummary {
+  id: number;
+  datasetId: number;
+  datasetName: string;
+  splitId: number;
+  model: string;
+  label: string;
+  interests: number;
+  seed: number;
+  config: Record<string, number | string | boolean>;
+  status: RunStatus;
+  backend: string | null;
+  device: string | null;
+  steps: number;
+  bestStep: number | null;
+  seconds: number;
+  valid: Metrics | null;
+  test: Metrics | null;
+  group: string | null;
+  error: string | null;
+  createdAt: string;
+}
+
+/** One point of a run's curves: training losses by term, or validation metrics. */
+export interface CurvePoint {
+  step: number;
+  kind: 'train' | 'valid';
+  stage?: string;
+  values: Record<string, number>;
+}
+
+export type TrainEvent =
+  | { type: 'started'; runId: number; backend: string; device: string; resumedFrom: number | null }
+  | {
+      type: 'progress';
+      runId: number;
+      step: number;
+      stage?: string;
+      losses: Record<string, number>;
+      stepsPerSecond: number;
+      etaSeconds: number | null;
+    }
+  | { type: 'validation'; runId: number; step: number; metrics: Metrics; best: boolean }
+  | { type: 'checkpoint'; runId: number; step: number }
+  | { type: 'finished'; runId: number; status: RunStatus; test: Metrics | null; error?: string };
+
+export interface ConfigField {
+  key: string;
+  label: string;
+  type: 'number' | 'integer' | 'boolean' | 'select';
+  default: number | string | boolean;
+  options?: string[];
+  help?: string;
+}
+
+export interface ModelInfo {
+  name: string;
+  label: string;
+  paper: string;
+  multiInterest: boolean;
+  fields: ConfigField[];
+}
