@@ -134,4 +134,6 @@ export const migrations: string[] = [
     PRIMARY KEY (run_id, name)
   ) WITHOUT ROWID;
   `,
+  // v2: the worker process id of a running run, so a run whose worker died shows as interrupted.
+  `ALTER TABLE runs ADD COLUMN pid INTEGER;`,
 ];

@@ -1,0 +1,212 @@
+// Runs (experiments) and what they produce: curves, checkpoints, embeddings.
+import type { CurvePoint, Metrics, RunStatus, RunSummary } from '../../shared/types.ts';
+import type { Config } from '../models/types.ts';
+import type { Db } from './db.ts';
+
+interface RunRow {
+  id: number;
+  dataset_id: number;
+  dataset_name: string;
+  split_id: number;
+  model: string;
+  label: string;
+  config: string;
+  seed: number;
+  grp: string | null;
+  status: RunStatus;
+  backend: string | null;
+  device: string | null;
+  steps: number;
+  best_step: number | null;
+  seconds: number;
+  valid: string | null;
+  test: string | null;
+  error: string | null;
+  created_at: string;
+}
+
+const SELECT = `SELECT r.*, d.name AS dataset_name FROM runs r JOIN datasets d ON d.id = r.dataset_id`;
+
+function toSummary(r: RunRow): RunSummary {
+  const config = JSON.parse(r.config) as Config;
+  return {
+    id: r.id,
+    datasetId: r.dataset_id,
+    datasetName: r.dataset_name,
+    splitId: r.split_id,
+    model: r.model,
+    label: r.label,
+    interests: typeof config.interests === 'number' ? config.interests : 1,
+    seed: r.seed,
+    config,
+    status: r.status,
+    backend: r.backend,
+    device: r.device,
+    steps: r.steps,
+    bestStep: r.best_step,
+    seconds: r.seconds,
+    valid: r.valid ? (JSON.parse(r.valid) as Metrics) : null,
+    test: r.test ? (JSON.parse(r.test) as Metrics) : null,
+    group: r.grp,
+    error: r.error,
+    createdAt: r.created_at,
+  };
+}
+
+export interface NewRun {
+  datasetId: number;
+  splitId: number;
+  model: string;
+  label: string;
+  config: Config;
+  seed: number;
+  group?: string | null;
+}
+
+export function createRun(db: Db, run: NewRun): number {
+  const info = db
+    .prepare(
+      `INSERT INTO runs (dataset_id, split_id, model, label, config, seed, grp, status)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 'queued')`,
+    )
+    .run(run.datasetId, run.splitId, run.model, run.label, JSON.stringify(run.config), run.seed, run.group ?? null);
+  return Number(info.lastInsertRowid);
+}
+
+export interface RunFilter {
+  datasetId?: number;
+  model?: string;
+  status?: RunStatus;
+  group?: string;
+}
+
+export function listRuns(db: Db, filter: RunFilter = {}): RunSummary[] {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (filter.datasetId !== undefined) (where.push('r.dataset_id = ?'), args.push(filter.datasetId));
+  if (filter.model !== undefined) (where.push('r.model = ?'), args.push(filter.model));
+  if (filter.status !== undefined) (where.push('r.status = ?'), args.push(filter.status));
+  if (filter.group !== undefined) (where.push('r.grp = ?'), args.push(filter.group));
+  const sql = `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id`;
+  return (db.prepare(sql).all(...args) as RunRow[]).map(toSummary);
+}
+
+export function getRun(db: Db, id: number): RunSummary | undefined {
+  const row = db.prepare(`${SELECT} WHERE r.id = ?`).get(id) as RunRow | undefined;
+  return row && toSummary(row);
+}
+
+export function requireRun(db: Db, id: number): RunSummary {
+  const run = getRun(db, id);
+  if (!run) throw new Error(`no run with id ${id}`);
+  return run;
+}
+
+export function deleteRun(db: Db, id: number): void {
+  db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+}
+
+export type RunUpdate = Partial<{
+  status: RunStatus;
+  backend: string;
+  device: string;
+  steps: number;
+  bestStep: number | null;
+  seconds: number;
+  valid: Metrics | null;
+  test: Metrics | null;
+  error: string | null;
+  pid: number | null;
+}>;
+
+const COLUMN: Record<keyof RunUpdate, string> = {
+  status: 'status',
+  backend: 'backend',
+  device: 'device',
+  steps: 'steps',
+  bestStep: 'best_step',
+  seconds: 'seconds',
+  valid: 'valid',
+  test: 'test',
+  error: 'error',
+  pid: 'pid',
+};
+
+export function updateRun(db: Db, id: number, update: RunUpdate): void {
+  const keys = Object.keys(update) as (keyof RunUpdate)[];
+  if (!keys.length) return;
+  const values = keys.map((k) => {
+    const v = update[k];
+    return (k === 'valid' || k === 'test') && v !== null && v !== undefined ? JSON.stringify(v) : (v ?? null);
+  });
+  db.prepare(`UPDATE runs SET ${keys.map((k) => `${COLUMN[k]} = ?`).join(', ')} WHERE id = ?`).run(...values, id);
+}
+
+export function runPid(db: Db, id: number): number | null {
+  const row = db.prepare('SELECT pid FROM runs WHERE id = ?').get(id) as { pid: number | null } | undefined;
+  return row?.pid ?? null;
+}
+
+export function addCurvePoint(db: Db, runId: number, p: CurvePoint): void {
+  db.prepare('INSERT INTO run_curves (run_id, step, kind, stage, vals) VALUES (?, ?, ?, ?, ?)').run(
+    runId,
+    p.step,
+    p.kind,
+    p.stage ?? null,
+    JSON.stringify(p.values),
+  );
+}
+
+/** Drops curve points past a step: a resumed run re-records what came after its checkpoint. */
+export function truncateCurves(db: Db, runId: number, afterStep: number): void {
+  db.prepare('DELETE FROM run_curves WHERE run_id = ? AND step > ?').run(runId, afterStep);
+}
+
+export function runCurves(db: Db, runId: number): CurvePoint[] {
+  const rows = db
+    .prepare('SELECT step, kind, stage, vals FROM run_curves WHERE run_id = ? ORDER BY step, rowid')
+    .all(runId) as { step: number; kind: 'train' | 'valid'; stage: string | null; vals: string }[];
+  return rows.map((r) => ({
+    step: r.step,
+    kind: r.kind,
+    ...(r.stage ? { stage: r.stage } : {}),
+    values: JSON.parse(r.vals) as Record<string, number>,
+  }));
+}
+
+export interface Checkpoint {
+  step: number;
+  state: string;
+  tensors: Buffer;
+}
+
+export function saveCheckpoint(db: Db, runId: number, tag: 'last' | 'best', c: Checkpoint): void {
+  db.prepare(
+    `INSERT INTO checkpoints (run_id, tag, step, state, tensors) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (run_id, tag) DO UPDATE SET step = excluded.step, state = excluded.state,
+       tensors = excluded.tensors, created_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')`,
+  ).run(runId, tag, c.step, c.state, c.tensors);
+}
+
+export function loadCheckpoint(db: Db, runId: number, tag: 'last' | 'best'): Checkpoint | undefined {
+  return db.prepare('SELECT step, state, tensors FROM checkpoints WHERE run_id = ? AND tag = ?').get(runId, tag) as
+    | Checkpoint
+    | undefined;
+}
+
+export function saveEmbedding(db: Db, runId: number, name: string, rows: number, cols: number, data: Float32Array): void {
+  db.prepare(
+    `INSERT INTO run_embeddings (run_id, name, rows, cols, data) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (run_id, name) DO UPDATE SET rows = excluded.rows, cols = excluded.cols, data = excluded.data`,
+  ).run(runId, name, rows, cols, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+}
+
+export function loadEmbedding(db: Db, runId: number, name: string): { rows: number; cols: number; data: Float32Array } | undefined {
+  const row = db.prepare('SELECT rows, cols, data FROM run_embeddings WHERE run_id = ? AND name = ?').get(runId, name) as
+    | { rows: number; cols: number; data: Buffer }
+    | undefined;
+  if (!row) return undefined;
+  const data = new Float32Array(row.rows * row.cols);
+  new Uint8Array(data.buffer).set(row.data);
+  return { rows: row.rows, cols: row.cols, data };
+}
