@@ -4,6 +4,9 @@ type Command = { run(argv: string[]): Promise<number>; summary: string };
 const commands: Record<string, () => Promise<Command>> = {
   import: () => import('./commands/import.ts'),
   datasets: () => import('./commands/datasets.ts'),
+  train: () => import('./commands/train.ts'),
+  runs: () => import('./commands/runs.ts'),
+  serve: () => import('./commands/serve.ts'),
   demo: () => import('./commands/demo.ts'),
 };
 

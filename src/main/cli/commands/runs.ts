@@ -1,0 +1,66 @@
+import { parseArgs } from 'node:util';
+import type { RunStatus } from '../../../shared/types.ts';
+import { openDb, resolveDbPath } from '../../store/db.ts';
+import { getDataset } from '../../store/datasets.ts';
+import { deleteRun, listRuns, requireRun } from '../../store/runs.ts';
+import { markInterrupted } from '../../train/runner.ts';
+import { formatMetrics, runJson } from './train.ts';
+
+export const summary = 'list runs (experiments), or delete one';
+
+const HELP = `usage: cmi-studio runs [--dataset NAME] [--model M] [--status S] [--db PATH] [--json]
+       cmi-studio runs --delete RUN [--db PATH]`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      dataset: { type: 'string' },
+      model: { type: 'string' },
+      status: { type: 'string' },
+      delete: { type: 'string' },
+      db: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  const db = openDb(resolveDbPath(values.db));
+  try {
+    markInterrupted(db);
+    if (values.delete !== undefined) {
+      const id = Number(values.delete);
+      requireRun(db, id);
+      deleteRun(db, id);
+      process.stderr.write(`deleted run ${id}\n`);
+      return 0;
+    }
+    let datasetId: number | undefined;
+    if (values.dataset !== undefined) {
+      const d = getDataset(db, values.dataset);
+      if (!d) throw new Error(`no dataset named '${values.dataset}'`);
+      datasetId = d.id;
+    }
+    const runs = listRuns(db, { datasetId, model: values.model, status: values.status as RunStatus | undefined });
+    if (values.json) {
+      process.stdout.write(JSON.stringify(runs.map(runJson)) + '\n');
+      return 0;
+    }
+    if (!runs.length) {
+      process.stdout.write('no runs\n');
+      return 0;
+    }
+    for (const r of runs) {
+      process.stdout.write(
+        `${String(r.id).padStart(4)}  ${r.datasetName}  ${r.label} (#I ${r.interests}, seed ${r.seed})  ${r.status}  ` +
+          `${r.steps} steps  ${r.seconds.toFixed(0)} s  ${r.backend ?? ''}  test: ${formatMetrics(r.test)}\n`,
+      );
+    }
+    return 0;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,141 @@
+// Parent side of training: prepares runs (split, config, row) and runs each in a worker process.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { RunSummary, SplitParams, TrainEvent } from '../../shared/types.ts';
+import { ensureSplit } from '../data/split.ts';
+import { getModel } from '../models/registry.ts';
+import type { Config } from '../models/types.ts';
+import { openDb, type Db } from '../store/db.ts';
+import { createRun, requireRun, runPid, updateRun } from '../store/runs.ts';
+import { resolveConfig } from './config.ts';
+
+export interface RunRequest {
+  datasetId: number;
+  model: string;
+  config?: Config;
+  seed?: number;
+  split?: Partial<SplitParams>;
+  group?: string;
+  /** Table label; defaults to the model's label (with the variant for ablations). */
+  label?: string;
+}
+
+/** Creates the run row (queued) with a complete config and a stored split; returns its id. */
+export function prepareRun(db: Db, req: RunRequest): number {
+  const def = getModel(req.model);
+  const config = resolveConfig(def, req.config ?? {});
+  const split = ensureSplit(db, req.datasetId, { maxlen: Number(config.maxlen), ...(req.split ?? {}) });
+  return createRun(db, {
+    datasetId: req.datasetId,
+    splitId: split.id,
+    model: def.name,
+    label: req.label ?? def.label,
+    config,
+    seed: req.seed ?? 42,
+    group: req.group ?? null,
+  });
+}
+
+/** How the worker is started: in Node through tsx; an Electron build passes its bundled entry. */
+let workerEntry = { path: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: ['--import', import.meta.resolve('tsx')] };
+export function setWorkerEntry(path: string, execArgv: string[] = []): void {
+  workerEntry = { path, execArgv };
+}
+
+export interface RunHandle {
+  runId: number;
+  pid: number | undefined;
+  /** Resolves with the stored run once the worker has exited. */
+  done: Promise<RunSummary>;
+  /** Asks the worker to checkpoint and stop; kills it if it does not within 15 s. */
+  cancel(): void;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A run marked running whose worker is gone was interrupted (killed, crashed, machine off). */
+export function markInterrupted(db: Db): void {
+  const rows = db.prepare("SELECT id, pid FROM runs WHERE status = 'running'").all() as { id: number; pid: number | null }[];
+  for (const r of rows) if (r.pid === null || !isAlive(r.pid)) updateRun(db, r.id, { status: 'interrupted', pid: null });
+}
+
+/** Starts (or resumes, when the run has a checkpoint) a run in a worker process. */
+export function launchRun(dbPath: string, runId: number, onEvent: (e: TrainEvent) => void): RunHandle {
+  const db = openDb(dbPath);
+  try {
+    const run = requireRun(db, runId);
+    if (run.status === 'done') throw new Error(`run ${runId} is already done`);
+    const pid = runPid(db, runId);
+    if (run.status === 'running' && pid !== null && isAlive(pid)) throw new Error(`run ${runId} is already running (pid ${pid})`);
+  } finally {
+    db.close();
+  }
+  const child: ChildProcess = fork(workerEntry.path, [dbPath, String(runId)], {
+    execArgv: workerEntry.execArgv,
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let lastError: string | undefined;
+  child.on('message', (m: TrainEvent) => {
+    if (m.type === 'finished' && m.error) lastError = m.error;
+    onEvent(m);
+  });
+  const done = new Promise<RunSummary>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      const db2 = openDb(dbPath);
+      try {
+        let run = requireRun(db2, runId);
+        if (run.status === 'running' || run.status === 'queued') {
+          updateRun(db2, runId, {
+            status: 'interrupted',
+            pid: null,
+            error: lastError ?? `worker exited with ${signal ? `signal ${signal}` : `code ${code}`}`,
+          });
+          run = requireRun(db2, runId);
+        }
+        resolve(run);
+      } catch (err) {
+        reject(err);
+      } finally {
+        db2.close();
+      }
+    });
+  });
+  return {
+    runId,
+    pid: child.pid,
+    done,
+    cancel() {
+      if (child.exitCode !== null) return;
+      child.send({ type: 'cancel' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.once('exit', () => clearTimeout(timer));
+    },
+  };
+}
+
+/** Runs queued runs one after another (sweeps, ablation sets); stops at the first cancel. */
+export async function runQueue(
+  dbPath: string,
+  runIds: number[],
+  onEvent: (e: TrainEvent) => void,
+  onHandle?: (h: RunHandle) => void,
+): Promise<RunSummary[]> {
+  const results: RunSummary[] = [];
+  for (const id of runIds) {
+    const handle = launchRun(dbPath, id, onEvent);
+    onHandle?.(handle);
+    const run = await handle.done;
+    results.push(run);
+    if (run.status === 'cancelled') break;
+  }
+  return results;
+}

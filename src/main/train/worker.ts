@@ -1,0 +1,43 @@
+// Entry of the training worker process: `worker.ts DB_PATH RUN_ID`. Training never runs on
+// the main thread; the parent (runner.ts) receives TrainEvents over the IPC channel and may
+// send { type: 'cancel' }. Killing this process is safe: the run resumes from its last checkpoint.
+import type { TrainEvent } from '../../shared/types.ts';
+import { openDb } from '../store/db.ts';
+import { updateRun } from '../store/runs.ts';
+import { trainRun } from './loop.ts';
+
+const [dbPath, runArg] = process.argv.slice(2);
+const runId = Number(runArg);
+let cancelRequested = false;
+
+process.on('message', (m: { type?: string }) => {
+  if (m?.type === 'cancel') cancelRequested = true;
+});
+
+function emit(e: TrainEvent): void {
+  if (process.send) process.send(e);
+  else process.stdout.write(JSON.stringify(e) + '\n');
+}
+
+async function main(): Promise<number> {
+  if (!dbPath || !Number.isInteger(runId)) {
+    process.stderr.write('usage: worker.ts DB_PATH RUN_ID\n');
+    return 2;
+  }
+  const db = openDb(dbPath);
+  try {
+    await trainRun(db, runId, { onEvent: emit, shouldStop: () => cancelRequested });
+    return 0;
+  } catch (err) {
+    const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    updateRun(db, runId, { status: 'failed', error: message, pid: null });
+    emit({ type: 'finished', runId, status: 'failed', test: null, error: err instanceof Error ? err.message : String(err) });
+    return 1;
+  } finally {
+    db.close();
+  }
+}
+
+process.exitCode = await main();
+// Let the last IPC message flush, then leave even if a backend keeps handles open.
+if (process.connected) process.disconnect();
