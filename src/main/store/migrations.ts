@@ -136,4 +136,11 @@ export const migrations: string[] = [
   `,
   // v2: the worker process id of a running run, so a run whose worker died shows as interrupted.
   `ALTER TABLE runs ADD COLUMN pid INTEGER;`,
+  // v3 (import): per-user sequences in time order are read straight off this covering index
+  // (no table lookups), and raw-id searches of the inspector use the two raw indexes.
+  `
+  CREATE INDEX interactions_seq ON interactions (dataset_id, user, time, seq, item, day);
+  CREATE INDEX users_raw ON users (dataset_id, raw);
+  CREATE INDEX items_raw ON items (dataset_id, raw);
+  `,
 ];
