@@ -1,0 +1,249 @@
+// Building blocks every model file shares, so no model re-implements initialisation, lookups,
+// the GRU or the losses. All functions are plain TF.js ops: they run on any backend and are
+// differentiable through tf.variableGrads. Shapes use B = batch rows, L = sequence length,
+// m = interests, d = embedding size, C = candidate items.
+import * as tf from '@tensorflow/tfjs';
+
+// ---------------------------------------------------------------------------------------------
+// Initialisation
+
+/** A stable 31-bit seed for one variable: FNV-1a over the run seed and the variable's name, so
+ *  every variable draws its own stream and adding a variable never shifts the others. */
+export function deriveSeed(seed: number, name: string): number {
+  let h = 0x811c9dc5;
+  const s = `${seed}:${name}`;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) & 0x7fffffff;
+}
+
+/** A trainable variable drawn from U(-1/sqrt(d), 1/sqrt(d)), the authors' initialisation
+ *  (d = embedding/hidden size; defaults to the last dimension of `shape`). */
+export function initUniform(shape: number[], seed: number, d = shape[shape.length - 1]): tf.Variable {
+  const bound = 1 / Math.sqrt(d);
+  return tf.tidy(() => tf.variable(tf.randomUniform(shape, -bound, bound, 'float32', seed)));
+}
+
+/** An embedding table [rows, dim] with U(-1/sqrt(dim), 1/sqrt(dim)) rows and row 0 (padding)
+ *  all zeros, so padding contributes nothing anywhere and is never retrieved. */
+export function embeddingTable(rows: number, dim: number, seed: number): tf.Variable {
+  const bound = 1 / Math.sqrt(dim);
+  return tf.tidy(() => {
+    const body = tf.randomUniform([rows - 1, dim], -bound, bound, 'float32', seed);
+    return tf.variable(tf.concat([tf.zeros([1, dim]), body], 0));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lookups and masks
+
+/** Rows of `table` for integer ids of any shape: [...ids.shape, d]. */
+export function embed(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
+  return tf.gather(table, ids);
+}
+
+/** 1 where the id is a real item, 0 on padding (id 0); float32, same shape as `ids`. */
+export function idMask<T extends tf.Tensor>(ids: T): T {
+  return tf.cast(tf.greater(ids, 0), 'float32') as T;
+}
+
+/** x / max(||x||, eps) along `axis`, like torch's F.normalize. Written with a clamped squared
+ *  norm so an all-zero row (padding) has a finite gradient. */
+export function l2normalize<T extends tf.Tensor>(x: T, axis = -1, eps = 1e-12): T {
+  return tf.tidy(() => {
+    const sq = tf.sum(tf.square(x), axis, true);
+    return tf.mul(x, tf.rsqrt(tf.maximum(sq, eps * eps))) as T;
+  });
+}
+
+/** Mean of x [B, L, d] over the valid steps of mask [B, L] -> [B, d]; 0 for empty rows. */
+export function maskedMean(x: tf.Tensor3D, mask: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const m = tf.expandDims(mask, -1);
+    const total = tf.sum(tf.mul(x, m), 1);
+    return tf.div(total, tf.maximum(tf.sum(m, 1), 1)) as tf.Tensor2D;
+  });
+}
+
+/** Softmax of `logits` along `axis` where masked entries (mask 0, broadcastable) get exactly 0;
+ *  a row with no valid entry is all zeros. */
+export function maskedSoftmax<T extends tf.Tensor>(logits: T, mask: tf.Tensor, axis = -1): T {
+  return tf.tidy(() => {
+    const shifted = tf.add(logits, tf.mul(tf.sub(1, mask), -1e9));
+    return tf.mul(tf.softmax(shifted, axis), mask) as T;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// GRU (PyTorch's equations and gate order r, z, n)
+
+export interface GruParams {
+  /** [in, 3h] input weights for the r, z, n gates side by side. */
+  wx: tf.Variable;
+  /** [h, 3h] recurrent weights. */
+  wh: tf.Variable;
+  bx?: tf.Variable;
+  bh?: tf.Variable;
+}
+
+/** GRU weights drawn U(-1/sqrt(hidden), 1/sqrt(hidden)) as torch.nn.GRU and the authors do. */
+export function gruParams(inDim: number, hidden: number, opts: { bias: boolean }, seed: number): GruParams {
+  const p: GruParams = {
+    wx: initUniform([inDim, 3 * hidden], deriveSeed(seed, 'wx'), hidden),
+    wh: initUniform([hidden, 3 * hidden], deriveSeed(seed, 'wh'), hidden),
+  };
+  if (opts.bias) {
+    p.bx = initUniform([3 * hidden], deriveSeed(seed, 'bx'), hidden);
+    p.bh = initUniform([3 * hidden], deriveSeed(seed, 'bh'), hidden);
+  }
+  return p;
+}
+
+/** The variables of a GRU under `prefix`, for a model's `variables` record. */
+export function gruVariables(prefix: string, p: GruParams): Record<string, tf.Variable> {
+  const out: Record<string, tf.Variable> = { [`${prefix}.wx`]: p.wx, [`${prefix}.wh`]: p.wh };
+  if (p.bx) out[`${prefix}.bx`] = p.bx;
+  if (p.bh) out[`${prefix}.bh`] = p.bh;
+  return out;
+}
+
+/**
+ * Runs a GRU over x [B, L, d] with mask [B, L] (left-padded). Padding steps keep the previous
+ * state, so the state after column L-1 is the state after the last valid item. The input
+ * projections of all steps are one matMul; only the recurrent product runs per step.
+ */
+export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D): { last: tf.Tensor2D; all: tf.Tensor3D } {
+  return tf.tidy(() => {
+    const [B, L, d] = x.shape;
+    const h3 = p.wh.shape[1];
+    const hidden = h3 / 3;
+    let xp = tf.matMul(tf.reshape(x, [B * L, d]), p.wx);
+    if (p.bx) xp = tf.add(xp, p.bx);
+    const steps = tf.unstack(tf.reshape(xp, [B, L, h3]), 1) as tf.Tensor2D[];
+    const masks = tf.unstack(tf.expandDims(mask, -1), 1) as tf.Tensor2D[];
+    let h: tf.Tensor2D = tf.zeros([B, hidden]);
+    const states: tf.Tensor2D[] = [];
+    for (let t = 0; t < L; t++) {
+      let hp = tf.matMul(h, p.wh);
+      if (p.bh) hp = tf.add(hp, p.bh);
+      const [xrz, xn] = tf.split(steps[t], [2 * hidden, hidden], 1);
+      const [hrz, hn] = tf.split(hp, [2 * hidden, hidden], 1);
+      const [r, z] = tf.split(tf.sigmoid(tf.add(xrz, hrz)), 2, 1);
+      const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+      // (1 - z) n + z h, then masked: padding steps leave h unchanged.
+      const next = tf.add(n, tf.mul(z, tf.sub(h, n)));
+      h = tf.add(h, tf.mul(masks[t], tf.sub(next, h))) as tf.Tensor2D;
+      states.push(h);
+    }
+    return { last: h, all: tf.stack(states, 1) as tf.Tensor3D };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scores and losses
+
+/** max over interests of u_l^T v: interests [B, m, d], items [C, d] -> [B, C]. */
+export function maxOverInterests(interests: tf.Tensor3D, items: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [B, m, d] = interests.shape;
+    const all = tf.matMul(tf.reshape(interests, [B * m, d]), items, false, true);
+    return tf.max(tf.reshape(all, [B, m, items.shape[0]]), 1) as tf.Tensor2D;
+  });
+}
+
+/** Mean cross-entropy of logits [R, C] against integer labels [R]. */
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const logp = tf.logSoftmax(logits, 1);
+    const picked = tf.sum(tf.mul(logp, tf.oneHot(labels, logits.shape[1])), 1);
+    return tf.neg(tf.mean(picked)) as tf.Scalar;
+  });
+}
+
+/**
+ * Sampled softmax over explicit candidates: row r scores every candidate item with max over
+ * its interests, divides by `temperature`, and takes cross-entropy against candidate
+ * labels[r]. interests [R, m, d], candidates [C] item ids, labels [R] indices into candidates.
+ */
+export function candidateSoftmaxLoss(
+  interests: tf.Tensor3D,
+  candidates: tf.Tensor1D,
+  labels: tf.Tensor1D,
+  itemTable: tf.Tensor2D,
+  temperature: number,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const logits = tf.div(maxOverInterests(interests, embed(itemTable, candidates) as tf.Tensor2D), temperature);
+    return crossEntropy(logits as tf.Tensor2D, labels);
+  });
+}
+
+export interface SampledSoftmaxOptions {
+  /**
+   * true (default; CMI paper eq. 7): candidates are every row's positive and every sampled
+   * negative, concat(pos, neg), so other rows' positives act as negatives too.
+   * false (the authors' code): a row's own positive plus all sampled negatives of the batch.
+   */
+  inBatchPositives?: boolean;
+}
+
+/**
+ * The in-batch sampled softmax with shared negatives every model trains with.
+ * interests [B, m, d]; pos [B] (the row's positive); neg [N] the batch's sampled negatives.
+ */
+export function sampledSoftmaxLoss(
+  interests: tf.Tensor3D,
+  pos: tf.Tensor1D,
+  neg: tf.Tensor1D,
+  itemTable: tf.Tensor2D,
+  temperature: number,
+  opts: SampledSoftmaxOptions = {},
+): tf.Scalar {
+  return tf.tidy(() => {
+    const B = pos.shape[0];
+    if (opts.inBatchPositives ?? true) {
+      return candidateSoftmaxLoss(interests, tf.concat([pos, neg]), tf.range(0, B, 1, 'int32'), itemTable, temperature);
+    }
+    const posVec = embed(itemTable, pos) as tf.Tensor2D;
+    const posScore = tf.max(tf.sum(tf.mul(interests, tf.expandDims(posVec, 1)), 2), 1, true);
+    const negScore = maxOverInterests(interests, embed(itemTable, neg) as tf.Tensor2D);
+    const logits = tf.div(tf.concat([posScore, negScore], 1), temperature) as tf.Tensor2D;
+    return crossEntropy(logits, tf.zeros([B], 'int32'));
+  });
+}
+
+export interface InfoNceOptions {
+  /**
+   * true (default; CMI paper eq. 6, SimCLR's NT-Xent): an anchor's negatives are every other
+   * row of both views, 2(N-1) of them. false (the authors' code): only the other rows of the
+   * opposite view, N-1 of them.
+   */
+  withinView?: boolean;
+}
+
+/**
+ * Two-way InfoNCE between paired rows a [N, d] and b [N, d] (row i of a and b is a positive
+ * pair) on cosine similarity / temperature: the mean loss with a as anchors plus the mean loss
+ * with b as anchors.
+ */
+export function infoNCE(a: tf.Tensor2D, b: tf.Tensor2D, temperature: number, opts: InfoNceOptions = {}): tf.Scalar {
+  return tf.tidy(() => {
+    const N = a.shape[0];
+    const an = l2normalize(a);
+    const bn = l2normalize(b);
+    const ab = tf.div(tf.matMul(an, bn, false, true), temperature) as tf.Tensor2D;
+    const labels = tf.range(0, N, 1, 'int32') as tf.Tensor1D;
+    if (!(opts.withinView ?? true)) {
+      return tf.add(crossEntropy(ab, labels), crossEntropy(tf.transpose(ab) as tf.Tensor2D, labels)) as tf.Scalar;
+    }
+    // A row is never its own negative: push the diagonal of the within-view blocks to -1e9.
+    const self = tf.mul(tf.eye(N), -1e9);
+    const aa = tf.add(tf.div(tf.matMul(an, an, false, true), temperature), self);
+    const bb = tf.add(tf.div(tf.matMul(bn, bn, false, true), temperature), self);
+    const fromA = tf.concat([ab, aa], 1) as tf.Tensor2D;
+    const fromB = tf.concat([tf.transpose(ab), bb], 1) as tf.Tensor2D;
+    return tf.add(crossEntropy(fromA, labels), crossEntropy(fromB, labels)) as tf.Scalar;
+  });
+}

@@ -1,0 +1,163 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import {
+  deriveSeed, initUniform, embeddingTable, embed, idMask, l2normalize, maskedMean, maskedSoftmax,
+  gruParams, gruVariables, gru, maxOverInterests, crossEntropy, sampledSoftmaxLoss, candidateSoftmaxLoss, infoNCE,
+} from '../../src/main/models/layers.ts';
+
+before(async () => {
+  await tf.setBackend('cpu');
+});
+
+function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
+  assert.equal(actual.length, expected.length, 'length');
+  for (let i = 0; i < expected.length; i++) {
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tol * Math.max(1, Math.abs(expected[i])), `[${i}] ${actual[i]} vs ${expected[i]}`);
+  }
+}
+
+const logSumExp = (xs: number[]): number => {
+  const m = Math.max(...xs);
+  return m + Math.log(xs.reduce((s, x) => s + Math.exp(x - m), 0));
+};
+
+test('deriveSeed is stable, distinct per name and per seed', () => {
+  assert.equal(deriveSeed(7, 'item'), deriveSeed(7, 'item'));
+  assert.notEqual(deriveSeed(7, 'item'), deriveSeed(7, 'cat'));
+  assert.notEqual(deriveSeed(7, 'item'), deriveSeed(8, 'item'));
+  assert.ok(deriveSeed(123, 'x') >= 0 && deriveSeed(123, 'x') < 2 ** 31);
+});
+
+test('initUniform stays within 1/sqrt(d), is reproducible and spread out', () => {
+  const a = initUniform([50, 16], 3);
+  const b = initUniform([50, 16], 3);
+  const c = initUniform([50, 16], 4, 64);
+  const av = a.dataSync();
+  assert.deepEqual(Array.from(av), Array.from(b.dataSync()));
+  assert.ok(av.every((v) => Math.abs(v) <= 0.25));
+  assert.ok(Math.max(...av) > 0.2 && Math.min(...av) < -0.2, 'covers the range');
+  assert.ok(c.dataSync().every((v) => Math.abs(v) <= 0.125));
+  assert.equal(a.trainable, true);
+  tf.dispose([a, b, c]);
+});
+
+test('embeddingTable zeroes the padding row; embed + idMask look up rows', () => {
+  const t = embeddingTable(5, 4, 1);
+  assert.deepEqual(Array.from(t.dataSync().slice(0, 4)), [0, 0, 0, 0]);
+  const ids = tf.tensor2d([[0, 2], [3, 3]], undefined, 'int32');
+  const e = embed(t, ids);
+  assert.deepEqual(e.shape, [2, 2, 4]);
+  close(e.dataSync().slice(4, 8), t.dataSync().slice(8, 12));
+  assert.deepEqual(Array.from(idMask(ids).dataSync()), [0, 1, 1, 1]);
+  tf.dispose([t, ids, e]);
+});
+
+test('l2normalize gives unit rows and leaves zero rows at zero with finite gradient', () => {
+  const x = tf.tensor2d([[3, 4], [0, 0]]);
+  close(l2normalize(x).dataSync(), [0.6, 0.8, 0, 0]);
+  const g = tf.grad((v: tf.Tensor) => tf.sum(l2normalize(v)))(x);
+  assert.ok(g.dataSync().every(Number.isFinite));
+  // d/dx of (x/|x|) summed, at (3,4): (|x|^2 - x*(x1+x2)) / |x|^3 = (25 - 3*7)/125, (25 - 4*7)/125
+  close(g.dataSync().slice(0, 2), [4 / 125, -3 / 125]);
+  // along axis 0: columns normalised
+  close(l2normalize(tf.tensor2d([[3, 1], [4, 0]]), 0).dataSync(), [0.6, 1, 0.8, 0]);
+});
+
+test('maskedMean averages valid steps only, empty rows give 0', () => {
+  const x = tf.tensor3d([[[1, 2], [3, 4], [5, 6]], [[7, 8], [9, 10], [11, 12]]]);
+  const mask = tf.tensor2d([[0, 1, 1], [0, 0, 0]]);
+  close(maskedMean(x, mask).dataSync(), [4, 5, 0, 0]);
+});
+
+test('maskedSoftmax zeroes masked entries and renormalises the rest', () => {
+  const p = maskedSoftmax(tf.tensor2d([[1, 2, 3], [1, 1, 1]]), tf.tensor2d([[1, 0, 1], [0, 0, 0]]));
+  const e1 = Math.exp(1), e3 = Math.exp(3);
+  close(p.dataSync(), [e1 / (e1 + e3), 0, e3 / (e1 + e3), 0, 0, 0]);
+});
+
+test('gru matches hand-computed PyTorch equations and keeps state through padding', () => {
+  // 1-d input, 1-d hidden: wx = [wr, wz, wn], wh = [ur, uz, un], with biases.
+  const p = gruParams(1, 1, { bias: true }, 0);
+  const [wr, wz, wn, ur, uz, un, bxr, bxz, bxn, bhr, bhz, bhn] = [0.5, -0.3, 0.8, 0.2, 0.4, -0.6, 0.1, 0.0, -0.2, 0.05, 0.1, 0.3];
+  p.wx.assign(tf.tensor2d([[wr, wz, wn]]));
+  p.wh.assign(tf.tensor2d([[ur, uz, un]]));
+  p.bx!.assign(tf.tensor1d([bxr, bxz, bxn]));
+  p.bh!.assign(tf.tensor1d([bhr, bhz, bhn]));
+  const sig = (v: number): number => 1 / (1 + Math.exp(-v));
+  const cell = (x: number, h: number): number => {
+    const r = sig(wr * x + bxr + ur * h + bhr);
+    const z = sig(wz * x + bxz + uz * h + bhz);
+    const n = Math.tanh(wn * x + bxn + r * (un * h + bhn));
+    return (1 - z) * n + z * h;
+  };
+  const h1 = cell(1.5, 0);
+  const h2 = cell(-0.7, h1);
+  // row 0: [pad, 1.5, -0.7]; row 1: [pad, pad, 1.5]
+  const x = tf.tensor3d([[[9], [1.5], [-0.7]], [[9], [9], [1.5]]]);
+  const mask = tf.tensor2d([[0, 1, 1], [0, 0, 1]]);
+  const { last, all } = gru(p, x, mask);
+  close(last.dataSync(), [h2, h1]);
+  close(all.dataSync(), [0, h1, h2, 0, 0, h1]);
+  assert.deepEqual(Object.keys(gruVariables('g', p)).sort(), ['g.bh', 'g.bx', 'g.wh', 'g.wx']);
+  const noBias = gruParams(3, 2, { bias: false }, 0);
+  assert.deepEqual(Object.keys(gruVariables('g', noBias)).sort(), ['g.wh', 'g.wx']);
+  assert.deepEqual(noBias.wx.shape, [3, 6]);
+});
+
+test('maxOverInterests takes the best interest per item', () => {
+  const u = tf.tensor3d([[[1, 0], [0, 1]], [[1, 1], [-1, 0]]]);
+  const items = tf.tensor2d([[2, 3], [-1, -2]]);
+  close(maxOverInterests(u, items).dataSync(), [3, -1, 5, 1]);
+});
+
+test('crossEntropy equals -log softmax at the label', () => {
+  const ce = crossEntropy(tf.tensor2d([[1, 2, 0], [0, 0, 3]]), tf.tensor1d([1, 0], 'int32'));
+  const expected = ((logSumExp([1, 2, 0]) - 2) + (logSumExp([0, 0, 3]) - 0)) / 2;
+  close([ce.dataSync()[0]], [expected]);
+});
+
+test('sampledSoftmaxLoss: both candidate forms by hand on 2 users x 2 interests', () => {
+  // items: 1=(1,0) 2=(0,1) 3=(1,1) 4=(-1,0)
+  const table = tf.tensor2d([[0, 0], [1, 0], [0, 1], [1, 1], [-1, 0]]);
+  const u = tf.tensor3d([[[1, 0], [0, 2]], [[0.5, 0.5], [-1, 0]]]);
+  const pos = tf.tensor1d([1, 3], 'int32');
+  const neg = tf.tensor1d([2, 4], 'int32');
+  const T = 0.5;
+  // scores max_l u_l.v: user0 on items 1,3,2,4 = [1, 2, 2, 0]; user1 = [0.5, 1, 0.5, 1]
+  const s0 = [1, 2, 2, 0], s1 = [0.5, 1, 0.5, 1];
+  const sc = (xs: number[]): number[] => xs.map((v) => v / T);
+  // paper form: candidates [pos1, pos3, neg2, neg4]; labels 0 and 1
+  const paper = ((logSumExp(sc(s0)) - s0[0] / T) + (logSumExp(sc(s1)) - s1[1] / T)) / 2;
+  close([sampledSoftmaxLoss(u, pos, neg, table, T).dataSync()[0]], [paper]);
+  // code form: own positive + all negatives [2, 4]
+  const code = ((logSumExp(sc([1, 2, 0])) - 1 / T) + (logSumExp(sc([1, 0.5, 1])) - 1 / T)) / 2;
+  close([sampledSoftmaxLoss(u, pos, neg, table, T, { inBatchPositives: false }).dataSync()[0]], [code]);
+  // explicit candidates agree with the paper form
+  const viaCand = candidateSoftmaxLoss(u, tf.tensor1d([1, 3, 2, 4], 'int32'), tf.tensor1d([0, 1], 'int32'), table, T);
+  close([viaCand.dataSync()[0]], [paper]);
+});
+
+test('infoNCE: both forms by hand on 2 users x 2 interests', () => {
+  // rows = (user, interest) flattened; a and b are the two views; cosine similarity / tau.
+  const a = [[1, 0], [0, 1], [1, 1], [1, -1]];
+  const b = [[2, 0], [1, 1], [0, 1], [-1, 0]];
+  const tau = 0.5;
+  const cos = (x: number[], y: number[]): number => (x[0] * y[0] + x[1] * y[1]) / (Math.hypot(...x) * Math.hypot(...y));
+  const N = 4;
+  let cross = 0, both = 0;
+  for (const [A, Bv] of [[a, b], [b, a]]) {
+    let c = 0, w = 0;
+    for (let i = 0; i < N; i++) {
+      const other = Bv.map((y) => cos(A[i], y) / tau);
+      const same = A.flatMap((y, j) => (j === i ? [] : [cos(A[i], y) / tau]));
+      c += logSumExp(other) - other[i];
+      w += logSumExp([...other, ...same]) - other[i];
+    }
+    cross += c / N;
+    both += w / N;
+  }
+  const ta = tf.tensor2d(a), tb = tf.tensor2d(b);
+  close([infoNCE(ta, tb, tau).dataSync()[0]], [both], 1e-4);
+  close([infoNCE(ta, tb, tau, { withinView: false }).dataSync()[0]], [cross], 1e-4);
+});
