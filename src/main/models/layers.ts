@@ -28,11 +28,11 @@ export function initUniform(shape: number[], seed: number, d = shape[shape.lengt
 
 /** An embedding table [rows, dim] with U(-1/sqrt(dim), 1/sqrt(dim)) rows and row 0 (padding)
  *  all zeros, so padding contributes nothing anywhere and is never retrieved. */
-export function embeddingTable(rows: number, dim: number, seed: number): tf.Variable {
+export function embeddingTable(rows: number, dim: number, seed: number): tf.Variable<tf.Rank.R2> {
   const bound = 1 / Math.sqrt(dim);
   return tf.tidy(() => {
     const body = tf.randomUniform([rows - 1, dim], -bound, bound, 'float32', seed);
-    return tf.variable(tf.concat([tf.zeros([1, dim]), body], 0));
+    return tf.variable(tf.concat([tf.zeros([1, dim]), body], 0) as tf.Tensor2D);
   });
 }
 
@@ -81,9 +81,9 @@ export function maskedSoftmax<T extends tf.Tensor>(logits: T, mask: tf.Tensor, a
 
 export interface GruParams {
   /** [in, 3h] input weights for the r, z, n gates side by side. */
-  wx: tf.Variable;
+  wx: tf.Variable<tf.Rank.R2>;
   /** [h, 3h] recurrent weights. */
-  wh: tf.Variable;
+  wh: tf.Variable<tf.Rank.R2>;
   bx?: tf.Variable;
   bh?: tf.Variable;
 }
@@ -91,8 +91,8 @@ export interface GruParams {
 /** GRU weights drawn U(-1/sqrt(hidden), 1/sqrt(hidden)) as torch.nn.GRU and the authors do. */
 export function gruParams(inDim: number, hidden: number, opts: { bias: boolean }, seed: number): GruParams {
   const p: GruParams = {
-    wx: initUniform([inDim, 3 * hidden], deriveSeed(seed, 'wx'), hidden),
-    wh: initUniform([hidden, 3 * hidden], deriveSeed(seed, 'wh'), hidden),
+    wx: initUniform([inDim, 3 * hidden], deriveSeed(seed, 'wx'), hidden) as tf.Variable<tf.Rank.R2>,
+    wh: initUniform([hidden, 3 * hidden], deriveSeed(seed, 'wh'), hidden) as tf.Variable<tf.Rank.R2>,
   };
   if (opts.bias) {
     p.bx = initUniform([3 * hidden], deriveSeed(seed, 'bx'), hidden);
