@@ -1,0 +1,168 @@
+// Train / validation / test splits of per-user positive sequences (model-and-protocol.md
+// section 2; docs/protocol.md explains each rule and where we depart from the authors' code).
+// Pure functions over sorted interaction columns: the store module reads and writes them.
+import type { SplitParams } from '../../shared/types.ts';
+
+/** All positive interactions of a dataset, sorted by user, then time, then source row order. */
+export interface InteractionColumns {
+  user: Int32Array;
+  item: Int32Array;
+  /** Epoch ms (or the day, when only days are known). */
+  time: Float64Array;
+  /** 1-based day index within the dataset. */
+  day: Int32Array;
+}
+
+/** A split as the sampler, the trainer and the evaluation read it. Items are split item ids
+ *  (1..numItems-1; 0 is padding); sequences are in time order. */
+export interface SplitData {
+  id: number;
+  datasetId: number;
+  params: SplitParams;
+  /** Vocabulary size including the padding id 0. */
+  numItems: number;
+  /** Split item id -> dataset iid; vocab[0] = 0. */
+  vocab: Int32Array;
+  /** Dataset uids of the kept users, ascending; the other arrays are aligned with it. */
+  users: Int32Array;
+  train: Int32Array[];
+  /** Validation target items (the validation day), in vocabulary, time order. */
+  valid: Int32Array[];
+  /** Test target items (the test day), in vocabulary, time order. */
+  test: Int32Array[];
+  /** Training frequency of each split item id (index 0 stays 0). */
+  itemCounts: Int32Array;
+}
+
+export type BuiltSplit = Pick<SplitData, 'vocab' | 'users' | 'train' | 'valid' | 'test'>;
+
+export const defaultSplitParams: SplitParams = { kind: 'day', minTrainDays: 4, minTrainItems: 4, maxlen: 100 };
+export const defaultQuantiles: [number, number] = [0.8, 0.9];
+
+function positiveInt(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`split ${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Fills defaults and validates. `quantiles` exists only on time-quantile splits. */
+export function resolveSplitParams(partial: Partial<SplitParams> = {}): SplitParams {
+  const kind = partial.kind ?? defaultSplitParams.kind;
+  if (kind !== 'day' && kind !== 'time-quantile' && kind !== 'leave-last-out') {
+    throw new Error(`unknown split kind '${String(kind)}'; use day, time-quantile or leave-last-out`);
+  }
+  const params: SplitParams = {
+    kind,
+    minTrainDays: positiveInt('minTrainDays', partial.minTrainDays ?? defaultSplitParams.minTrainDays),
+    minTrainItems: positiveInt('minTrainItems', partial.minTrainItems ?? defaultSplitParams.minTrainItems),
+    maxlen: positiveInt('maxlen', partial.maxlen ?? defaultSplitParams.maxlen),
+  };
+  if (kind === 'time-quantile') {
+    const q = partial.quantiles ?? defaultQuantiles;
+    if (!Array.isArray(q) || q.length !== 2 || !(q[0] > 0 && q[0] < q[1] && q[1] < 1)) {
+      throw new Error(`split quantiles must be two numbers 0 < q1 < q2 < 1, got ${JSON.stringify(q)}`);
+    }
+    params.quantiles = [q[0], q[1]];
+  }
+  return params;
+}
+
+/** Canonical JSON of the parameters that change the split, so identical requests reuse one
+ *  stored split (minTrainItems does not matter to a day split, minTrainDays only to it). */
+export function splitParamsKey(p: SplitParams): string {
+  const relevant =
+    p.kind === 'day'
+      ? { kind: p.kind, maxlen: p.maxlen, minTrainDays: p.minTrainDays }
+      : { kind: p.kind, maxlen: p.maxlen, minTrainItems: p.minTrainItems, ...(p.quantiles ? { quantiles: p.quantiles } : {}) };
+  return JSON.stringify(relevant);
+}
+
+const TRAIN = 0;
+const VALID = 1;
+const TEST = 2;
+
+/** Phase of each interaction under a global rule (day or time cut). */
+type PhaseOf = (i: number) => number;
+
+function dayPhases(cols: InteractionColumns): PhaseOf {
+  let h = 0;
+  for (let i = 0; i < cols.day.length; i++) if (cols.day[i] > h) h = cols.day[i];
+  if (h < 3) throw new Error(`a day split needs at least 3 days (train, validation, test); this dataset spans ${h}; use the time-quantile or leave-last-out split`);
+  return (i) => (cols.day[i] <= h - 2 ? TRAIN : cols.day[i] === h - 1 ? VALID : TEST);
+}
+
+/** Cut points are the time values at the quantile ranks: training = time < t1, validation =
+ *  t1 <= time < t2, test = time >= t2, so interactions at one instant never straddle a cut. */
+function timeQuantilePhases(cols: InteractionColumns, [q1, q2]: [number, number]): PhaseOf {
+  const n = cols.time.length;
+  if (n === 0) throw new Error('the dataset has no interactions');
+  const sorted = Float64Array.from(cols.time).sort();
+  const t1 = sorted[Math.min(n - 1, Math.floor(q1 * n))];
+  const t2 = sorted[Math.min(n - 1, Math.floor(q2 * n))];
+  return (i) => (cols.time[i] < t1 ? TRAIN : cols.time[i] < t2 ? VALID : TEST);
+}
+
+/** Builds the split: assigns each interaction a phase, keeps users with enough training
+ *  activity, takes the vocabulary from the kept users' training items, and maps every
+ *  sequence into split item ids (out-of-vocabulary validation/test items are dropped). */
+export function buildSplit(cols: InteractionColumns, params: SplitParams): BuiltSplit {
+  const n = cols.user.length;
+  const globalPhase: PhaseOf | null =
+    params.kind === 'day' ? dayPhases(cols) : params.kind === 'time-quantile' ? timeQuantilePhases(cols, params.quantiles ?? defaultQuantiles) : null;
+
+  // Pass 1: per user run [start, end), phase of each interaction, keep decision.
+  const phase = new Int8Array(n);
+  const runs: Array<[number, number, number]> = []; // [uid, start, end] of kept users
+  for (let start = 0; start < n; ) {
+    let end = start + 1;
+    while (end < n && cols.user[end] === cols.user[start]) end++;
+    if (globalPhase) {
+      for (let i = start; i < end; i++) phase[i] = globalPhase(i);
+    } else {
+      // leave-last-out: the last positive is the test target, the one before it validation.
+      for (let i = start; i < end; i++) phase[i] = i === end - 1 ? TEST : i === end - 2 ? VALID : TRAIN;
+    }
+    let trainItems = 0;
+    const trainDays = new Set<number>();
+    for (let i = start; i < end; i++) {
+      if (phase[i] !== TRAIN) continue;
+      trainItems++;
+      trainDays.add(cols.day[i]);
+    }
+    const keep = params.kind === 'day' ? trainDays.size >= params.minTrainDays : trainItems >= params.minTrainItems;
+    if (keep) runs.push([cols.user[start], start, end]);
+    start = end;
+  }
+
+  // Vocabulary: the kept users' training items, numbered 1..V in dataset iid order.
+  let maxIid = 0;
+  for (let i = 0; i < n; i++) if (cols.item[i] > maxIid) maxIid = cols.item[i];
+  const seen = new Uint8Array(maxIid + 1);
+  for (const [, start, end] of runs) for (let i = start; i < end; i++) if (phase[i] === TRAIN) seen[cols.item[i]] = 1;
+  const toSplit = new Int32Array(maxIid + 1); // dataset iid -> split id, 0 = out of vocabulary
+  const vocabList: number[] = [0];
+  for (let iid = 1; iid <= maxIid; iid++) if (seen[iid]) toSplit[iid] = vocabList.push(iid) - 1;
+
+  const users = new Int32Array(runs.length);
+  const train: Int32Array[] = [];
+  const valid: Int32Array[] = [];
+  const test: Int32Array[] = [];
+  runs.forEach(([uid, start, end], u) => {
+    users[u] = uid;
+    const parts: number[][] = [[], [], []];
+    for (let i = start; i < end; i++) {
+      const sid = toSplit[cols.item[i]];
+      if (sid > 0) parts[phase[i]].push(sid);
+    }
+    train.push(Int32Array.from(parts[TRAIN]));
+    valid.push(Int32Array.from(parts[VALID]));
+    test.push(Int32Array.from(parts[TEST]));
+  });
+  return { vocab: Int32Array.from(vocabList), users, train, valid, test };
+}
+
+/** Training frequency per split item id. */
+export function countItems(numItems: number, train: readonly Int32Array[]): Int32Array {
+  const counts = new Int32Array(numItems);
+  for (const seq of train) for (let i = 0; i < seq.length; i++) counts[seq[i]]++;
+  return counts;
+}
