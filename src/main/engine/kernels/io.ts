@@ -1,0 +1,55 @@
+// Typed-array access to kernel inputs and outputs on the two pure-JS-hosted backends, so each
+// kernel file is written once as a loop over plain arrays. The wasm backend keeps tensors in
+// the WebAssembly heap; the cpu backend keeps them in JS typed arrays.
+import type { DataType, KernelBackend, TensorInfo, TypedArray } from '@tensorflow/tfjs';
+
+/** The part of tfjs-backend-wasm's BackendWasm a kernel needs. */
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): TypedArray;
+}
+
+/** The part of tfjs-backend-cpu's MathBackendCPU a kernel needs. */
+interface CpuBackendLike {
+  makeTensorInfo(shape: number[], dtype: DataType, values: TypedArray): TensorInfo;
+  readSync(dataId: object): unknown;
+}
+
+function isWasm(b: KernelBackend): b is KernelBackend & WasmBackendLike {
+  return typeof (b as Partial<WasmBackendLike>).typedArrayFromHeap === 'function';
+}
+
+function isCpu(b: KernelBackend): b is KernelBackend & CpuBackendLike {
+  return typeof (b as Partial<CpuBackendLike>).makeTensorInfo === 'function';
+}
+
+function sizeOf(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Allocates a zero-filled output, hands `body` the output and input arrays, and returns the
+ * output. On wasm the views are taken after allocating, because growing the heap detaches
+ * earlier views; `body` must not run tensor ops.
+ */
+export function typedKernel(
+  backend: KernelBackend,
+  inputs: TensorInfo[],
+  outShape: number[],
+  outDtype: 'float32' | 'int32',
+  body: (out: TypedArray, ins: TypedArray[]) => void,
+): TensorInfo {
+  if (isWasm(backend)) {
+    const out = backend.makeOutput(outShape, outDtype);
+    const outView = backend.typedArrayFromHeap(out);
+    outView.fill(0);
+    body(outView, inputs.map((t) => backend.typedArrayFromHeap(t)));
+    return out;
+  }
+  if (isCpu(backend)) {
+    const values = outDtype === 'int32' ? new Int32Array(sizeOf(outShape)) : new Float32Array(sizeOf(outShape));
+    body(values, inputs.map((t) => backend.readSync(t.dataId) as TypedArray));
+    return backend.makeTensorInfo(outShape, outDtype, values);
+  }
+  throw new Error('typedKernel: unsupported backend (expected wasm or cpu)');
+}
