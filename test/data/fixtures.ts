@@ -1,5 +1,6 @@
 // Test helper: a dataset written straight into the store tables, as the importer would leave it.
 import type { Db } from '../../src/main/store/db.ts';
+import { countItems, type SplitData } from '../../src/main/data/split.ts';
 
 export interface Positive {
   user: number;
@@ -53,4 +54,21 @@ export function randomPositives(seed: number, users: number, items: number, days
     }
   }
   return out;
+}
+
+/** A SplitData built in memory (no store), for sampler and evaluation tests. */
+export function splitOf(numItems: number, train: number[][], valid: number[][] = [], test: number[][] = []): SplitData {
+  const seqs = train.map((t) => Int32Array.from(t));
+  return {
+    id: 1,
+    datasetId: 1,
+    params: { kind: 'day', minTrainDays: 4, minTrainItems: 4, maxlen: 100 },
+    numItems,
+    vocab: Int32Array.from({ length: numItems }, (_, i) => i),
+    users: Int32Array.from(train, (_, u) => 100 + u),
+    train: seqs,
+    valid: train.map((_, u) => Int32Array.from(valid[u] ?? [])),
+    test: train.map((_, u) => Int32Array.from(test[u] ?? [])),
+    itemCounts: countItems(numItems, seqs),
+  };
 }
