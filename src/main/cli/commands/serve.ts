@@ -1,0 +1,53 @@
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createApi } from '../../api.ts';
+import { startHttpHost } from '../../hosts/http.ts';
+import { ensureRendererBuilt } from '../../hosts/renderer-build.ts';
+import { resolveDbPath } from '../../store/db.ts';
+
+export const summary = 'open the studio in a browser: a local web server on 127.0.0.1 (no Electron)';
+
+const HELP = `usage: cmi-studio serve [--port N] [--db PATH] [--no-build]
+
+Serves the studio UI and its API on http://127.0.0.1:PORT (loopback only) and prints the
+address to open; it carries a one-time token, which every API call must present.
+  --port N     port to listen on (default: a free port)
+  --db PATH    the studio database (default: CMI_STUDIO_DB, then the app-data folder)
+  --no-build   serve out/renderer as it is, even when older than the sources`;
+
+const projectRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      db: { type: 'string' },
+      'no-build': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port expects a port number, got '${values.port}'`);
+
+  const log = (line: string) => process.stderr.write(line + '\n');
+  const staticDir = values['no-build'] ? `${projectRoot}out/renderer` : await ensureRendererBuilt(projectRoot, log);
+  const dbPath = resolveDbPath(values.db);
+  const api = createApi({ dbPath });
+  const host = await startHttpHost({ api, staticDir, port });
+  log(`database: ${dbPath}`);
+  process.stdout.write(`${host.url}\n`);
+
+  await new Promise<void>((resolveStop) => {
+    const stop = () => resolveStop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await host.close();
+  api.close();
+  return 0;
+}

@@ -1,0 +1,231 @@
+// The browser host: the same API as the Electron window, over HTTP (POST /api/<method>) and a
+// WebSocket (/events), for a plain browser on this machine. It binds 127.0.0.1 only, refuses
+// non-loopback peers and foreign Host headers (DNS rebinding), and wants a per-launch random
+// token on every API call, upload and WebSocket, so other local pages and users cannot drive it.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat, unlink } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, extname, join, normalize, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Reply } from '../../shared/api.ts';
+import type { StudioService } from '../api.ts';
+import { CONTENT_SECURITY_POLICY } from './csp.ts';
+import { dispatch } from './dispatch.ts';
+
+export const TOKEN_HEADER = 'x-studio-token';
+const MAX_API_BODY = 8 * 1024 * 1024;
+
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json',
+};
+
+export function isLoopbackAddress(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+}
+
+export interface HttpHostOptions {
+  api: StudioService;
+  /** The built renderer (out/renderer). */
+  staticDir: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Fixed only in tests; a fresh random token otherwise. */
+  token?: string;
+}
+
+export interface HttpHost {
+  port: number;
+  token: string;
+  origin: string;
+  /** The address to open: the origin with the token in the query. */
+  url: string;
+  close(): Promise<void>;
+}
+
+function sameToken(given: string | null | undefined, token: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function sendJson(res: ServerResponse, status: number, body: Reply<unknown>): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+function refuse(res: ServerResponse, status: number, message: string, code: string): void {
+  sendJson(res, status, { ok: false, error: { message, code } });
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new Error(`request body over ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
+  const token = opts.token ?? randomBytes(24).toString('base64url');
+  const staticRoot = resolve(opts.staticDir);
+  const uploadRoot = await mkdtemp(join(tmpdir(), 'cmi-studio-uploads-'));
+  const server = createServer();
+  const wss = new WebSocketServer({ noServer: true });
+  let port = 0;
+
+  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
+
+  /** The checks every request and upgrade passes: a loopback peer and our own Host. */
+  function guard(req: IncomingMessage): { status: number; message: string; code: string } | null {
+    if (!isLoopbackAddress(req.socket.remoteAddress)) return { status: 403, message: 'only loopback clients are served', code: 'forbidden-peer' };
+    if (!allowedHosts().has(req.headers.host ?? '')) return { status: 403, message: 'foreign Host header', code: 'forbidden-host' };
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowedOrigins().has(origin)) return { status: 403, message: 'foreign Origin', code: 'forbidden-origin' };
+    return null;
+  }
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+    let args: unknown;
+    try {
+      args = JSON.parse((await readBody(req, MAX_API_BODY)) || '[]');
+    } catch (err) {
+      refuse(res, 400, `bad request body: ${err instanceof Error ? err.message : String(err)}`, 'bad-request');
+      return;
+    }
+    const reply = await dispatch(opts.api, method, args);
+    sendJson(res, reply.ok || reply.error.code !== 'unknown-method' ? 200 : 404, reply);
+  }
+
+  /** Streams a dropped file to a temp folder; files of one drop (batch) share a folder, so a
+   *  companion file (WeChat's feed_info.csv) sits beside the log as the importer expects. */
+  async function handleUpload(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+    const batch = query.get('batch') ?? '';
+    const name = basename(query.get('name') ?? '').replace(/[^\w.-]/g, '_');
+    if (!/^[\w-]{1,64}$/.test(batch) || !name || name.startsWith('.')) {
+      refuse(res, 400, 'upload needs ?batch=<id>&name=<file name>', 'bad-request');
+      return;
+    }
+    const dir = join(uploadRoot, batch);
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, name);
+    try {
+      await pipeline(req, createWriteStream(path));
+    } catch (err) {
+      await unlink(path).catch(() => undefined);
+      throw err;
+    }
+    sendJson(res, 200, { ok: true, result: { path } });
+  }
+
+  async function handleStatic(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+    const rel = normalize(decodeURIComponent(pathname === '/' ? '/index.html' : pathname));
+    const file = resolve(staticRoot, `.${rel}`);
+    if (file !== staticRoot && !file.startsWith(staticRoot + sep)) {
+      res.writeHead(404).end();
+      return;
+    }
+    const info = await stat(file).catch(() => null);
+    if (!info?.isFile()) {
+      if (pathname === '/') {
+        res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(`the renderer is not built (no ${file}); run \`npm run build\` or restart \`cmi-studio serve\``);
+      } else res.writeHead(404).end();
+      return;
+    }
+    const ext = extname(file);
+    res.writeHead(200, {
+      'content-type': CONTENT_TYPES[ext] ?? 'application/octet-stream',
+      'content-length': info.size,
+      // The page is tiny and rebuilt often; hashed assets may be cached.
+      'cache-control': ext === '.html' ? 'no-store' : 'max-age=3600',
+    });
+    if (req.method === 'HEAD') res.end();
+    else await pipeline(createReadStream(file), res);
+  }
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+    res.setHeader('x-content-type-options', 'nosniff');
+    // The first page load carries the token in its query: keep it out of Referer headers.
+    res.setHeader('referrer-policy', 'no-referrer');
+    const denied = guard(req);
+    if (denied) return refuse(res, denied.status, denied.message, denied.code);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const handled = (async () => {
+      const isApi = url.pathname.startsWith('/api/');
+      if (isApi || url.pathname === '/upload') {
+        if (req.method !== 'POST') return refuse(res, 405, 'use POST', 'method-not-allowed');
+        const given = req.headers[TOKEN_HEADER];
+        if (!sameToken(typeof given === 'string' ? given : null, token)) return refuse(res, 401, 'missing or wrong token', 'unauthorized');
+        if (isApi) return handleApi(req, res, decodeURIComponent(url.pathname.slice('/api/'.length)));
+        return handleUpload(req, res, url.searchParams);
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'method not allowed', 'method-not-allowed');
+      return handleStatic(req, res, url.pathname);
+    })();
+    handled.catch((err: unknown) => {
+      if (!res.headersSent) refuse(res, 500, err instanceof Error ? err.message : String(err), 'internal');
+      else res.destroy();
+    });
+  });
+
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const denied = guard(req);
+    const ok = !denied && url.pathname === '/events' && sameToken(url.searchParams.get('token'), token);
+    if (!ok) {
+      socket.end(`HTTP/1.1 ${denied ? '403 Forbidden' : '401 Unauthorized'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  const unsubscribe = opts.api.onEvent((event) => {
+    const text = JSON.stringify(event);
+    for (const client of wss.clients as Set<WebSocket>) if (client.readyState === client.OPEN) client.send(text);
+  });
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+  port = (server.address() as AddressInfo).port;
+  const origin = `http://127.0.0.1:${port}`;
+
+  return {
+    port,
+    token,
+    origin,
+    url: `${origin}/?token=${token}`,
+    async close() {
+      unsubscribe();
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await rm(uploadRoot, { recursive: true, force: true });
+    },
+  };
+}

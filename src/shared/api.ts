@@ -1,0 +1,154 @@
+// The one typed contract between the UI and the core. main (src/main/api.ts) implements
+// StudioApi once; the Electron host (ipcMain.handle) and the browser host (POST /api/<method>,
+// WebSocket for events) carry it unchanged; preload exposes it; the renderer's client calls it.
+// Plain types plus one method table: the renderer and the preload bundle compile this too.
+import type {
+  ConfigField,
+  CurvePoint,
+  DatasetSummary,
+  FilePreview,
+  ImportPreset,
+  ImportProgress,
+  ImportRequest,
+  ImportResult,
+  ModelInfo,
+  RunStatus,
+  RunSummary,
+  TrainEvent,
+} from './types.ts';
+
+export interface AppInfo {
+  version: string;
+  dbPath: string;
+  schemaVersion: number;
+}
+
+export interface DirEntry {
+  name: string;
+  path: string;
+  kind: 'file' | 'dir';
+  /** Bytes, for files. */
+  size: number | null;
+}
+
+export interface DirListing {
+  path: string;
+  parent: string | null;
+  entries: DirEntry[];
+}
+
+/** The outcome of checking a positive rule against a file's columns. */
+export type RuleCheck = { ok: true } | { ok: false; message: string; column?: number };
+
+export interface RunQuery {
+  datasetId?: number;
+  model?: string;
+  status?: RunStatus;
+  group?: string;
+}
+
+/** Chart data for a dataset page, computed from the stored positives. */
+export interface DatasetCharts {
+  /** Positives and active users per day, day ascending. */
+  perDay: { day: number; interactions: number; users: number }[];
+  /** Users by sequence length: bins of equal width over [1, max]. */
+  seqLengths: { from: number; to: number; users: number }[];
+  /** Positives per item by popularity rank (1 = most popular), log-spaced ranks when many. */
+  itemPopularity: { rank: number; count: number }[];
+  /** Distinct items with a positive. */
+  items: number;
+}
+
+export type StudioEvent =
+  | { type: 'import-progress'; jobId: string; progress: ImportProgress }
+  | { type: 'train'; event: TrainEvent };
+
+export interface StudioApi {
+  appInfo(): Promise<AppInfo>;
+  /** A server-side folder listing (the browser host's file picker); the home folder when absent. */
+  listDir(path?: string): Promise<DirListing>;
+
+  listDatasets(): Promise<DatasetSummary[]>;
+  getDataset(id: number): Promise<DatasetSummary>;
+  deleteDataset(id: number): Promise<void>;
+  datasetCharts(id: number): Promise<DatasetCharts>;
+
+  previewFile(path: string, rows?: number): Promise<FilePreview>;
+  presetRule(preset: ImportPreset, hasFeedInfo: boolean): Promise<string>;
+  validateRule(rule: string, columns: string[]): Promise<RuleCheck>;
+  /** Imports (or dry-runs) files; progress arrives as `import-progress` events tagged with jobId. */
+  importDataset(req: ImportRequest, jobId: string): Promise<ImportResult>;
+  /** Aborts a running import or dry run; a no-op when the job already ended. */
+  cancelJob(jobId: string): Promise<void>;
+
+  listModels(): Promise<ModelInfo[]>;
+  /** The training keys every model shares, with the authors' defaults. */
+  sharedConfigFields(): Promise<ConfigField[]>;
+
+  listRuns(query?: RunQuery): Promise<RunSummary[]>;
+  getRun(id: number): Promise<RunSummary>;
+  deleteRun(id: number): Promise<void>;
+  runCurves(id: number): Promise<CurvePoint[]>;
+}
+
+export type StudioMethod = keyof StudioApi;
+
+// A Record over the interface's keys: the compiler rejects a missing or an extra method, so the
+// runtime list the transports whitelist cannot drift from the contract.
+const methodTable: Record<StudioMethod, true> = {
+  appInfo: true,
+  listDir: true,
+  listDatasets: true,
+  getDataset: true,
+  deleteDataset: true,
+  datasetCharts: true,
+  previewFile: true,
+  presetRule: true,
+  validateRule: true,
+  importDataset: true,
+  cancelJob: true,
+  listModels: true,
+  sharedConfigFields: true,
+  listRuns: true,
+  getRun: true,
+  deleteRun: true,
+  runCurves: true,
+};
+
+export const STUDIO_METHODS = Object.keys(methodTable) as StudioMethod[];
+
+export function isStudioMethod(name: string): name is StudioMethod {
+  return Object.hasOwn(methodTable, name);
+}
+
+/** What an error carries across a transport; file/line/column point into an imported file. */
+export interface StudioErrorInfo {
+  message: string;
+  code?: string;
+  file?: string;
+  line?: number;
+  column?: number;
+}
+
+/** Every reply travels in this envelope so error details survive IPC and HTTP alike. */
+export type Reply<T> = { ok: true; result: T } | { ok: false; error: StudioErrorInfo };
+
+/** Electron-only extras: native dialogs. The browser host uses upload and download instead. */
+export interface DesktopApi {
+  openFiles(opts: { title: string; multiple: boolean }): Promise<string[]>;
+  /** Writes `content` where the user chooses; the chosen path, or null when cancelled. */
+  saveText(opts: { title: string; defaultName: string; content: string }): Promise<string | null>;
+}
+
+/** What preload exposes as `window.studio`: the contract's transport (the renderer's client
+ *  types it back into StudioApi), the dialogs, the event stream. */
+export interface StudioBridge {
+  invoke(method: StudioMethod, args: unknown[]): Promise<Reply<unknown>>;
+  desktop: DesktopApi;
+  onEvent(listener: (event: StudioEvent) => void): () => void;
+}
+
+export const IPC_INVOKE = 'studio:invoke';
+export const IPC_EVENT = 'studio:event';
+export const IPC_OPEN_FILES = 'studio:open-files';
+export const IPC_SAVE_TEXT = 'studio:save-text';
