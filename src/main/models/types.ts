@@ -44,7 +44,8 @@ export interface Inspection {
 }
 
 export interface SeqRecModel {
-  readonly interests: number;
+  /** m, the number of interest vectors interests() returns per user. */
+  readonly numInterests: number;
   /** Trainable variables by stable names: checkpoints and the optimiser key on these. */
   readonly variables: Record<string, tf.Variable>;
   /** Multi-stage models (OPAL): the stage names in order; the trainer advances on plateau. */
@@ -57,9 +58,13 @@ export interface SeqRecModel {
   /** Interest vectors [B, m, d] for left-padded histories [B, L]; retrieval scores items by
    *  max over interests of the inner product with itemTable(). */
   interests(history: tf.Tensor2D): tf.Tensor3D;
-  /** Item vectors used for retrieval, [numItems, d]; row 0 is padding and never retrieved. */
+  /** Item vectors used for retrieval, [numItems, d]; row 0 is padding and never retrieved.
+   *  Like interests(), the caller owns (disposes) the returned tensor. */
   itemTable(): tf.Tensor2D;
   inspect?(history: tf.Tensor2D): Inspection;
+  /** Called by trainStep after each optimiser update, outside the gradient tape: models that
+   *  keep embeddings on the unit sphere by projection (CMI, as the authors' code) do it here. */
+  afterStep?(): void;
   dispose(): void;
 }
 

@@ -1,0 +1,217 @@
+// CMI (Li et al., SIGIR 2022): multiple interests from implicit orthogonal categories, a GRU
+// general interest, and a contrastive loss between two random halves of the history.
+// Follows the authors' code (libeibei95/CMI, model_devcl.py) where it and the paper differ,
+// except where docs/models.md "## CMI" says otherwise; every choice is listed there.
+import * as tf from '@tensorflow/tfjs';
+import type { ConfigField } from '../../shared/types.ts';
+import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
+import {
+  candidateSoftmaxLoss, deriveSeed, embed, embeddingTable, gru, gruParams, gruVariables, idMask, infoNCE,
+  initUniform, l2normalize, maskedSoftmax, sampledSoftmaxLoss, type GruParams,
+} from './layers.ts';
+
+const fields: ConfigField[] = [
+  { key: 'epsilon', label: 'Assignment temperature ε (also the main-loss temperature)', type: 'number', default: 0.1 },
+  { key: 'tau', label: 'Contrastive temperature τ', type: 'number', default: 0.1 },
+  { key: 'lambdaCl', label: 'Contrastive loss weight λ_cl (0 = CMI-CL ablation)', type: 'number', default: 0.01 },
+  { key: 'lambdaOrth', label: 'Orthogonality loss weight λ_orth', type: 'number', default: 10 },
+  { key: 'lambdaUnif', label: 'Uniformity loss weight (std/mean of category usage)', type: 'number', default: 1 },
+  {
+    key: 'interestType', label: 'How the general interest joins', type: 'select', default: 'plus', options: ['plus', 'paper'],
+    help: "plus (authors' code): u_l = normalise(interest_l + general); paper: score = max_l u_l·v/ε + u_g·v",
+  },
+  { key: 'useGeneral', label: 'Use the GRU general interest (false = CMI-G ablation)', type: 'boolean', default: true },
+  {
+    key: 'mainNegatives', label: 'Main-loss candidates', type: 'select', default: 'batch', options: ['batch', 'random'],
+    help: "batch (paper eq. 7): every positive and negative of the batch; random (authors' code): own positive + all sampled negatives",
+  },
+  {
+    key: 'clNegatives', label: 'Contrastive negatives', type: 'select', default: 'both-views', options: ['both-views', 'cross-view'],
+    help: "both-views (paper eq. 6): 2(m|B|-1) per pair; cross-view (authors' code): m|B|-1 from the other view",
+  },
+];
+
+function num(config: Config, key: string): number {
+  const v = config[key];
+  if (typeof v !== 'number') throw new Error(`cmi: config '${key}' must be a number`);
+  return v;
+}
+
+/** Encoder outputs for a batch of left-padded sequences (a type alias so tf.tidy accepts it). */
+type Encoded = {
+  /** [B, L, m] soft category assignment, 0 on padding. */
+  assignment: tf.Tensor3D;
+  /** [B, m] total assignment per category. */
+  weights: tf.Tensor2D;
+  /** [B, m, d] normalised per-category interests (category embedding where empty). */
+  interests: tf.Tensor3D;
+  /** [B, d] normalised general interest, when used. */
+  general?: tf.Tensor2D;
+};
+
+class Cmi implements SeqRecModel {
+  readonly numInterests: number;
+  readonly variables: Record<string, tf.Variable>;
+  readonly needs: { views: boolean };
+  private readonly item: tf.Variable<tf.Rank.R2>;
+  private readonly category: tf.Variable<tf.Rank.R2>;
+  private readonly rnn?: GruParams;
+  private readonly mlpW?: tf.Variable;
+  private readonly mlpB?: tf.Variable;
+  private readonly epsilon: number;
+  private readonly tau: number;
+  private readonly lambdaCl: number;
+  private readonly lambdaOrth: number;
+  private readonly lambdaUnif: number;
+  private readonly paperForm: boolean;
+  private readonly batchNegatives: boolean;
+  private readonly withinViewNegatives: boolean;
+
+  constructor(ctx: ModelContext) {
+    const { config, seed } = ctx;
+    const d = num(config, 'dim');
+    this.numInterests = num(config, 'interests');
+    this.epsilon = num(config, 'epsilon');
+    this.tau = num(config, 'tau');
+    this.lambdaCl = num(config, 'lambdaCl');
+    this.lambdaOrth = num(config, 'lambdaOrth');
+    this.lambdaUnif = num(config, 'lambdaUnif');
+    this.paperForm = config.interestType === 'paper';
+    this.batchNegatives = config.mainNegatives !== 'random';
+    this.withinViewNegatives = config.clNegatives !== 'cross-view';
+    this.needs = { views: this.lambdaCl > 0 };
+
+    this.item = embeddingTable(ctx.numItems, d, deriveSeed(seed, 'item'));
+    // The authors' init_parameter draws the category table uniformly too (its orthogonal_
+    // branch never matches the parameter name); the orthogonality loss does the rest.
+    this.category = initUniform([this.numInterests, d], deriveSeed(seed, 'category'), d) as tf.Variable<tf.Rank.R2>;
+    this.variables = { item: this.item, category: this.category };
+    if (config.useGeneral !== false) {
+      this.rnn = gruParams(d, d, { bias: false }, deriveSeed(seed, 'gru'));
+      this.mlpW = initUniform([d, d], deriveSeed(seed, 'mlp.w'), d);
+      this.mlpB = initUniform([d], deriveSeed(seed, 'mlp.b'), d);
+      Object.assign(this.variables, gruVariables('gru', this.rnn), { 'mlp.w': this.mlpW, 'mlp.b': this.mlpB });
+    }
+    this.afterStep();
+  }
+
+  /** Keeps item and category rows on the unit sphere by projection after every update, as the
+   *  authors' forward does in place, so the graph uses the rows as they are (no normalisation
+   *  op, and Adam's weight decay cannot shrink them towards zero). Row 0 stays zero. */
+  afterStep(): void {
+    tf.tidy(() => {
+      this.item.assign(l2normalize(this.item));
+      this.category.assign(l2normalize(this.category));
+    });
+  }
+
+  private encode(seq: tf.Tensor2D): Encoded {
+    return tf.tidy(() => {
+      const [B] = seq.shape;
+      const mask = idMask(seq);
+      const v = embed(this.item, seq) as tf.Tensor3D;
+      // Rows are unit length, so the inner product is the paper's cosine (eq. 1).
+      const cos = tf.reshape(tf.matMul(tf.reshape(v, [-1, v.shape[2]]), this.category, false, true), [B, -1, this.numInterests]);
+      const assignment = maskedSoftmax(tf.div(cos, this.epsilon), tf.expandDims(mask, -1)) as tf.Tensor3D;
+      const weights = tf.sum(assignment, 1) as tf.Tensor2D;
+      const pooled = l2normalize(tf.matMul(assignment, v, true, false));
+      // A category no history item reaches falls back to its own embedding (authors' code).
+      const reached = tf.expandDims(tf.cast(tf.greater(weights, 0), 'float32'), -1);
+      const interests = tf.add(tf.mul(reached, pooled), tf.mul(tf.sub(1, reached), tf.expandDims(this.category, 0))) as tf.Tensor3D;
+      const out: Encoded = { assignment, weights, interests };
+      if (this.rnn && this.mlpW && this.mlpB) {
+        const { last } = gru(this.rnn, v, mask);
+        out.general = l2normalize(tf.relu(tf.add(tf.matMul(last, this.mlpW as tf.Tensor2D), this.mlpB))) as tf.Tensor2D;
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Vectors whose max inner product with an item is the model's score, and the temperature the
+   * main loss divides that score by. plus: normalise(interest_l + general) over ε. paper:
+   * max_l u_l·v/ε + u_g·v = max_l (u_l/ε + u_g)·v, so the vectors absorb ε and the general
+   * interest and retrieval stays max-inner-product.
+   */
+  private scoring(e: Encoded): { vectors: tf.Tensor3D; temperature: number } {
+    if (!e.general) return { vectors: e.interests, temperature: this.epsilon };
+    const g = tf.expandDims(e.general, 1);
+    if (this.paperForm) return { vectors: tf.add(tf.div(e.interests, this.epsilon), g) as tf.Tensor3D, temperature: 1 };
+    return { vectors: l2normalize(tf.add(e.interests, g)) as tf.Tensor3D, temperature: this.epsilon };
+  }
+
+  loss(batch: TrainBatch): LossOutput {
+    const useViews = this.needs.views;
+    if (useViews && (!batch.views || !batch.viewNegs)) throw new Error('cmi: the batch has no contrastive views (lambdaCl > 0 needs them)');
+    const B = batch.size;
+    const m = this.numInterests;
+    // With views on, the authors train the main loss on both views (2B rows) and never on the
+    // whole history; each view row keeps the user's positive and its own random negative.
+    const seqs = useViews ? tf.concat(batch.views!, 0) as tf.Tensor2D : batch.history;
+    const e = this.encode(seqs);
+    const { vectors, temperature } = this.scoring(e);
+
+    let main: tf.Scalar;
+    if (!useViews) {
+      main = sampledSoftmaxLoss(vectors, batch.pos, batch.neg, this.item, temperature, { inBatchPositives: this.batchNegatives });
+    } else if (this.batchNegatives) {
+      // Each positive once (both view rows of a user share it), then both views' negatives.
+      const candidates = tf.concat([batch.pos, ...batch.viewNegs!]) as tf.Tensor1D;
+      const labels = tf.tile(tf.range(0, B, 1, 'int32'), [2]) as tf.Tensor1D;
+      main = candidateSoftmaxLoss(vectors, candidates, labels, this.item, temperature);
+    } else {
+      const pos2 = tf.concat([batch.pos, batch.pos]) as tf.Tensor1D;
+      main = sampledSoftmaxLoss(vectors, pos2, tf.concat(batch.viewNegs!) as tf.Tensor1D, this.item, temperature, { inBatchPositives: false });
+    }
+
+    const d = this.category.shape[1];
+    const gram = tf.matMul(this.category, this.category, false, true);
+    const orth = tf.mul(tf.div(tf.sum(tf.square(tf.sub(gram, tf.eye(m)))), m * m), this.lambdaOrth) as tf.Scalar;
+
+    // Uniformity: std/mean of the batch's average assignment per category (unbiased std, as
+    // torch.Tensor.std), pushing items to spread over all categories.
+    const usage = tf.div(tf.sum(tf.reshape(e.assignment, [-1, m]), 0), tf.maximum(tf.sum(idMask(seqs)), 1));
+    const meanUsage = tf.mean(usage);
+    const std = tf.sqrt(tf.div(tf.sum(tf.square(tf.sub(usage, meanUsage))), Math.max(m - 1, 1)));
+    const unif = tf.mul(tf.div(std, meanUsage), this.lambdaUnif) as tf.Scalar;
+
+    let cl: tf.Scalar = tf.scalar(0);
+    if (useViews) {
+      // The paper contrasts the multi-interest encoder's outputs; the authors' code contrasts
+      // the final (plus-form) vectors. Each form contrasts what it scores with.
+      const contrasted = this.paperForm ? e.interests : vectors;
+      const [a, b] = tf.split(tf.reshape(contrasted, [2 * B * m, d]), 2, 0) as [tf.Tensor2D, tf.Tensor2D];
+      cl = tf.mul(infoNCE(a, b, this.tau, { withinView: this.withinViewNegatives }), this.lambdaCl) as tf.Scalar;
+    }
+    const terms = { main, cl, orth, unif };
+    return { total: tf.addN([main, cl, orth, unif]) as tf.Scalar, terms };
+  }
+
+  interests(history: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => this.scoring(this.encode(history)).vectors);
+  }
+
+  itemTable(): tf.Tensor2D {
+    return tf.clone(this.item); // the caller owns (and disposes) what it gets
+  }
+
+  inspect(history: tf.Tensor2D): Inspection {
+    return tf.tidy(() => {
+      const { assignment, weights } = this.encode(history);
+      return { assignment, weights };
+    });
+  }
+
+  dispose(): void {
+    tf.dispose(Object.values(this.variables));
+  }
+}
+
+export const cmi: ModelDef = {
+  name: 'cmi',
+  label: 'CMI',
+  paper: 'Li, Jin, Song, Yu, Zheng, Zhuo. Improving Micro-video Recommendation via Contrastive Multiple Interests. SIGIR 2022.',
+  multiInterest: true,
+  fields,
+  create: (ctx) => new Cmi(ctx),
+};

@@ -1,0 +1,28 @@
+// Every model the workbench can train, by name. A new model is one file plus one line here.
+import type { ModelInfo } from '../../shared/types.ts';
+import { sharedFields } from '../train/config.ts';
+import type { ModelDef } from './types.ts';
+import { cmi } from './cmi.ts';
+
+export const models: ModelDef[] = [cmi];
+
+export function getModel(name: string): ModelDef {
+  const def = models.find((m) => m.name === name);
+  if (!def) throw new Error(`unknown model '${name}'; known: ${models.map((m) => m.name).join(', ')}`);
+  return def;
+}
+
+/** What the UI and CLI show for each model: the shared fields (with this model's overridden
+ *  defaults) followed by the model's own. */
+export function modelInfos(): ModelInfo[] {
+  return models.map((def) => ({
+    name: def.name,
+    label: def.label,
+    paper: def.paper,
+    multiInterest: def.multiInterest,
+    fields: [
+      ...sharedFields.map((f) => (def.sharedDefaults && f.key in def.sharedDefaults ? { ...f, default: def.sharedDefaults[f.key] } : f)),
+      ...def.fields,
+    ],
+  }));
+}
