@@ -116,7 +116,8 @@ class Cmi implements SeqRecModel {
       const weights = tf.sum(assignment, 1) as tf.Tensor2D;
       const pooled = l2normalize(tf.matMul(assignment, v, true, false));
       // A category no history item reaches falls back to its own embedding (authors' code).
-      const reached = tf.expandDims(tf.cast(tf.greater(weights, 0), 'float32'), -1);
+      // step(): 1 where the weight is positive, with a zero gradient (greater() has none).
+      const reached = tf.expandDims(tf.step(weights), -1);
       const interests = tf.add(tf.mul(reached, pooled), tf.mul(tf.sub(1, reached), tf.expandDims(this.category, 0))) as tf.Tensor3D;
       const out: Encoded = { assignment, weights, interests };
       if (this.rnn && this.mlpW && this.mlpB) {
