@@ -30,7 +30,11 @@ export interface ImportRequest {
   dryRun?: boolean;
 }
 
+/** reading: rows are parsed and inserted; finishing: day numbering, id maps, indexes, commit. */
+export type ImportPhase = 'reading' | 'finishing';
+
 export interface ImportProgress {
+  phase?: ImportPhase;
   file: string;
   bytesRead: number;
   bytesTotal: number;
