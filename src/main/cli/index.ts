@@ -6,6 +6,8 @@ const commands: Record<string, () => Promise<Command>> = {
   datasets: () => import('./commands/datasets.ts'),
   train: () => import('./commands/train.ts'),
   runs: () => import('./commands/runs.ts'),
+  sweep: () => import('./commands/sweep.ts'),
+  compare: () => import('./commands/compare.ts'),
   serve: () => import('./commands/serve.ts'),
   demo: () => import('./commands/demo.ts'),
 };

@@ -87,6 +87,8 @@ export interface ModelDef {
   fields: ConfigField[];
   /** Overrides of shared defaults (e.g. OPAL's interests = 4). */
   sharedDefaults?: Config;
+  /** Named ablation variants (label -> config overrides), e.g. CMI-CL: { lambdaCl: 0 }. */
+  ablations?: Record<string, Config>;
   /** Models with nothing to learn (pop) skip the training loop. */
   trainable?: boolean;
   create(ctx: ModelContext): SeqRecModel;

@@ -2,7 +2,8 @@
 // and finally evaluate the best weights on the test day. Runs inside the worker process.
 import * as tf from '@tensorflow/tfjs';
 import type { Metrics, RunStatus, TrainEvent } from '../../shared/types.ts';
-import { loadSplit, type SplitData } from '../data/split.ts';
+import type { SplitData } from '../data/split.ts';
+import { loadSplit } from '../store/splits.ts';
 import { Sampler, type SamplerState } from '../data/sampler.ts';
 import { toTensors } from '../data/batch.ts';
 import { evalSet, type EvalSet } from '../eval/sets.ts';

@@ -2,7 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RunSummary, SplitParams, TrainEvent } from '../../shared/types.ts';
-import { ensureSplit } from '../data/split.ts';
+import { ensureSplit } from '../store/splits.ts';
 import { getModel } from '../models/registry.ts';
 import type { Config } from '../models/types.ts';
 import { openDb, type Db } from '../store/db.ts';
