@@ -4,10 +4,15 @@
 import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { DatasetCharts, DirEntry, DirListing, StudioApi, StudioEvent } from '../shared/api.ts';
+import type { DatasetCharts, DirEntry, DirListing, StudioApi, StudioEvent, TrainingQueueState, TrainRequest } from '../shared/api.ts';
+import type { RunSummary, TrainEvent } from '../shared/types.ts';
+import { validateRule } from './import/rule.ts';
+import { RuleError } from './import/errors.ts';
 import { openDb, SCHEMA_VERSION, type Db } from './store/db.ts';
-import { deleteRun, getRun, listRuns, runCurves } from './store/runs.ts';
+import { deleteRun, getRun, listRuns, requireRun, runCurves, updateRun } from './store/runs.ts';
+import { ensureSplit, getSplitSummary, listSplits, splitStats } from './store/splits.ts';
 import { sharedFields } from './train/config.ts';
+import type { RunHandle } from './train/runner.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
 export interface StudioService extends StudioApi {
@@ -83,12 +88,89 @@ function datasetCharts(db: Db, datasetId: number): DatasetCharts {
   return { perDay, seqLengths: bins, itemPopularity, items: counts.length };
 }
 
+// The runner pulls in the models and TF.js: load it when the first run starts, not at launch.
+const loadRunner = () => import('./train/runner.ts');
+
+/**
+ * Trains queued runs one at a time (one worker process: training saturates the cores), so a
+ * sweep started from the UI runs in order while the UI stays free.
+ */
+class TrainingQueue {
+  private queued: number[] = [];
+  private active: RunHandle | null = null;
+  private pumping = false;
+
+  constructor(
+    private readonly dbPath: string,
+    private readonly db: Db,
+    private readonly emit: (e: TrainEvent) => void,
+  ) {}
+
+  state(): TrainingQueueState {
+    return { active: this.active?.runId ?? null, queued: [...this.queued] };
+  }
+
+  has(runId: number): boolean {
+    return this.active?.runId === runId || this.queued.includes(runId);
+  }
+
+  enqueue(runIds: number[]): void {
+    this.queued.push(...runIds);
+    void this.pump();
+  }
+
+  cancel(runId: number): void {
+    if (this.active?.runId === runId) return this.active.cancel();
+    const at = this.queued.indexOf(runId);
+    if (at < 0) throw new Error(`run ${runId} is neither running nor queued here`);
+    this.queued.splice(at, 1);
+    updateRun(this.db, runId, { status: 'cancelled' });
+    this.emit({ type: 'finished', runId, status: 'cancelled', test: null });
+  }
+
+  stop(): void {
+    this.queued = [];
+    this.active?.cancel();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (let id = this.queued.shift(); id !== undefined; id = this.queued.shift()) {
+        try {
+          const { launchRun } = await loadRunner();
+          this.active = launchRun(this.dbPath, id, this.emit);
+          await this.active.done;
+        } catch (err) {
+          // A run that could not start is failed, and says why; the queue goes on.
+          const message = err instanceof Error ? err.message : String(err);
+          updateRun(this.db, id, { status: 'failed', error: message, pid: null });
+          this.emit({ type: 'finished', runId: id, status: 'failed', test: null, error: message });
+        } finally {
+          this.active = null;
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+}
+
+function runLabel(modelLabel: string, variant: string | undefined): string {
+  return variant ? `${modelLabel} (${variant})` : modelLabel;
+}
+
 export function createApi(ctx: { dbPath: string }): StudioService {
   const db = openDb(ctx.dbPath);
   const listeners = new Set<(event: StudioEvent) => void>();
   const jobs = new Map<string, AbortController>();
+  const emit = (event: StudioEvent) => {
+    for (const l of listeners) l(event);
+  };
+  const training = new TrainingQueue(ctx.dbPath, db, (event) => emit({ type: 'train', event }));
 
-  const requireRunSummary = (id: unknown) => {
+  const requireRunSummary = (id: unknown): RunSummary => {
     const run = getRun(db, int(id, 'run id'));
     if (!run) throw new Error(`no run with id ${String(id)}`);
     return run;
@@ -101,6 +183,7 @@ export function createApi(ctx: { dbPath: string }): StudioService {
     },
     close() {
       for (const job of jobs.values()) job.abort();
+      training.stop();
       db.close();
     },
 
@@ -128,8 +211,15 @@ export function createApi(ctx: { dbPath: string }): StudioService {
     async presetRule() {
       throw new NotAvailableError('The importer (src/main/import)');
     },
-    async validateRule() {
-      throw new NotAvailableError('The importer (src/main/import)');
+    async validateRule(rule, columns) {
+      if (!Array.isArray(columns) || !columns.every((c) => typeof c === 'string')) throw new TypeError('columns must be a list of names');
+      try {
+        validateRule(str(rule, 'rule'), columns);
+        return { ok: true };
+      } catch (err) {
+        if (err instanceof RuleError) return { ok: false, message: err.reason, column: err.column };
+        throw err;
+      }
     },
     async importDataset() {
       throw new NotAvailableError('The importer (src/main/import)');
@@ -138,11 +228,80 @@ export function createApi(ctx: { dbPath: string }): StudioService {
       jobs.get(str(jobId, 'jobId'))?.abort();
     },
 
-    async listModels() {
-      throw new NotAvailableError('The model registry (src/main/models/registry.ts)');
+    async listSplits(datasetId) {
+      return listSplits(db, int(datasetId, 'dataset id'));
     },
-    async sharedConfigFields() {
-      return sharedFields;
+    async ensureSplit(datasetId, params) {
+      return ensureSplit(db, int(datasetId, 'dataset id'), params ?? {});
+    },
+    async splitStats(splitId) {
+      return splitStats(db, int(splitId, 'split id'));
+    },
+
+    async listModels() {
+      const { modelInfos } = await import('./models/registry.ts');
+      return modelInfos();
+    },
+    async sharedConfigKeys() {
+      return sharedFields.map((f) => f.key);
+    },
+
+    async startTraining(req: TrainRequest) {
+      const datasetId = int(req.datasetId, 'datasetId');
+      const model = str(req.model, 'model');
+      if (!Array.isArray(req.seeds) || !req.seeds.length) throw new TypeError('seeds must list at least one seed');
+      const seeds = req.seeds.map((s) => int(s, 'seed'));
+      const variants = req.variants?.length ? req.variants : [{ label: '', config: {} }];
+      const { prepareRun } = await loadRunner();
+      const { getModel } = await import('./models/registry.ts');
+      const def = getModel(model);
+      const many = variants.length * seeds.length > 1;
+      const group = req.group ?? (many ? `${def.name} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}` : undefined);
+      // All rows first, in one transaction: a bad variant fails the request before anything trains.
+      const ids = db.transaction(() =>
+        variants.flatMap((v) =>
+          seeds.map((seed) =>
+            prepareRun(db, {
+              datasetId,
+              model,
+              config: { ...req.config, ...v.config },
+              seed,
+              split: req.split ?? {},
+              ...(group !== undefined ? { group } : {}),
+              label: runLabel(def.label, v.label),
+            }),
+          ),
+        ),
+      )();
+      training.enqueue(ids);
+      return ids.map((id) => requireRun(db, id));
+    },
+    async cancelRun(id) {
+      training.cancel(requireRunSummary(id).id);
+    },
+    async resumeRun(id) {
+      const run = requireRunSummary(id);
+      if (training.has(run.id)) throw new Error(`run ${run.id} is already ${run.status}`);
+      if (run.status === 'done') throw new Error(`run ${run.id} is done; re-run it instead`);
+      training.enqueue([run.id]);
+    },
+    async rerun(id) {
+      const run = requireRunSummary(id);
+      const { prepareRun } = await loadRunner();
+      const newId = prepareRun(db, {
+        datasetId: run.datasetId,
+        model: run.model,
+        config: run.config,
+        seed: run.seed,
+        split: getSplitSummary(db, run.splitId).params,
+        ...(run.group !== null ? { group: run.group } : {}),
+        label: run.label,
+      });
+      training.enqueue([newId]);
+      return requireRun(db, newId);
+    },
+    async trainingQueue() {
+      return training.state();
     },
 
     async listRuns(query = {}) {

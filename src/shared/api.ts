@@ -3,7 +3,6 @@
 // WebSocket for events) carry it unchanged; preload exposes it; the renderer's client calls it.
 // Plain types plus one method table: the renderer and the preload bundle compile this too.
 import type {
-  ConfigField,
   CurvePoint,
   DatasetSummary,
   FilePreview,
@@ -14,8 +13,14 @@ import type {
   ModelInfo,
   RunStatus,
   RunSummary,
+  SplitParams,
+  SplitSummary,
   TrainEvent,
 } from './types.ts';
+// Type-only: the split statistics are defined beside the code that computes them.
+import type { SplitStats } from '../main/data/stats.ts';
+
+export type { SplitStats };
 
 export interface AppInfo {
   version: string;
@@ -59,6 +64,35 @@ export interface DatasetCharts {
   items: number;
 }
 
+/** A run configuration value, as the model forms edit it. */
+export type ConfigValue = number | string | boolean;
+
+/** One variant of a sweep or ablation set: its label and the config keys it overrides. */
+export interface RunVariant {
+  label: string;
+  config: Record<string, ConfigValue>;
+}
+
+/** Start one run per (variant, seed): a single run, several seeds, or a sweep/ablation set. */
+export interface TrainRequest {
+  datasetId: number;
+  split?: Partial<SplitParams>;
+  model: string;
+  /** Overrides of the defaults, shared by every run of the request. */
+  config: Record<string, ConfigValue>;
+  seeds: number[];
+  /** Absent: one variant with no extra overrides. */
+  variants?: RunVariant[];
+  /** Groups the runs of a sweep; named after the model and time when absent and runs > 1. */
+  group?: string;
+}
+
+/** What the training queue is doing: the run in a worker now, and those waiting, in order. */
+export interface TrainingQueueState {
+  active: number | null;
+  queued: number[];
+}
+
 export type StudioEvent =
   | { type: 'import-progress'; jobId: string; progress: ImportProgress }
   | { type: 'train'; event: TrainEvent };
@@ -81,9 +115,27 @@ export interface StudioApi {
   /** Aborts a running import or dry run; a no-op when the job already ended. */
   cancelJob(jobId: string): Promise<void>;
 
+  listSplits(datasetId: number): Promise<SplitSummary[]>;
+  /** The stored split with these parameters, built (and stored) first when there is none. */
+  ensureSplit(datasetId: number, params: Partial<SplitParams>): Promise<SplitSummary>;
+  splitStats(splitId: number): Promise<SplitStats>;
+
+  /** Each model with its complete config form: the shared training keys (with the model's own
+   *  defaults) followed by the model's keys. */
   listModels(): Promise<ModelInfo[]>;
-  /** The training keys every model shares, with the authors' defaults. */
-  sharedConfigFields(): Promise<ConfigField[]>;
+  /** Which of those keys are the shared training keys (the forms fold them away). */
+  sharedConfigKeys(): Promise<string[]>;
+
+  /** Creates the runs (queued) and trains them one after another in a worker process; events
+   *  arrive as `train` events. */
+  startTraining(req: TrainRequest): Promise<RunSummary[]>;
+  /** Stops a running run at a checkpoint, or takes a queued one off the queue. */
+  cancelRun(id: number): Promise<void>;
+  /** Continues a cancelled or interrupted run from its last checkpoint. */
+  resumeRun(id: number): Promise<void>;
+  /** A new run with the same dataset, split, model, config and seed. */
+  rerun(id: number): Promise<RunSummary>;
+  trainingQueue(): Promise<TrainingQueueState>;
 
   listRuns(query?: RunQuery): Promise<RunSummary[]>;
   getRun(id: number): Promise<RunSummary>;
@@ -107,8 +159,16 @@ const methodTable: Record<StudioMethod, true> = {
   validateRule: true,
   importDataset: true,
   cancelJob: true,
+  listSplits: true,
+  ensureSplit: true,
+  splitStats: true,
   listModels: true,
-  sharedConfigFields: true,
+  sharedConfigKeys: true,
+  startTraining: true,
+  cancelRun: true,
+  resumeRun: true,
+  rerun: true,
+  trainingQueue: true,
   listRuns: true,
   getRun: true,
   deleteRun: true,
