@@ -208,7 +208,7 @@ export function createApi(ctx: { dbPath: string }): StudioService {
     async previewFile() {
       throw new NotAvailableError('The importer (src/main/import)');
     },
-    async presetRule() {
+    async importDefaults() {
       throw new NotAvailableError('The importer (src/main/import)');
     },
     async validateRule(rule, columns) {

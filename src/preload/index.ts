@@ -1,6 +1,6 @@
 // Exposes the typed contract as `window.studio` and nothing else: no ipcRenderer, no Node.
 // Runs sandboxed, so it is bundled to one CommonJS file (see electron.vite.config.ts).
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import {
   IPC_EVENT,
   IPC_INVOKE,
@@ -18,6 +18,7 @@ const bridge: StudioBridge = {
   },
   desktop: {
     openFiles: (opts) => ipcRenderer.invoke(IPC_OPEN_FILES, { title: opts.title, multiple: opts.multiple }),
+    pathOf: (file) => webUtils.getPathForFile(file),
     saveText: (opts) => ipcRenderer.invoke(IPC_SAVE_TEXT, { title: opts.title, defaultName: opts.defaultName, content: opts.content }),
   },
   onEvent(listener) {

@@ -3,6 +3,7 @@
 // WebSocket for events) carry it unchanged; preload exposes it; the renderer's client calls it.
 // Plain types plus one method table: the renderer and the preload bundle compile this too.
 import type {
+  ColumnMapping,
   CurvePoint,
   DatasetSummary,
   FilePreview,
@@ -40,6 +41,15 @@ export interface DirListing {
   path: string;
   parent: string | null;
   entries: DirEntry[];
+}
+
+export interface ImportDefaults {
+  preset: ImportPreset;
+  rule: string;
+  mapping: Partial<ColumnMapping>;
+  keep: string[];
+  /** The main file's columns, plus a companion file's (WeChat feed_info.csv) the rule may use. */
+  columns: string[];
 }
 
 /** The outcome of checking a positive rule against a file's columns. */
@@ -108,7 +118,9 @@ export interface StudioApi {
   datasetCharts(id: number): Promise<DatasetCharts>;
 
   previewFile(path: string, rows?: number): Promise<FilePreview>;
-  presetRule(preset: ImportPreset, hasFeedInfo: boolean): Promise<string>;
+  /** The preset's defaults for these files: the positive rule (WeChat's uses feed_info.csv when
+   *  it is among them), the column mapping, the kept columns and every column a rule may name. */
+  importDefaults(preset: ImportPreset, files: string[]): Promise<ImportDefaults>;
   validateRule(rule: string, columns: string[]): Promise<RuleCheck>;
   /** Imports (or dry-runs) files; progress arrives as `import-progress` events tagged with jobId. */
   importDataset(req: ImportRequest, jobId: string): Promise<ImportResult>;
@@ -155,7 +167,7 @@ const methodTable: Record<StudioMethod, true> = {
   deleteDataset: true,
   datasetCharts: true,
   previewFile: true,
-  presetRule: true,
+  importDefaults: true,
   validateRule: true,
   importDataset: true,
   cancelJob: true,
@@ -196,6 +208,8 @@ export type Reply<T> = { ok: true; result: T } | { ok: false; error: StudioError
 /** Electron-only extras: native dialogs. The browser host uses upload and download instead. */
 export interface DesktopApi {
   openFiles(opts: { title: string; multiple: boolean }): Promise<string[]>;
+  /** The local path of a file dropped on the window (sandboxed pages cannot see it). */
+  pathOf(file: File): string;
   /** Writes `content` where the user chooses; the chosen path, or null when cancelled. */
   saveText(opts: { title: string; defaultName: string; content: string }): Promise<string | null>;
 }
