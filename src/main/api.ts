@@ -157,10 +157,6 @@ class TrainingQueue {
   }
 }
 
-function runLabel(modelLabel: string, variant: string | undefined): string {
-  return variant ? `${modelLabel} (${variant})` : modelLabel;
-}
-
 export function createApi(ctx: { dbPath: string }): StudioService {
   const db = openDb(ctx.dbPath);
   const listeners = new Set<(event: StudioEvent) => void>();
@@ -239,40 +235,32 @@ export function createApi(ctx: { dbPath: string }): StudioService {
     },
 
     async listModels() {
-      const { modelInfos } = await import('./models/registry.ts');
-      return modelInfos();
+      const { modelInfos, getModel } = await import('./models/registry.ts');
+      return modelInfos().map((info) => ({
+        ...info,
+        ablations: Object.entries(getModel(info.name).ablations ?? {}).map(([label, config]) => ({ label, config })),
+      }));
     },
     async sharedConfigKeys() {
       return sharedFields.map((f) => f.key);
     },
 
     async startTraining(req: TrainRequest) {
-      const datasetId = int(req.datasetId, 'datasetId');
-      const model = str(req.model, 'model');
-      if (!Array.isArray(req.seeds) || !req.seeds.length) throw new TypeError('seeds must list at least one seed');
-      const seeds = req.seeds.map((s) => int(s, 'seed'));
-      const variants = req.variants?.length ? req.variants : [{ label: '', config: {} }];
       const { prepareRun } = await loadRunner();
-      const { getModel } = await import('./models/registry.ts');
-      const def = getModel(model);
-      const many = variants.length * seeds.length > 1;
-      const group = req.group ?? (many ? `${def.name} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}` : undefined);
-      // All rows first, in one transaction: a bad variant fails the request before anything trains.
-      const ids = db.transaction(() =>
-        variants.flatMap((v) =>
-          seeds.map((seed) =>
-            prepareRun(db, {
-              datasetId,
-              model,
-              config: { ...req.config, ...v.config },
-              seed,
-              split: req.split ?? {},
-              ...(group !== undefined ? { group } : {}),
-              label: runLabel(def.label, v.label),
-            }),
-          ),
-        ),
-      )();
+      const { expandSet } = await import('./train/sets.ts');
+      const requests = expandSet({
+        datasetId: int(req.datasetId, 'datasetId'),
+        model: str(req.model, 'model'),
+        config: req.config ?? {},
+        seeds: (req.seeds ?? []).map((s) => int(s, 'seed')),
+        ablation: req.ablation === true,
+        ...(req.interests?.length ? { interests: req.interests.map((m) => int(m, 'interests')) } : {}),
+        ...(req.grid ? { grid: req.grid } : {}),
+        group: req.group ?? `${req.model} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`,
+      });
+      // All rows first, in one transaction: a bad setting fails the request before anything trains.
+      const split = req.split ?? {};
+      const ids = db.transaction(() => requests.map((r) => prepareRun(db, { ...r, split })))();
       training.enqueue(ids);
       return ids.map((id) => requireRun(db, id));
     },

@@ -77,13 +77,16 @@ export interface DatasetCharts {
 /** A run configuration value, as the model forms edit it. */
 export type ConfigValue = number | string | boolean;
 
-/** One variant of a sweep or ablation set: its label and the config keys it overrides. */
-export interface RunVariant {
-  label: string;
-  config: Record<string, ConfigValue>;
+/** A model as the training form shows it: its info plus its named ablations. */
+export interface StudioModel extends ModelInfo {
+  /** Ablation label (as the paper names it, e.g. CMI-CL) -> the config it overrides. */
+  ablations: { label: string; config: Record<string, ConfigValue> }[];
 }
 
-/** Start one run per (variant, seed): a single run, several seeds, or a sweep/ablation set. */
+/**
+ * Start a set of runs: the model (plus each named ablation when `ablation`), times each number
+ * of interests, times each point of the grid, times each seed. One run when all are absent.
+ */
 export interface TrainRequest {
   datasetId: number;
   split?: Partial<SplitParams>;
@@ -91,9 +94,11 @@ export interface TrainRequest {
   /** Overrides of the defaults, shared by every run of the request. */
   config: Record<string, ConfigValue>;
   seeds: number[];
-  /** Absent: one variant with no extra overrides. */
-  variants?: RunVariant[];
-  /** Groups the runs of a sweep; named after the model and time when absent and runs > 1. */
+  ablation?: boolean;
+  interests?: number[];
+  /** Config key -> the values to try; the set is their cartesian product. */
+  grid?: Record<string, ConfigValue[]>;
+  /** Groups the runs of a set; named after the model and time when absent. */
   group?: string;
 }
 
@@ -134,7 +139,7 @@ export interface StudioApi {
 
   /** Each model with its complete config form: the shared training keys (with the model's own
    *  defaults) followed by the model's keys. */
-  listModels(): Promise<ModelInfo[]>;
+  listModels(): Promise<StudioModel[]>;
   /** Which of those keys are the shared training keys (the forms fold them away). */
   sharedConfigKeys(): Promise<string[]>;
 
