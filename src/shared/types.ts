@@ -178,3 +178,42 @@ export interface ModelInfo {
   multiInterest: boolean;
   fields: ConfigField[];
 }
+
+/** A user the interest inspector can open: evaluated on the test day of the run's split. */
+export interface InspectableUser {
+  uid: number;
+  raw: string;
+  historyLength: number;
+  targets: number;
+}
+
+export interface InspectedItem {
+  /** Split item id (the model's vocabulary). */
+  item: number;
+  raw: string;
+}
+
+export interface UserInspection {
+  runId: number;
+  model: string;
+  label: string;
+  uid: number;
+  raw: string;
+  k: number;
+  numInterests: number;
+  /** The (truncated) test-time history in time order, with each item's category assignment. */
+  history: Array<InspectedItem & { soft: number[] | null; category: number | null; hard: number | null }>;
+  /** Weight (intensity) of each interest: the summed soft assignment, or null when the model has none. */
+  weights: number[] | null;
+  /** The merged top-K list, best first, with the interest that retrieved each item. */
+  retrieved: Array<InspectedItem & { score: number; interest: number; hit: boolean }>;
+  targets: InspectedItem[];
+  perInterest: Array<{ interest: number; retrieved: number; hits: number }>;
+  metrics: Metrics;
+  /** 2-D PCA map of the item embeddings with the user's interests projected into it. */
+  map: {
+    explained: [number, number];
+    items: Array<{ item: number; x: number; y: number; role: 'history' | 'retrieved' | 'target' | 'hit' | 'other' }>;
+    interests: Array<{ interest: number; x: number; y: number }>;
+  };
+}
