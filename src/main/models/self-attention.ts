@@ -28,12 +28,13 @@ export function selfAttentionVariables(prefix: string, p: SelfAttentionParams): 
   return { [`${prefix}.w1`]: p.w1, [`${prefix}.b1`]: p.b1, [`${prefix}.w2`]: p.w2 };
 }
 
-export interface AttentionOutput {
+/** A type alias (not an interface) so tf.tidy accepts it. */
+export type AttentionOutput = {
   /** [B, heads, L] attention of each head over the sequence; exactly 0 where masked. */
   weights: tf.Tensor3D;
   /** [B, heads, dv] = weights @ values. */
   interests: tf.Tensor3D;
-}
+};
 
 /**
  * Multi-interest self-attention. `keys` [B, L, d] is what the attention reads (ComiRec-SA:
