@@ -4,10 +4,21 @@
 import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { DatasetCharts, DirEntry, DirListing, StudioApi, StudioEvent, TrainingQueueState, TrainRequest } from '../shared/api.ts';
-import type { RunSummary, TrainEvent } from '../shared/types.ts';
-import { validateRule } from './import/rule.ts';
-import { RuleError } from './import/errors.ts';
+import type {
+  DatasetCharts,
+  DirEntry,
+  DirListing,
+  ImportDefaults,
+  StudioApi,
+  StudioEvent,
+  TrainingQueueState,
+  TrainRequest,
+} from '../shared/api.ts';
+import type { DatasetSummary, ImportPreset, ImportRequest, RunSummary, TrainEvent } from '../shared/types.ts';
+import { importDataset, previewFile, presetRule, RuleError, validateRule } from './import/index.ts';
+import { JOINED_COLUMN } from './import/plan.ts';
+import { isFeedInfoHeader, PRESETS } from './import/presets.ts';
+import { deleteDataset, getDataset, listDatasets } from './store/datasets.ts';
 import { openDb, SCHEMA_VERSION, type Db } from './store/db.ts';
 import { deleteRun, getRun, listRuns, requireRun, runCurves, updateRun } from './store/runs.ts';
 import { ensureSplit, getSplitSummary, listSplits, splitStats } from './store/splits.ts';
@@ -21,14 +32,6 @@ export interface StudioService extends StudioApi {
   close(): void;
 }
 
-/** Thrown where a backend module has not landed yet, so screens say so instead of showing nothing. */
-export class NotAvailableError extends Error {
-  readonly code = 'not-available';
-  constructor(feature: string) {
-    super(`${feature} is not available yet in this build`);
-  }
-}
-
 function int(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${name} must be an integer, got ${JSON.stringify(v)}`);
   return v;
@@ -37,6 +40,47 @@ function int(v: unknown, name: string): number {
 function str(v: unknown, name: string): string {
   if (typeof v !== 'string') throw new TypeError(`${name} must be a string, got ${JSON.stringify(v)}`);
   return v;
+}
+
+function strings(v: unknown, name: string): string[] {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new TypeError(`${name} must be a list of strings`);
+  return v;
+}
+
+function preset(v: unknown): ImportPreset {
+  if (typeof v !== 'string' || !Object.hasOwn(PRESETS, v)) throw new TypeError(`unknown preset ${JSON.stringify(v)}; one of ${Object.keys(PRESETS).join(', ')}`);
+  return v as ImportPreset;
+}
+
+/** The shapes the importer relies on; it checks the values (columns, rule, delimiter) itself. */
+function checkImportRequest(req: ImportRequest): ImportRequest {
+  if (typeof req !== 'object' || req === null) throw new TypeError('the import request must be an object');
+  strings(req.files, 'files');
+  preset(req.preset);
+  str(req.name, 'name');
+  if (req.positive !== undefined) str(req.positive, 'positive');
+  if (req.keep !== undefined) strings(req.keep, 'keep');
+  if (req.delimiter !== undefined) str(req.delimiter, 'delimiter');
+  if (req.map !== undefined) for (const v of Object.values(req.map)) if (v !== undefined) str(v, 'map column');
+  return req;
+}
+
+/** What the import wizard starts from for these files (the importer's planImport decides the same). */
+async function importDefaults(presetName: ImportPreset, files: string[]): Promise<ImportDefaults> {
+  const spec = PRESETS[preset(presetName)];
+  if (!files.length) throw new Error('no files chosen');
+  const heads = await Promise.all(files.map((f) => previewFile(f, 0)));
+  // WeChat's feed_info.csv may sit anywhere in the list; the rule can then read the video length.
+  const feedInfo = presetName === 'wechat' ? heads.find((h) => isFeedInfoHeader(h.header)) : undefined;
+  const main = heads.find((h) => h !== feedInfo) ?? heads[0];
+  const joins = feedInfo !== undefined && !main.header.includes(JOINED_COLUMN);
+  return {
+    preset: presetName,
+    rule: presetRule(presetName, feedInfo !== undefined),
+    mapping: { ...spec.mapping },
+    keep: [...spec.keep],
+    columns: joins ? [...main.header, JOINED_COLUMN] : main.header,
+  };
 }
 
 async function listDir(path: string | undefined): Promise<DirListing> {
@@ -166,6 +210,11 @@ export function createApi(ctx: { dbPath: string }): StudioService {
   };
   const training = new TrainingQueue(ctx.dbPath, db, (event) => emit({ type: 'train', event }));
 
+  const requireDataset = (id: unknown): DatasetSummary => {
+    const dataset = getDataset(db, int(id, 'dataset id'));
+    if (!dataset) throw new Error(`no dataset with id ${String(id)}`);
+    return dataset;
+  };
   const requireRunSummary = (id: unknown): RunSummary => {
     const run = getRun(db, int(id, 'run id'));
     if (!run) throw new Error(`no run with id ${String(id)}`);
@@ -189,23 +238,23 @@ export function createApi(ctx: { dbPath: string }): StudioService {
     listDir,
 
     async listDatasets() {
-      throw new NotAvailableError('The dataset store (src/main/store/datasets.ts)');
+      return listDatasets(db);
     },
-    async getDataset() {
-      throw new NotAvailableError('The dataset store (src/main/store/datasets.ts)');
+    async getDataset(id) {
+      return requireDataset(id);
     },
-    async deleteDataset() {
-      throw new NotAvailableError('The dataset store (src/main/store/datasets.ts)');
+    async deleteDataset(id) {
+      deleteDataset(db, requireDataset(id).id);
     },
     async datasetCharts(id) {
-      return datasetCharts(db, int(id, 'dataset id'));
+      return datasetCharts(db, requireDataset(id).id);
     },
 
-    async previewFile() {
-      throw new NotAvailableError('The importer (src/main/import)');
+    async previewFile(path, rows) {
+      return previewFile(str(path, 'path'), rows === undefined ? undefined : int(rows, 'rows'));
     },
-    async importDefaults() {
-      throw new NotAvailableError('The importer (src/main/import)');
+    async importDefaults(preset, files) {
+      return importDefaults(preset, strings(files, 'files'));
     },
     async validateRule(rule, columns) {
       if (!Array.isArray(columns) || !columns.every((c) => typeof c === 'string')) throw new TypeError('columns must be a list of names');
@@ -217,8 +266,19 @@ export function createApi(ctx: { dbPath: string }): StudioService {
         throw err;
       }
     },
-    async importDataset() {
-      throw new NotAvailableError('The importer (src/main/import)');
+    async importDataset(req, jobId) {
+      const id = str(jobId, 'jobId');
+      if (jobs.has(id)) throw new Error(`job ${id} is already running`);
+      const controller = new AbortController();
+      jobs.set(id, controller);
+      try {
+        return await importDataset(db, checkImportRequest(req), {
+          signal: controller.signal,
+          onProgress: (progress) => emit({ type: 'import-progress', jobId: id, progress }),
+        });
+      } finally {
+        jobs.delete(id);
+      }
     },
     async cancelJob(jobId) {
       jobs.get(str(jobId, 'jobId'))?.abort();
