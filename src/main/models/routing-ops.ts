@@ -66,12 +66,16 @@ export type RoutingOutput = {
  * every iteration but the last reads detached votes, so only the last capsule computation
  * carries gradient (through the votes, not through the coupling weights).
  */
-export function dynamicRouting(votes: tf.Tensor4D, logits: tf.Tensor3D, mask: tf.Tensor, opts: RoutingOptions): RoutingOutput {
+export function dynamicRouting(votes: tf.Tensor4D, logits: tf.Tensor3D, mask: tf.Tensor3D, opts: RoutingOptions): RoutingOutput {
   return tf.tidy(() => {
     const detached = stopGradient(votes);
+    // TF.js's softmax runs along the last axis only: a softmax over capsules transposes there.
+    const couple = (b: tf.Tensor3D): tf.Tensor3D => opts.axis === 2
+      ? maskedSoftmax(b, mask)
+      : tf.transpose(maskedSoftmax(tf.transpose(b, [0, 2, 1]), tf.transpose(mask, [0, 2, 1])), [0, 2, 1]);
     let b: tf.Tensor3D = logits;
     for (let it = 0; ; it++) {
-      const coupling = maskedSoftmax(b, mask, opts.axis);
+      const coupling = couple(b);
       if (it === opts.iterations - 1) return { capsules: squash(pool(coupling, votes)), coupling };
       const caps = squash(pool(coupling, detached));
       b = tf.add(b, agreement(caps, detached));

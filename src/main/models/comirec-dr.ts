@@ -1,0 +1,92 @@
+// ComiRec-DR (Cen et al., KDD 2020): capsule dynamic routing with a separate bilinear map per
+// history position and interest, routing logits starting at zero and updated without gradient,
+// squash; training reads out the interest that best matches the target. Follows the authors'
+// code (THUDM/ComiRec, CapsuleNetwork with bilinear_type=2); docs/models.md "## ComiRec-DR"
+// lists every choice.
+import * as tf from '@tensorflow/tfjs';
+import type { ConfigField } from '../../shared/types.ts';
+import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
+import { deriveSeed, embed, embeddingTable, idMask, sampledSoftmaxLoss } from './layers.ts';
+import { dynamicRouting, hardReadout, initNormal } from './routing-ops.ts';
+
+const fields: ConfigField[] = [{ key: 'routingIterations', label: 'Routing iterations', type: 'integer', default: 3 }];
+
+function num(config: Config, key: string): number {
+  const v = config[key];
+  if (typeof v !== 'number') throw new Error(`comirec-dr: config '${key}' must be a number`);
+  return v;
+}
+
+class ComiRecDr implements SeqRecModel {
+  readonly numInterests: number;
+  readonly variables: Record<string, tf.Variable>;
+  readonly needs = {};
+  private readonly item: tf.Variable<tf.Rank.R2>;
+  /** [maxlen, d, m*d]: position t's maps for all interests side by side (x -> x W[t]); row
+   *  maxlen-1 belongs to the latest item. */
+  private readonly maps: tf.Variable<tf.Rank.R3>;
+  private readonly iterations: number;
+
+  constructor(ctx: ModelContext) {
+    const { config, seed } = ctx;
+    const d = num(config, 'dim');
+    this.numInterests = num(config, 'interests');
+    this.iterations = num(config, 'routingIterations');
+    if (this.iterations < 1) throw new Error('comirec-dr: routingIterations must be at least 1');
+    this.item = embeddingTable(ctx.numItems, d, deriveSeed(seed, 'item'));
+    this.maps = initNormal([num(config, 'maxlen'), d, this.numInterests * d], deriveSeed(seed, 'maps')) as tf.Variable<tf.Rank.R3>;
+    this.variables = { item: this.item, maps: this.maps };
+  }
+
+  private encode(seq: tf.Tensor2D): { capsules: tf.Tensor3D; coupling: tf.Tensor3D } {
+    return tf.tidy(() => {
+      const [B, L] = seq.shape;
+      const [maxlen, d] = this.maps.shape;
+      const m = this.numInterests;
+      if (L > maxlen) throw new Error(`comirec-dr: history has ${L} columns, more than maxlen ${maxlen}`);
+      const mask = idMask(seq);
+      const e = embed(this.item, seq) as tf.Tensor3D;
+      // votes[b, j, t] = W_{t,j} e_{b,t}: one batched matMul over the positions.
+      const w = tf.slice(this.maps, [maxlen - L, 0, 0], [L, d, m * d]);
+      const perPos = tf.matMul(tf.transpose(e, [1, 0, 2]), w); // [L, B, m*d]
+      const votes = tf.transpose(tf.reshape(perPos, [L, B, m, d]), [1, 2, 0, 3]) as tf.Tensor4D;
+      const logits = tf.zeros([1, m, L]) as tf.Tensor3D;
+      return dynamicRouting(votes, logits, tf.expandDims(mask, 1) as tf.Tensor3D, { iterations: this.iterations, axis: 1 });
+    });
+  }
+
+  loss(batch: TrainBatch): LossOutput {
+    const { capsules } = this.encode(batch.history);
+    const readout = hardReadout(capsules, embed(this.item, batch.pos) as tf.Tensor2D);
+    const main = sampledSoftmaxLoss(readout, batch.pos, batch.neg, this.item, 1);
+    return { total: main, terms: { main } };
+  }
+
+  interests(history: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => this.encode(history).capsules);
+  }
+
+  itemTable(): tf.Tensor2D {
+    return tf.clone(this.item);
+  }
+
+  inspect(history: tf.Tensor2D): Inspection {
+    return tf.tidy(() => {
+      const { coupling } = this.encode(history);
+      return { assignment: tf.transpose(coupling, [0, 2, 1]) as tf.Tensor3D, weights: tf.sum(coupling, 2) as tf.Tensor2D };
+    });
+  }
+
+  dispose(): void {
+    tf.dispose(Object.values(this.variables));
+  }
+}
+
+export const comirecDr: ModelDef = {
+  name: 'comirec-dr',
+  label: 'ComiRec-DR',
+  paper: 'Cen, Zhang, Zou, Zhou, Yang, Tang. Controllable Multi-Interest Framework for Recommendation. KDD 2020.',
+  multiInterest: true,
+  fields,
+  create: (ctx) => new ComiRecDr(ctx),
+};
