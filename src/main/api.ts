@@ -132,8 +132,9 @@ function datasetCharts(db: Db, datasetId: number): DatasetCharts {
   return { perDay, seqLengths: bins, itemPopularity, items: counts.length };
 }
 
-// The runner pulls in the models and TF.js: load it when the first run starts, not at launch.
+// The runner and the inspector pull in the models and TF.js: load them when first needed, not at launch.
 const loadRunner = () => import('./train/runner.ts');
+const loadInspector = () => import('./inspect/user.ts');
 
 /**
  * Trains queued runs one at a time (one worker process: training saturates the cores), so a
@@ -368,6 +369,15 @@ export function createApi(ctx: { dbPath: string }): StudioService {
     },
     async runCurves(id) {
       return runCurves(db, requireRunSummary(id).id);
+    },
+
+    async inspectableUsers(runId, search) {
+      const { inspectableUsers } = await loadInspector();
+      return inspectableUsers(db, requireRunSummary(runId).id, search === undefined ? '' : str(search, 'search'));
+    },
+    async inspectUser(runId, uid, k) {
+      const { inspectUser } = await loadInspector();
+      return inspectUser(db, requireRunSummary(runId).id, int(uid, 'user id'), k === undefined ? undefined : int(k, 'k'));
     },
   };
 }

@@ -8,6 +8,7 @@ import type {
   DatasetSummary,
   FilePreview,
   ImportPreset,
+  InspectableUser,
   ImportProgress,
   ImportRequest,
   ImportResult,
@@ -17,6 +18,7 @@ import type {
   SplitParams,
   SplitSummary,
   TrainEvent,
+  UserInspection,
 } from './types.ts';
 // Type-only: the split statistics are defined beside the code that computes them.
 import type { SplitStats } from '../main/data/stats.ts';
@@ -158,6 +160,11 @@ export interface StudioApi {
   getRun(id: number): Promise<RunSummary>;
   deleteRun(id: number): Promise<void>;
   runCurves(id: number): Promise<CurvePoint[]>;
+
+  /** Test-day users of a finished run, filtered by a raw-id prefix when `search` is given. */
+  inspectableUsers(runId: number, search?: string): Promise<InspectableUser[]>;
+  /** One user's interests under a finished run: assignment, retrieval top-K, hits, 2-D map. */
+  inspectUser(runId: number, uid: number, k?: number): Promise<UserInspection>;
 }
 
 export type StudioMethod = keyof StudioApi;
@@ -190,6 +197,8 @@ const methodTable: Record<StudioMethod, true> = {
   getRun: true,
   deleteRun: true,
   runCurves: true,
+  inspectableUsers: true,
+  inspectUser: true,
 };
 
 export const STUDIO_METHODS = Object.keys(methodTable) as StudioMethod[];
