@@ -1,0 +1,88 @@
+// ComiRec-SA (Cen et al., KDD 2020): multi-interest self-attention A = softmax(W2 tanh(W1 H^T))
+// over the history (hidden 4d, padding masked), interests = A H, position embeddings added to
+// H for the attention only; training reads out the interest that best matches the target.
+// Follows the authors' code (THUDM/ComiRec, Model_ComiRec_SA); docs/models.md "## ComiRec-SA"
+// lists every choice.
+import * as tf from '@tensorflow/tfjs';
+import type { ConfigField } from '../../shared/types.ts';
+import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
+import { deriveSeed, embed, embeddingTable, idMask, initUniform, sampledSoftmaxLoss } from './layers.ts';
+import { hardReadout } from './routing-ops.ts';
+import { multiInterestAttention, selfAttentionParams, selfAttentionVariables, type AttentionOutput, type SelfAttentionParams } from './self-attention.ts';
+
+const fields: ConfigField[] = [
+  { key: 'positionEmbedding', label: 'Add position embeddings for the attention', type: 'boolean', default: true },
+];
+
+function num(config: Config, key: string): number {
+  const v = config[key];
+  if (typeof v !== 'number') throw new Error(`comirec-sa: config '${key}' must be a number`);
+  return v;
+}
+
+class ComiRecSa implements SeqRecModel {
+  readonly numInterests: number;
+  readonly variables: Record<string, tf.Variable>;
+  readonly needs = {};
+  private readonly item: tf.Variable<tf.Rank.R2>;
+  /** [maxlen, d], row maxlen-1 for the latest item. */
+  private readonly position?: tf.Variable<tf.Rank.R2>;
+  private readonly att: SelfAttentionParams;
+  private readonly maxlen: number;
+
+  constructor(ctx: ModelContext) {
+    const { config, seed } = ctx;
+    const d = num(config, 'dim');
+    this.numInterests = num(config, 'interests');
+    this.maxlen = num(config, 'maxlen');
+    this.item = embeddingTable(ctx.numItems, d, deriveSeed(seed, 'item'));
+    this.att = selfAttentionParams(d, 4 * d, this.numInterests, deriveSeed(seed, 'attention'));
+    this.variables = { item: this.item, ...selfAttentionVariables('attention', this.att) };
+    if (config.positionEmbedding !== false) {
+      this.position = initUniform([this.maxlen, d], deriveSeed(seed, 'position'), d) as tf.Variable<tf.Rank.R2>;
+      this.variables.position = this.position;
+    }
+  }
+
+  private encode(seq: tf.Tensor2D): AttentionOutput {
+    return tf.tidy(() => {
+      const L = seq.shape[1];
+      if (L > this.maxlen) throw new Error(`comirec-sa: history has ${L} columns, more than maxlen ${this.maxlen}`);
+      const h = embed(this.item, seq) as tf.Tensor3D;
+      const keys = this.position ? tf.add(h, tf.slice(this.position, [this.maxlen - L, 0], [L, -1])) as tf.Tensor3D : h;
+      return multiInterestAttention(this.att, keys, h, idMask(seq));
+    });
+  }
+
+  loss(batch: TrainBatch): LossOutput {
+    const { interests } = this.encode(batch.history);
+    const readout = hardReadout(interests, embed(this.item, batch.pos) as tf.Tensor2D);
+    const main = sampledSoftmaxLoss(readout, batch.pos, batch.neg, this.item, 1);
+    return { total: main, terms: { main } };
+  }
+
+  interests(history: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => this.encode(history).interests);
+  }
+
+  itemTable(): tf.Tensor2D {
+    return tf.clone(this.item);
+  }
+
+  inspect(history: tf.Tensor2D): Inspection {
+    return tf.tidy(() => ({ assignment: tf.transpose(this.encode(history).weights, [0, 2, 1]) as tf.Tensor3D }));
+  }
+
+  dispose(): void {
+    tf.dispose(Object.values(this.variables));
+  }
+}
+
+export const comirecSa: ModelDef = {
+  name: 'comirec-sa',
+  label: 'ComiRec-SA',
+  paper: 'Cen, Zhang, Zou, Zhou, Yang, Tang. Controllable Multi-Interest Framework for Recommendation. KDD 2020.',
+  multiInterest: true,
+  fields,
+  create: (ctx) => new ComiRecSa(ctx),
+};
