@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import type { ImportProgress, ImportRequest, ImportResult } from '../../shared/types.ts';
 import type { Db } from '../store/db.ts';
 import { getDataset, insertDataset, setDatasetCounts } from '../store/datasets.ts';
+import { ImportAbortedError } from './errors.ts';
 import { planImport, type ImportPlan } from './plan.ts';
 import { readPositives, type ReadResult } from './reader.ts';
 import { InteractionWriter } from './writer.ts';
@@ -65,10 +66,17 @@ async function write(db: Db, plan: ImportPlan, req: ImportRequest, opts: ImportO
   if (read.interactions === 0) {
     throw new Error(`the positive rule \`${plan.rule.rule}\` matched none of the ${read.rows} rows; nothing imported`);
   }
+  // A cancel that arrives after the last read still wins, up to the commit.
+  const checkAbort = (): void => {
+    if (opts.signal?.aborted) throw new ImportAbortedError();
+  };
+  checkAbort();
   writer.numberDays(read.dayKeys, plan.timeKind === 'day');
   writer.writeIdMaps(read.usersRaw, read.itemsRaw);
+  checkAbort();
   if (dropped) InteractionWriter.rebuildIndex(db);
   setDatasetCounts(db, datasetId, counts(read));
+  checkAbort();
   return { ...read, datasetId };
 }
 
