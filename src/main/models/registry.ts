@@ -3,8 +3,13 @@ import type { ModelInfo } from '../../shared/types.ts';
 import { sharedFields } from '../train/config.ts';
 import type { ModelDef } from './types.ts';
 import { cmi } from './cmi.ts';
+import { mind } from './mind.ts';
+import { comirecDr } from './comirec-dr.ts';
+import { comirecSa } from './comirec-sa.ts';
+import { octopus } from './octopus.ts';
+import { pop } from './pop.ts';
 
-export const models: ModelDef[] = [cmi];
+export const models: ModelDef[] = [cmi, mind, comirecDr, comirecSa, octopus, pop];
 
 export function getModel(name: string): ModelDef {
   const def = models.find((m) => m.name === name);
