@@ -108,14 +108,14 @@ class Reader {
   }
 
   private async scan(file: SourceFile, handler: RecordHandler): Promise<void> {
-    const onRead = (bytes: number): void => {
+    const onChunk = (bytes: number): void => {
       const now = performance.now();
       if (now - this.lastReport >= 100) {
         this.lastReport = now;
         this.report(file.path, this.bytesBefore + bytes, 'reading');
       }
     };
-    await scanFile(file.path, { delimiter: file.delimiter, quoting: file.quoting, signal: this.opts.signal, onRead }, handler);
+    await scanFile(file.path, { delimiter: file.delimiter, quoting: file.quoting, signal: this.opts.signal, onChunk }, handler);
     this.bytesBefore += file.bytes;
   }
 

@@ -49,8 +49,8 @@ export interface ScanOptions {
   /** Honour double quotes (CSV). Off for TSV layouts that never quote (KuaiRand, RecBole). */
   quoting: boolean;
   signal?: AbortSignal;
-  /** After each chunk read: bytes of the file read so far. */
-  onRead?: (bytesRead: number) => void;
+  /** After each chunk is parsed: bytes of the file read so far. */
+  onChunk?: (bytesRead: number) => void;
   chunkSize?: number;
 }
 
@@ -121,7 +121,6 @@ class Scanner {
           if (bytesRead === 0) this.eof = true;
           this.len += bytesRead;
           filePos += bytesRead;
-          this.opts.onRead?.(filePos);
         }
         if (first && (this.len >= 3 || this.eof)) {
           first = false;
@@ -131,6 +130,7 @@ class Scanner {
         // -1: look for the next quote; Infinity: quotes are plain data.
         this.nextQuote = this.opts.quoting ? -1 : Infinity;
         this.parse();
+        this.opts.onChunk?.(filePos);
         if (this.eof) break;
       }
     } finally {

@@ -1,0 +1,145 @@
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { ColumnMapping, ImportPreset, ImportRequest, ImportResult } from '../../../shared/types.ts';
+import { importDataset, ImportAbortedError } from '../../import/index.ts';
+import { PRESET_NAMES } from '../../import/presets.ts';
+import { openDb, resolveDbPath, type Db } from '../../store/db.ts';
+import { progressView } from '../progress.ts';
+
+export const summary = 'import interaction logs (WeChat, KuaiRand, any CSV/TSV, RecBole .inter) as a dataset';
+
+const HELP = `usage: cmi-studio import FILE... --preset wechat|kuairand|csv|recbole --name NAME
+                         [--positive EXPR] [--map user=COL,item=COL,time=COL|day=COL]
+                         [--delimiter C] [--keep COL,COL] [--dry-run] [--db PATH] [--json]
+
+  --positive EXPR  which rows are positive interactions, e.g. 'like == 1 || play >= 0.9 * videoplayseconds * 1000'
+                   (operators: || && ! == != < <= > >= + - * / and parentheses; default: the preset's rule)
+  --map            columns for user, item and time (epoch s/ms or ISO) or day (integer, yyyymmdd, yyyy-mm-dd)
+  --delimiter C    field delimiter for csv (default: detected among , TAB ; |); 'tab' for TAB
+  --keep COLS      numeric feedback columns stored with each interaction ('' for none)
+  --dry-run        count rows, positives, users, items and days without writing
+  --json           print one JSON object with the counts on stdout
+WeChat: give feed_info.csv too (any position) to use videoplayseconds in the rule.
+Progress goes to stderr. Ctrl-C cancels; the store is left as it was.`;
+
+const MAP_KEYS = ['user', 'item', 'time', 'day'] as const;
+
+/** `user=COL,item=COL,time=COL` -> mapping; unknown keys and empty columns are errors. */
+export function parseMapping(text: string): Partial<ColumnMapping> {
+  const map: Partial<ColumnMapping> = {};
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=');
+    const key = part.slice(0, eq).trim();
+    const col = part.slice(eq + 1).trim();
+    if (eq < 0 || !(MAP_KEYS as readonly string[]).includes(key) || col === '') {
+      throw new Error(`bad --map entry '${part}': expected KEY=COLUMN with KEY one of ${MAP_KEYS.join(', ')}`);
+    }
+    map[key as (typeof MAP_KEYS)[number]] = col;
+  }
+  return map;
+}
+
+export function parseDelimiter(text: string): string {
+  const named: Record<string, string> = { tab: '\t', '\\t': '\t', comma: ',', semicolon: ';', pipe: '|' };
+  return named[text.toLowerCase()] ?? text;
+}
+
+function preset(text: string | undefined): ImportPreset {
+  if (text === undefined) throw new Error(`--preset is required (${PRESET_NAMES.join('|')})`);
+  if (!(PRESET_NAMES as string[]).includes(text)) throw new Error(`unknown preset '${text}' (expected ${PRESET_NAMES.join('|')})`);
+  return text as ImportPreset;
+}
+
+/** A dry run writes nothing: an existing store is opened read-only (to check the name), else none. */
+function openStore(path: string, dryRun: boolean): Db {
+  if (!dryRun) return openDb(path);
+  return existsSync(path) ? openDb(path, { readonly: true }) : openDb(':memory:');
+}
+
+function describe(r: ImportResult): string {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const what = `${n(r.rows)} rows -> ${n(r.interactions)} interactions, ${n(r.users)} users, ${n(r.items)} items, ${n(r.days)} days`;
+  return r.dryRun
+    ? `dry run of '${r.name}' (nothing written), ${r.seconds.toFixed(1)} s: ${what}`
+    : `imported '${r.name}' as dataset ${r.datasetId} in ${r.seconds.toFixed(1)} s: ${what}`;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        preset: { type: 'string' },
+        name: { type: 'string' },
+        positive: { type: 'string' },
+        map: { type: 'string' },
+        delimiter: { type: 'string' },
+        keep: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        db: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`cmi-studio import: ${err instanceof Error ? err.message : String(err)}\n${HELP}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  if (positionals.length === 0) {
+    process.stderr.write(`cmi-studio import: no input files\n${HELP}\n`);
+    return 2;
+  }
+  if (values.name === undefined) {
+    process.stderr.write(`cmi-studio import: --name is required\n${HELP}\n`);
+    return 2;
+  }
+  const req: ImportRequest = {
+    files: positionals,
+    preset: preset(values.preset),
+    name: values.name,
+    positive: values.positive,
+    map: values.map !== undefined ? parseMapping(values.map) : undefined,
+    delimiter: values.delimiter !== undefined ? parseDelimiter(values.delimiter) : undefined,
+    keep: values.keep !== undefined ? values.keep.split(',').map((c) => c.trim()).filter((c) => c !== '') : undefined,
+    dryRun: values['dry-run'],
+  };
+
+  const db = openStore(resolveDbPath(values.db), req.dryRun === true);
+  const abort = new AbortController();
+  const cancel = (): void => {
+    process.stderr.write('\ncancelling: rolling back…\n');
+    abort.abort();
+  };
+  process.once('SIGINT', cancel);
+  process.once('SIGTERM', cancel);
+  const view = progressView();
+  try {
+    const result = await importDataset(db, req, { onProgress: (p) => view.update(p), signal: abort.signal });
+    view.done();
+    if (values.json) {
+      const { name, dryRun, datasetId, seconds, rows, interactions, users, items, days } = result;
+      process.stdout.write(JSON.stringify({ name, dryRun, datasetId: datasetId ?? null, seconds, rows, interactions, users, items, days }) + '\n');
+    } else {
+      process.stdout.write(describe(result) + '\n');
+    }
+    return 0;
+  } catch (err) {
+    view.done();
+    if (err instanceof ImportAbortedError) {
+      process.stderr.write(`cmi-studio import: ${err.message}\n`);
+      return 130;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', cancel);
+    process.off('SIGTERM', cancel);
+    db.close();
+  }
+}
