@@ -7,7 +7,7 @@ import type { ColumnMapping, ImportPreset, ImportRequest, TimeKind } from '../..
 import { ImportError } from './errors.ts';
 import { readHead } from './head.ts';
 import { PRESETS, isFeedInfoHeader, presetRule, type PresetSpec } from './presets.ts';
-import { compileRule, type CompiledRule } from './rule.ts';
+import { compileRule, ruleColumns, type CompiledRule } from './rule.ts';
 
 /** The column WeChat's rule may read from feed_info.csv, joined on feedid. */
 export const JOINED_COLUMN = 'videoplayseconds';
@@ -90,7 +90,14 @@ export async function planImport(req: ImportRequest): Promise<ImportPlan> {
   const first = actions[0];
   const joinsFeedInfo = feedInfo !== undefined && !first.header.includes(JOINED_COLUMN);
   const ruleText = req.positive ?? presetRule(req.preset, feedInfo !== undefined);
-  const rule = compileRule(ruleText, joinsFeedInfo ? [...first.header, JOINED_COLUMN] : first.header);
+  const ruleScope = joinsFeedInfo ? [...first.header, JOINED_COLUMN] : first.header;
+  if (req.positive === undefined) {
+    // The analyst did not write the preset's rule: a column it needs is the file's fault.
+    for (const col of ruleColumns(ruleText)) {
+      if (!ruleScope.includes(col)) throw missingColumn(first, col, `used by the ${req.preset} preset's positive rule`);
+    }
+  }
+  const rule = compileRule(ruleText, ruleScope);
 
   for (const file of actions) {
     for (const [role, col] of Object.entries(resolved)) {

@@ -261,6 +261,14 @@ function parse(rule: string, columns: readonly string[]): Node {
   return new Parser(tokenize(rule), new Set(columns)).parse();
 }
 
+/** The column names a rule mentions (it must tokenize), in order of first mention. */
+export function ruleColumns(rule: string): string[] {
+  const names = tokenize(rule)
+    .filter((t) => t.kind === 'ident' && t.text !== 'true' && t.text !== 'false')
+    .map((t) => t.text);
+  return [...new Set(names)];
+}
+
 /** Throws a RuleError (with the character position in the rule) unless `rule` is valid over `columns`. */
 export function validateRule(rule: string, columns: string[]): void {
   parse(rule, columns);
