@@ -49,6 +49,64 @@ type Encoded = {
   general?: tf.Tensor2D;
 };
 
+/** CMI's soft interests (shared with OPAL, whose pre-train is exactly this encoder). */
+export type SoftInterests = {
+  /** [B, L, d] item rows of the sequence (unit length; padding rows zero). */
+  items: tf.Tensor3D;
+  /** [B, L] 1 on items, 0 on padding. */
+  mask: tf.Tensor2D;
+  /** [B, L, m] cosine / epsilon of each item with each category. */
+  logits: tf.Tensor3D;
+  /** [B, L, m] soft category assignment, 0 on padding. */
+  assignment: tf.Tensor3D;
+  /** [B, m] total assignment per category. */
+  weights: tf.Tensor2D;
+  /** [B, m, d] normalised per-category interests (category embedding where empty). */
+  interests: tf.Tensor3D;
+};
+
+/** Soft interests of left-padded sequences [B, L] from unit-length item rows and categories. */
+export function softInterests(item: tf.Tensor2D, category: tf.Tensor2D, seq: tf.Tensor2D, epsilon: number): SoftInterests {
+  return tf.tidy(() => {
+    const [B] = seq.shape;
+    const m = category.shape[0];
+    const mask = idMask(seq);
+    const v = embed(item, seq) as tf.Tensor3D;
+    // Rows are unit length, so the inner product is the paper's cosine (eq. 1).
+    const cos = tf.reshape(tf.matMul(tf.reshape(v, [-1, v.shape[2]]), category, false, true), [B, -1, m]);
+    const logits = tf.div(cos, epsilon) as tf.Tensor3D;
+    const assignment = maskedSoftmax(logits, tf.expandDims(mask, -1)) as tf.Tensor3D;
+    const weights = tf.sum(assignment, 1) as tf.Tensor2D;
+    const pooled = l2normalize(tf.matMul(assignment, v, true, false));
+    // A category no history item reaches falls back to its own embedding (authors' code).
+    // step(): 1 where the weight is positive, with a zero gradient (greater() has none).
+    const reached = tf.expandDims(tf.step(weights), -1);
+    const interests = tf.add(tf.mul(reached, pooled), tf.mul(tf.sub(1, reached), tf.expandDims(category, 0))) as tf.Tensor3D;
+    return { items: v, mask, logits, assignment, weights, interests };
+  });
+}
+
+/** ||G G^T - I||^2 / m^2 over the category rows G [m, d] (unweighted). */
+export function orthogonalityLoss(category: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const m = category.shape[0];
+    const gram = tf.matMul(category, category, false, true);
+    return tf.div(tf.sum(tf.square(tf.sub(gram, tf.eye(m)))), m * m) as tf.Scalar;
+  });
+}
+
+/** Uniformity: std/mean of the batch's average assignment per category (unbiased std, as
+ *  torch.Tensor.std), pushing items to spread over all categories (unweighted). */
+export function uniformityLoss(assignment: tf.Tensor3D, mask: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const m = assignment.shape[2];
+    const usage = tf.div(tf.sum(tf.reshape(assignment, [-1, m]), 0), tf.maximum(tf.sum(mask), 1));
+    const meanUsage = tf.mean(usage);
+    const std = tf.sqrt(tf.div(tf.sum(tf.square(tf.sub(usage, meanUsage))), Math.max(m - 1, 1)));
+    return tf.div(std, meanUsage) as tf.Scalar;
+  });
+}
+
 class Cmi implements SeqRecModel {
   readonly numInterests: number;
   readonly variables: Record<string, tf.Variable>;
@@ -107,21 +165,10 @@ class Cmi implements SeqRecModel {
 
   private encode(seq: tf.Tensor2D): Encoded {
     return tf.tidy(() => {
-      const [B] = seq.shape;
-      const mask = idMask(seq);
-      const v = embed(this.item, seq) as tf.Tensor3D;
-      // Rows are unit length, so the inner product is the paper's cosine (eq. 1).
-      const cos = tf.reshape(tf.matMul(tf.reshape(v, [-1, v.shape[2]]), this.category, false, true), [B, -1, this.numInterests]);
-      const assignment = maskedSoftmax(tf.div(cos, this.epsilon), tf.expandDims(mask, -1)) as tf.Tensor3D;
-      const weights = tf.sum(assignment, 1) as tf.Tensor2D;
-      const pooled = l2normalize(tf.matMul(assignment, v, true, false));
-      // A category no history item reaches falls back to its own embedding (authors' code).
-      // step(): 1 where the weight is positive, with a zero gradient (greater() has none).
-      const reached = tf.expandDims(tf.step(weights), -1);
-      const interests = tf.add(tf.mul(reached, pooled), tf.mul(tf.sub(1, reached), tf.expandDims(this.category, 0))) as tf.Tensor3D;
-      const out: Encoded = { assignment, weights, interests };
+      const soft = softInterests(this.item, this.category, seq, this.epsilon);
+      const out: Encoded = { assignment: soft.assignment, weights: soft.weights, interests: soft.interests };
       if (this.rnn && this.mlpW && this.mlpB) {
-        const { last } = gru(this.rnn, v, mask);
+        const { last } = gru(this.rnn, soft.items, soft.mask);
         out.general = l2normalize(tf.relu(tf.add(tf.matMul(last, this.mlpW as tf.Tensor2D), this.mlpB))) as tf.Tensor2D;
       }
       return out;
@@ -166,15 +213,8 @@ class Cmi implements SeqRecModel {
     }
 
     const d = this.category.shape[1];
-    const gram = tf.matMul(this.category, this.category, false, true);
-    const orth = tf.mul(tf.div(tf.sum(tf.square(tf.sub(gram, tf.eye(m)))), m * m), this.lambdaOrth) as tf.Scalar;
-
-    // Uniformity: std/mean of the batch's average assignment per category (unbiased std, as
-    // torch.Tensor.std), pushing items to spread over all categories.
-    const usage = tf.div(tf.sum(tf.reshape(e.assignment, [-1, m]), 0), tf.maximum(tf.sum(idMask(seqs)), 1));
-    const meanUsage = tf.mean(usage);
-    const std = tf.sqrt(tf.div(tf.sum(tf.square(tf.sub(usage, meanUsage))), Math.max(m - 1, 1)));
-    const unif = tf.mul(tf.div(std, meanUsage), this.lambdaUnif) as tf.Scalar;
+    const orth = tf.mul(orthogonalityLoss(this.category), this.lambdaOrth) as tf.Scalar;
+    const unif = tf.mul(uniformityLoss(e.assignment, idMask(seqs)), this.lambdaUnif) as tf.Scalar;
 
     let cl: tf.Scalar = tf.scalar(0);
     if (useViews) {

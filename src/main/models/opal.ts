@@ -1,0 +1,187 @@
+// OPAL (Li et al., "Orthogonal Hyper-category Guided Multi-interest Elicitation for Micro-video
+// Matching"): two stages. Pre-train: CMI's soft interests over orthogonal hyper-categories with
+// L_orth and L_unif (no contrastive loss). Fine-tune: every history item is also routed to its
+// single best hyper-category, each non-empty per-category subsequence runs through one shared
+// GRU (the hard interest, the interest's evolution), and interest l = normalise(soft_l +
+// hard_l), with L_unique sharpening the assignment. Choices where the paper is silent follow the
+// authors' code (libeibei95/OPAL, model_devcl.py); docs/models.md "## OPAL" lists them.
+import * as tf from '@tensorflow/tfjs';
+import type { ConfigField } from '../../shared/types.ts';
+import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
+import { deriveSeed, embeddingTable, gru, gruParams, gruVariables, initUniform, l2normalize, sampledSoftmaxLoss, type GruParams } from './layers.ts';
+import { orthogonalityLoss, softInterests, uniformityLoss, type SoftInterests } from './cmi.ts';
+
+const fields: ConfigField[] = [
+  { key: 'epsilon', label: 'Assignment temperature ε (cosine / ε before the softmax over hyper-categories)', type: 'number', default: 0.1 },
+  { key: 'temperature', label: 'Main-loss temperature τ', type: 'number', default: 0.1 },
+  { key: 'lambdaOrth', label: 'Orthogonality loss weight λ_o', type: 'number', default: 10 },
+  { key: 'lambdaUnif', label: 'Uniformity loss weight λ_f', type: 'number', default: 1 },
+  { key: 'lambdaUnique', label: 'Unique loss weight λ_q (fine-tune stage)', type: 'number', default: 1 },
+  {
+    key: 'mainNegatives', label: 'Main-loss candidates', type: 'select', default: 'random', options: ['random', 'batch'],
+    help: "random (paper eq. 6 and the authors' code): the row's positive plus the batch's B shared negatives; batch: every positive and negative of the batch",
+  },
+];
+
+const STAGES = ['pretrain', 'finetune'] as const;
+type Stage = (typeof STAGES)[number];
+
+function num(config: Config, key: string): number {
+  const v = config[key];
+  if (typeof v !== 'number') throw new Error(`opal: config '${key}' must be a number`);
+  return v;
+}
+
+/**
+ * Hard routing: each item goes to its single best hyper-category (argmax of its logits), as a
+ * [B, m, L] 0/1 mask, so row (b, l) marks the items of category l's subsequence, in time order.
+ * Padding goes nowhere.
+ */
+export function hardRouting(logits: tf.Tensor3D, mask: tf.Tensor2D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const m = logits.shape[2];
+    const onehot = tf.mul(tf.oneHot(tf.argMax(logits, -1), m), tf.expandDims(mask, -1));
+    return tf.transpose(onehot, [0, 2, 1]) as tf.Tensor3D;
+  });
+}
+
+/**
+ * L_unique (paper eq. 5): the mean over valid items of -ln(max_j a_lj / sum_j a_lj), with a the
+ * softmax of `logits`; that is logsumexp - max, the cross-entropy of each assignment against its
+ * own argmax (the authors' code).
+ */
+export function uniqueLoss(logits: tf.Tensor3D, mask: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const perItem = tf.neg(tf.max(tf.logSoftmax(logits, -1), -1));
+    return tf.div(tf.sum(tf.mul(perItem, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+  });
+}
+
+type Encoded = {
+  soft: SoftInterests;
+  /** [B, m, d] the interests retrieval uses in the current stage. */
+  interests: tf.Tensor3D;
+};
+
+class Opal implements SeqRecModel {
+  readonly numInterests: number;
+  readonly variables: Record<string, tf.Variable>;
+  readonly stages = STAGES;
+  readonly needs = {};
+  private current: Stage = 'pretrain';
+  private readonly item: tf.Variable<tf.Rank.R2>;
+  private readonly category: tf.Variable<tf.Rank.R2>;
+  private readonly rnn: GruParams;
+  private readonly mlpW: tf.Variable<tf.Rank.R2>;
+  private readonly mlpB: tf.Variable;
+  private readonly epsilon: number;
+  private readonly temperature: number;
+  private readonly lambdaOrth: number;
+  private readonly lambdaUnif: number;
+  private readonly lambdaUnique: number;
+  private readonly batchNegatives: boolean;
+
+  constructor(ctx: ModelContext) {
+    const { config, seed } = ctx;
+    const d = num(config, 'dim');
+    this.numInterests = num(config, 'interests');
+    this.epsilon = num(config, 'epsilon');
+    this.temperature = num(config, 'temperature');
+    this.lambdaOrth = num(config, 'lambdaOrth');
+    this.lambdaUnif = num(config, 'lambdaUnif');
+    this.lambdaUnique = num(config, 'lambdaUnique');
+    this.batchNegatives = config.mainNegatives === 'batch';
+
+    this.item = embeddingTable(ctx.numItems, d, deriveSeed(seed, 'item'));
+    this.category = initUniform([this.numInterests, d], deriveSeed(seed, 'category'), d) as tf.Variable<tf.Rank.R2>;
+    // One GRU shared by all hyper-categories, without bias, then Linear + ReLU (authors' code).
+    this.rnn = gruParams(d, d, { bias: false }, deriveSeed(seed, 'gru'));
+    this.mlpW = initUniform([d, d], deriveSeed(seed, 'mlp.w'), d) as tf.Variable<tf.Rank.R2>;
+    this.mlpB = initUniform([d], deriveSeed(seed, 'mlp.b'), d);
+    this.variables = { item: this.item, category: this.category, ...gruVariables('gru', this.rnn), 'mlp.w': this.mlpW, 'mlp.b': this.mlpB };
+    this.afterStep();
+  }
+
+  get stage(): string {
+    return this.current;
+  }
+
+  set stage(value: string) {
+    const found = STAGES.find((s) => s === value);
+    if (!found) throw new Error(`opal: unknown stage '${value}'; stages: ${STAGES.join(', ')}`);
+    this.current = found;
+  }
+
+  /** Item and hyper-category rows stay on the unit sphere by projection after every update, as
+   *  the authors' forward does in place (the paper requires ||v|| = ||g|| = 1). */
+  afterStep(): void {
+    tf.tidy(() => {
+      this.item.assign(l2normalize(this.item));
+      this.category.assign(l2normalize(this.category));
+    });
+  }
+
+  private encode(seq: tf.Tensor2D): Encoded {
+    return tf.tidy(() => {
+      const soft = softInterests(this.item, this.category, seq, this.epsilon);
+      if (this.current === 'pretrain') return { soft, interests: soft.interests };
+      const [B, L, d] = soft.items.shape;
+      const m = this.numInterests;
+      // All B*m per-category subsequences in one GRU pass: row (b, l) sees every item of b but
+      // only category l's steps are valid, and masked steps keep the state, which is exactly
+      // the GRU over the left-padded subsequence.
+      const route = hardRouting(soft.logits, soft.mask);
+      const tiled = tf.reshape(tf.tile(tf.expandDims(soft.items, 1), [1, m, 1, 1]), [B * m, L, d]) as tf.Tensor3D;
+      const { last } = gru(this.rnn, tiled, tf.reshape(route, [B * m, L]));
+      const hard = tf.reshape(l2normalize(tf.relu(tf.add(tf.matMul(last, this.mlpW), this.mlpB))), [B, m, d]);
+      // An empty subsequence has no hard interest: that interest is the soft one alone.
+      // step(): 1 where the category got an item, with a zero gradient.
+      const present = tf.expandDims(tf.step(tf.sum(route, 2)), -1);
+      const fused = l2normalize(tf.add(soft.interests, hard));
+      const interests = tf.add(tf.mul(present, fused), tf.mul(tf.sub(1, present), soft.interests)) as tf.Tensor3D;
+      return { soft, interests };
+    });
+  }
+
+  loss(batch: TrainBatch): LossOutput {
+    const { soft, interests } = this.encode(batch.history);
+    const main = sampledSoftmaxLoss(interests, batch.pos, batch.neg, this.item, this.temperature, { inBatchPositives: this.batchNegatives });
+    const orth = tf.mul(orthogonalityLoss(this.category), this.lambdaOrth) as tf.Scalar;
+    const unif = tf.mul(uniformityLoss(soft.assignment, soft.mask), this.lambdaUnif) as tf.Scalar;
+    const unique = this.current === 'finetune' ? (tf.mul(uniqueLoss(soft.logits, soft.mask), this.lambdaUnique) as tf.Scalar) : tf.scalar(0);
+    const terms = { main, orth, unif, unique };
+    return { total: tf.addN([main, orth, unif, unique]) as tf.Scalar, terms };
+  }
+
+  interests(history: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => this.encode(history).interests);
+  }
+
+  itemTable(): tf.Tensor2D {
+    return tf.clone(this.item); // the caller owns (and disposes) what it gets
+  }
+
+  /** Soft assignment [B, L, m], hard assignment [B, L] (category index, -1 on padding) and
+   *  interest intensity [B, m] (the paper's sum of assignment probabilities). */
+  inspect(history: tf.Tensor2D): Inspection {
+    return tf.tidy(() => {
+      const { assignment, weights, logits, mask } = softInterests(this.item, this.category, history, this.epsilon);
+      const hard = tf.sub(tf.mul(tf.add(tf.argMax(logits, -1), 1), tf.cast(mask, 'int32')), 1) as tf.Tensor2D;
+      return { assignment, hard, weights };
+    });
+  }
+
+  dispose(): void {
+    tf.dispose(Object.values(this.variables));
+  }
+}
+
+export const opal: ModelDef = {
+  name: 'opal',
+  label: 'OPAL',
+  paper: 'Li, Jin, Yu, Zheng, Song, Zhuo, Xiang. Orthogonal Hyper-category Guided Multi-interest Elicitation for Micro-video Matching.',
+  multiInterest: true,
+  fields,
+  sharedDefaults: { interests: 4 },
+  create: (ctx) => new Opal(ctx),
+};

@@ -1,0 +1,186 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/main/engine/backend.ts';
+import { opal, hardRouting, uniqueLoss } from '../../src/main/models/opal.ts';
+import { gru, type GruParams } from '../../src/main/models/layers.ts';
+import { resolveConfig } from '../../src/main/train/config.ts';
+import { trainStep } from '../../src/main/train/step.ts';
+import { createOptimizer } from '../../src/main/train/optimizer.ts';
+import { Sampler } from '../../src/main/data/sampler.ts';
+import { toTensors } from '../../src/main/data/batch.ts';
+import type { Config, SeqRecModel, TrainBatch } from '../../src/main/models/types.ts';
+import { lcg, splitOf } from '../data/fixtures.ts';
+
+before(async () => {
+  await initBackend('wasm');
+});
+
+function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-4): void {
+  assert.equal(actual.length, expected.length, 'length');
+  for (let i = 0; i < expected.length; i++) {
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tol * Math.max(1, Math.abs(expected[i])), `[${i}] ${actual[i]} vs ${expected[i]}`);
+  }
+}
+const ids2 = (rows: number[][]): tf.Tensor2D => tf.tensor2d(rows, undefined, 'int32');
+const norm = (a: number[]): number[] => {
+  const n = Math.hypot(...a);
+  return a.map((x) => x / n);
+};
+
+/** 40 users whose histories come from one or two of 3 item clusters (20 items each). */
+function clusteredSampler(future: boolean, seed = 7): { sampler: Sampler; numItems: number } {
+  const r = lcg(seed);
+  const train = Array.from({ length: 40 }, (_, u) => {
+    const clusters = u % 3 === 0 ? [u % 3, (u + 1) % 3] : [u % 3];
+    return Array.from({ length: 30 }, () => 1 + clusters[Math.floor(r() * clusters.length)] * 20 + Math.floor(r() * 20));
+  });
+  const split = splitOf(61, train);
+  const sampler = new Sampler(split, { batchSize: 32, maxlen: 20, historyPool: 200, minSplit: 6, views: false, viewLen: 20, future, futureLen: 8, seed });
+  return { sampler, numItems: 61 };
+}
+
+function model(overrides: Config = {}, numItems = 61): SeqRecModel {
+  const config = resolveConfig(opal, { dim: 16, batchSize: 32, maxlen: 20, ...overrides });
+  return opal.create({ numItems, config, seed: 5, itemCounts: new Int32Array(numItems) });
+}
+
+function train(m: SeqRecModel, steps: number): number[] {
+  const { sampler } = clusteredSampler(m.needs.future === true);
+  const opt = createOptimizer(resolveConfig(opal, { lr: 0.01 }));
+  const totals: number[] = [];
+  let tensorsAfterFirst = 0;
+  for (let s = 0; s < steps; s++) {
+    const batch = toTensors(sampler.next());
+    totals.push(trainStep(m, opt, batch, s).total);
+    tf.dispose([batch.history, batch.pos, batch.neg, batch.future]);
+    if (s === 0) tensorsAfterFirst = tf.memory().numTensors;
+  }
+  assert.equal(tf.memory().numTensors, tensorsAfterFirst, 'no tensor leaks across steps');
+  opt.dispose();
+  return totals;
+}
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+test('pre-train and fine-tune each lower the loss on clustered histories, without leaks', () => {
+  const m = model();
+  assert.equal(m.stage, 'pretrain');
+  const pre = train(m, 40);
+  assert.ok(mean(pre.slice(-5)) < mean(pre.slice(0, 5)), `pretrain ${mean(pre.slice(0, 5))} -> ${mean(pre.slice(-5))}`);
+  m.stage = 'finetune';
+  const fine = train(m, 30);
+  assert.ok(mean(fine.slice(-5)) < mean(fine.slice(0, 5)), `finetune ${mean(fine.slice(0, 5))} -> ${mean(fine.slice(-5))}`);
+  m.dispose();
+});
+
+test('interests are [B, m, d] with m from config (4 by default) and padding never matters, in both stages', () => {
+  const m4 = model();
+  assert.equal(m4.numInterests, 4);
+  const m = model({ interests: 3 });
+  assert.equal(m.numInterests, 3);
+  for (const stage of ['pretrain', 'finetune']) {
+    m.stage = stage;
+    const short = m.interests(ids2([[7, 3, 25], [0, 44, 9]]));
+    assert.deepEqual(short.shape, [2, 3, 16]);
+    const padded = m.interests(ids2([[0, 0, 0, 0, 7, 3, 25], [0, 0, 0, 0, 0, 44, 9]]));
+    close(padded.dataSync(), short.dataSync(), 1e-5);
+    tf.dispose([short, padded]);
+  }
+  m.dispose();
+  m4.dispose();
+});
+
+test('switching the stage changes interests(); an unknown stage is refused', () => {
+  const m = model();
+  const h = ids2([[1, 2, 21, 22, 41]]);
+  const soft = m.interests(h).dataSync();
+  m.stage = 'finetune';
+  const fused = m.interests(h).dataSync();
+  assert.ok(soft.some((x, i) => Math.abs(x - fused[i]) > 1e-4), 'the hard interests change the vectors');
+  assert.throws(() => (m.stage = 'warmup'), /unknown stage/);
+  m.dispose();
+});
+
+test('hard routing sends each item to exactly its argmax category and padding nowhere', () => {
+  const logits = tf.tensor3d([[[0.1, 0.9, 0.3], [2, 1, 0], [5, 5.5, -1], [0, 0, 0]]]);
+  const mask = tf.tensor2d([[0, 1, 1, 1]]);
+  const route = hardRouting(logits, mask); // [1, m, L]
+  assert.deepEqual(route.arraySync(), [[[0, 1, 0, 1], [0, 0, 1, 0], [0, 0, 0, 0]]]);
+  assert.deepEqual(tf.sum(route, 1).arraySync(), mask.arraySync(), 'one category per item');
+});
+
+test('unique loss is the mean over valid items of -ln(max softmax)', () => {
+  const rows = [[1, 2, 0.5], [0, 0, 3], [9, 9, 9]];
+  const logits = tf.tensor3d([rows]);
+  const mask = tf.tensor2d([[1, 1, 0]]);
+  const hand = rows.slice(0, 2).map((r) => {
+    const e = r.map(Math.exp);
+    return -Math.log(Math.max(...e) / e.reduce((a, b) => a + b, 0));
+  });
+  close(uniqueLoss(logits, mask).dataSync(), [(hand[0] + hand[1]) / 2]);
+});
+
+// Tiny exact model: items on the unit circle around two axis categories.
+const ITEMS = [[0, 0], [1, 0], [0.8, 0.6], [0, 1], [-0.6, 0.8], [0.96, -0.28]];
+function tiny(overrides: Config = {}): SeqRecModel {
+  const config = resolveConfig(opal, { dim: 2, interests: 2, epsilon: 0.5, ...overrides });
+  const m = opal.create({ numItems: ITEMS.length, config, seed: 11, itemCounts: new Int32Array(ITEMS.length) });
+  m.variables.item.assign(tf.tensor2d(ITEMS));
+  m.variables.category.assign(tf.tensor2d([[1, 0], [0, 1]]));
+  return m;
+}
+
+test('fine-tune interest = normalise(soft + hard); hard = the shared GRU over the category subsequence alone', () => {
+  const m = tiny();
+  const row = [0, 1, 3, 2, 4, 5]; // categories by argmax: 1->0, 3->1, 2->0, 4->1, 5->0
+  const soft = m.interests(ids2([row])).arraySync()[0];
+  m.stage = 'finetune';
+  const fused = m.interests(ids2([row])).arraySync()[0];
+  const p: GruParams = { wx: m.variables['gru.wx'] as tf.Variable<tf.Rank.R2>, wh: m.variables['gru.wh'] as tf.Variable<tf.Rank.R2> };
+  const byCategory = [[1, 2, 5], [3, 4]];
+  byCategory.forEach((items, l) => {
+    const x = tf.tensor3d([items.map((i) => ITEMS[i])]);
+    const { last } = gru(p, x, tf.ones([1, items.length]) as tf.Tensor2D);
+    const q = norm(Array.from(tf.relu(tf.add(tf.matMul(last, m.variables['mlp.w']), m.variables['mlp.b'])).dataSync()));
+    close(fused[l], norm(soft[l].map((s, k) => s + q[k])));
+  });
+  m.dispose();
+});
+
+test('an empty category keeps its soft interest alone in the fine-tune stage', () => {
+  const m = tiny();
+  const row = [0, 0, 1, 2, 5]; // every item routes to category 0
+  const soft = m.interests(ids2([row])).arraySync()[0];
+  m.stage = 'finetune';
+  const fused = m.interests(ids2([row])).arraySync()[0];
+  close(fused[1], soft[1], 1e-6);
+  assert.ok(Math.abs(fused[0][0] - soft[0][0]) + Math.abs(fused[0][1] - soft[0][1]) > 1e-4, 'category 0 got its hard interest');
+  m.dispose();
+});
+
+test('loss terms: main, orth, unif always; unique only in the fine-tune stage, weighted by lambdaUnique', () => {
+  const m = tiny({ lambdaUnique: 2 });
+  const batch: TrainBatch = { size: 2, history: ids2([[0, 1, 3], [2, 4, 5]]), pos: tf.tensor1d([2, 3], 'int32'), neg: tf.tensor1d([4, 5], 'int32'), future: ids2([[2], [3]]) };
+  const read = () => tf.tidy(() => Object.fromEntries(Object.entries(m.loss(batch, 0).terms).map(([k, v]) => [k, v.dataSync()[0]])));
+  const pre = read();
+  assert.deepEqual(Object.keys(pre).sort(), ['main', 'orth', 'unif', 'unique']);
+  assert.equal(pre.unique, 0);
+  m.stage = 'finetune';
+  const fine = read();
+  // Categories are the axes, so an item's logits are its coordinates / epsilon.
+  const logits = [[0, 1, 3], [2, 4, 5]].map((r) => r.map((i) => ITEMS[i].map((c) => c / 0.5)));
+  const expected = 2 * uniqueLoss(tf.tensor3d(logits), tf.tensor2d([[0, 1, 1], [1, 1, 1]])).dataSync()[0];
+  close([fine.unique], [expected]);
+  m.dispose();
+});
+
+test('inspect: soft assignment [B, L, m], hard category per item (-1 on padding), weights [B, m]', () => {
+  const m = tiny();
+  const insp = m.inspect!(ids2([[0, 1, 3, 4], [2, 2, 5, 3]]));
+  assert.deepEqual(insp.assignment!.shape, [2, 4, 2]);
+  assert.deepEqual(insp.hard!.arraySync(), [[-1, 0, 1, 1], [0, 0, 0, 1]]);
+  assert.deepEqual(insp.weights!.shape, [2, 2]);
+  close(tf.sum(insp.weights!, 1).dataSync(), [3, 4]);
+  m.dispose();
+});
