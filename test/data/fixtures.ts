@@ -72,3 +72,11 @@ export function splitOf(numItems: number, train: number[][], valid: number[][] =
     itemCounts: countItems(numItems, seqs),
   };
 }
+
+/** A run row with only the required columns. */
+export function insertRun(db: Db, datasetId: number, splitId: number, label = 'run'): number {
+  const { lastInsertRowid } = db
+    .prepare(`INSERT INTO runs (dataset_id, split_id, model, label, config, seed, status) VALUES (?, ?, 'pop', ?, '{}', 1, 'done')`)
+    .run(datasetId, splitId, label);
+  return Number(lastInsertRowid);
+}
