@@ -23,7 +23,7 @@ test('auto picks the best backend that loads and says why the others were skippe
   assert.equal(tf.getBackend(), info.backend);
   if (!installed('@tensorflow/tfjs-node-gpu')) assert.ok(info.fallbacks.includes('tensorflow-gpu: package not installed'), info.fallbacks.join('; '));
   if (!installed('@tensorflow/tfjs-node') && !installed('@tensorflow/tfjs-node-gpu')) {
-    assert.ok(info.fallbacks.includes('tensorflow: package not installed'));
+    assert.ok(info.fallbacks.includes('tensorflow: package not installed'), info.fallbacks.join('; '));
     assert.equal(info.backend, 'wasm');
     assert.match(info.device, /^CPU \(wasm SIMD, \d+ threads?\)$/);
   }
@@ -55,6 +55,6 @@ test('our UnsortedSegmentSum replaces the stock kernel on wasm and cpu', async (
   await initBackend('cpu');
   const wasm = tf.getKernel('UnsortedSegmentSum', 'wasm');
   const cpu = tf.getKernel('UnsortedSegmentSum', 'cpu');
-  assert.ok(wasm && cpu);
+  assert.ok(wasm && cpu, 'registered on both');
   assert.equal(wasm.kernelFunc, cpu.kernelFunc, 'both backends run the same typed-array kernel');
 });

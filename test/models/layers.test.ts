@@ -26,7 +26,7 @@ test('deriveSeed is stable, distinct per name and per seed', () => {
   assert.equal(deriveSeed(7, 'item'), deriveSeed(7, 'item'));
   assert.notEqual(deriveSeed(7, 'item'), deriveSeed(7, 'cat'));
   assert.notEqual(deriveSeed(7, 'item'), deriveSeed(8, 'item'));
-  assert.ok(deriveSeed(123, 'x') >= 0 && deriveSeed(123, 'x') < 2 ** 31);
+  assert.ok(deriveSeed(123, 'x') >= 0 && deriveSeed(123, 'x') < 2 ** 31, 'a non-negative 31-bit seed');
 });
 
 test('initUniform stays within 1/sqrt(d), is reproducible and spread out', () => {
@@ -35,9 +35,9 @@ test('initUniform stays within 1/sqrt(d), is reproducible and spread out', () =>
   const c = initUniform([50, 16], 4, 64);
   const av = a.dataSync();
   assert.deepEqual(Array.from(av), Array.from(b.dataSync()));
-  assert.ok(av.every((v) => Math.abs(v) <= 0.25));
+  assert.ok(av.every((v) => Math.abs(v) <= 0.25), 'within 1/sqrt(16)');
   assert.ok(Math.max(...av) > 0.2 && Math.min(...av) < -0.2, 'covers the range');
-  assert.ok(c.dataSync().every((v) => Math.abs(v) <= 0.125));
+  assert.ok(c.dataSync().every((v) => Math.abs(v) <= 0.125), 'within 1/sqrt(64)');
   assert.equal(a.trainable, true);
   tf.dispose([a, b, c]);
 });
@@ -57,7 +57,7 @@ test('l2normalize gives unit rows and leaves zero rows at zero with finite gradi
   const x = tf.tensor2d([[3, 4], [0, 0]]);
   close(l2normalize(x).dataSync(), [0.6, 0.8, 0, 0]);
   const g = tf.grad((v: tf.Tensor) => tf.sum(l2normalize(v)))(x);
-  assert.ok(g.dataSync().every(Number.isFinite));
+  assert.ok(g.dataSync().every(Number.isFinite), 'finite gradient');
   // d/dx of (x/|x|) summed, at (3,4): (|x|^2 - x*(x1+x2)) / |x|^3 = (25 - 3*7)/125, (25 - 4*7)/125
   close(g.dataSync().slice(0, 2), [4 / 125, -3 / 125]);
   // along axis 0: columns normalised
