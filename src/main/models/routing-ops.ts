@@ -67,6 +67,7 @@ export type RoutingOutput = {
  * carries gradient (through the votes, not through the coupling weights).
  */
 export function dynamicRouting(votes: tf.Tensor4D, logits: tf.Tensor3D, mask: tf.Tensor3D, opts: RoutingOptions): RoutingOutput {
+  if (!(opts.iterations >= 1)) throw new Error(`dynamicRouting: iterations must be at least 1, got ${opts.iterations}`);
   return tf.tidy(() => {
     const detached = stopGradient(votes);
     // TF.js's softmax runs along the last axis only: a softmax over capsules transposes there.
