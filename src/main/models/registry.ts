@@ -8,8 +8,12 @@ import { comirecDr } from './comirec-dr.ts';
 import { comirecSa } from './comirec-sa.ts';
 import { octopus } from './octopus.ts';
 import { pop } from './pop.ts';
+import { opal } from './opal.ts';
+import { dssrec } from './dssrec.ts';
+import { re4 } from './re4.ts';
+import { gru4rec } from './gru4rec.ts';
 
-export const models: ModelDef[] = [cmi, mind, comirecDr, comirecSa, octopus, pop];
+export const models: ModelDef[] = [cmi, mind, comirecDr, comirecSa, octopus, pop, opal, dssrec, re4, gru4rec];
 
 export function getModel(name: string): ModelDef {
   const def = models.find((m) => m.name === name);

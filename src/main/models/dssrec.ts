@@ -1,0 +1,228 @@
+// DSSRec (Ma, Zhou, Yang, Cui, Wang, Zhu. "Disentangled Self-Supervision in Sequential
+// Recommenders", KDD 2020): a Transformer encodes a sequence; K intention prototypes split it
+// into K intention representations (intention clustering x intention weighting, then
+// aggregation). Besides seq2item (here the shared sampled softmax, max over intentions), a
+// seq2seq loss in latent space matches each intention of the history with the same intention
+// of the future subsequence against every other (sequence, intention) of the batch, keeping
+// only the most confident pairs. Details follow abinashsinha330/DSSRec (the open-source code
+// OPAL used); docs/models.md "## DSSRec" lists every choice.
+import * as tf from '@tensorflow/tfjs';
+import type { ConfigField } from '../../shared/types.ts';
+import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
+import { deriveSeed, embed, embeddingTable, idMask, initUniform, maskedSoftmax, sampledSoftmaxLoss } from './layers.ts';
+import {
+  dense, denseParams, layerNorm, layerNormParams, noDropout, paramVariables, positionRows, smallestMask, transformerLayer,
+  transformerLayerParams, transformerLayerVariables, type DenseParams, type Dropout, type LayerNormParams, type TransformerLayerParams,
+} from './seq-ops.ts';
+
+const fields: ConfigField[] = [
+  {
+    key: 'lambdaSeq2seq', label: 'Seq2seq loss weight (0 = seq2item only)', type: 'number', default: 1,
+    help: "The seq2seq term is summed over a sequence's kept intention pairs and averaged over sequences, so 1 keeps the authors' 1:1 seq2item:seq2seq weighting",
+  },
+  { key: 'seq2seqKeep', label: 'Fraction of (sequence, intention) pairs the seq2seq loss keeps (most confident first)', type: 'number', default: 0.5 },
+  { key: 'layers', label: 'Transformer layers', type: 'integer', default: 2 },
+  { key: 'heads', label: 'Attention heads', type: 'integer', default: 1 },
+  { key: 'dropout', label: 'Dropout (embeddings, attention, hidden; training only)', type: 'number', default: 0.5 },
+];
+
+function num(config: Config, key: string): number {
+  const v = config[key];
+  if (typeof v !== 'number') throw new Error(`dssrec: config '${key}' must be a number`);
+  return v;
+}
+
+/**
+ * The seq2seq loss: row (b, k) of `past` [B, K, d] must pick `future` (b, k) among all B*K
+ * future representations (logits = inner product / sqrt(d)); each row's cross-entropy counts
+ * only when it is among the `keep` fraction of smallest losses in the batch (the pairs whose
+ * intention the future shares with high confidence). Summed over kept rows, averaged over B.
+ */
+export function seq2seqLoss(past: tf.Tensor3D, future: tf.Tensor3D, keep: number): tf.Scalar {
+  return tf.tidy(() => {
+    const [B, K, d] = past.shape;
+    const a = tf.reshape(past, [B * K, d]) as tf.Tensor2D;
+    const b = tf.reshape(future, [B * K, d]) as tf.Tensor2D;
+    const logits = tf.div(tf.matMul(a, b, false, true), Math.sqrt(d)) as tf.Tensor2D;
+    const perRow = tf.sub(tf.logSumExp(logits, 1), tf.div(tf.sum(tf.mul(a, b), 1), Math.sqrt(d))) as tf.Tensor1D;
+    const kept = smallestMask(perRow, Math.floor(keep * B * K));
+    return tf.div(tf.sum(tf.mul(perRow, kept)), B) as tf.Scalar;
+  });
+}
+
+interface DisentangleParams {
+  /** [K, d] intention prototypes. */
+  prototypes: tf.Variable<tf.Rank.R2>;
+  /** [P, d] per-position offsets of the intention-weighting keys (positions from the end). */
+  alphas: tf.Variable<tf.Rank.R2>;
+  /** [d] query bias. */
+  queryBias: tf.Variable<tf.Rank.R1>;
+  /** [K, d] intention biases, one set for histories and one for future subsequences. */
+  betaPast: tf.Variable<tf.Rank.R2>;
+  betaFuture: tf.Variable<tf.Rank.R2>;
+  keyMlp: DenseParams;
+  norms: Record<'hidden' | 'prototype' | 'key' | 'query' | 'output', LayerNormParams>;
+}
+
+/** Intentions of one encoded sequence, the aggregation weights and the clustering. */
+type Intentions = {
+  /** [B, K, d] */
+  vectors: tf.Tensor3D;
+  /** [B, L, K] p(k | position): which intention each item expresses. */
+  clustering: tf.Tensor3D;
+  /** [B, K] how much of the sequence each intention aggregates. */
+  weights: tf.Tensor2D;
+};
+
+class DssRec implements SeqRecModel {
+  readonly numInterests: number;
+  readonly variables: Record<string, tf.Variable>;
+  readonly needs: { future: boolean };
+  private readonly item: tf.Variable<tf.Rank.R2>;
+  private readonly position: tf.Variable<tf.Rank.R2>;
+  private readonly embNorm: LayerNormParams;
+  private readonly layers: TransformerLayerParams[];
+  private readonly dis: DisentangleParams;
+  private readonly heads: number;
+  private readonly dropRate: number;
+  private readonly lambdaSeq2seq: number;
+  private readonly keep: number;
+  private readonly dim: number;
+  private readonly seed: number;
+
+  constructor(ctx: ModelContext) {
+    const { config, seed } = ctx;
+    const d = num(config, 'dim');
+    const K = num(config, 'interests');
+    this.numInterests = K;
+    this.dim = d;
+    this.seed = seed;
+    this.heads = num(config, 'heads');
+    this.dropRate = num(config, 'dropout');
+    this.lambdaSeq2seq = num(config, 'lambdaSeq2seq');
+    this.keep = num(config, 'seq2seqKeep');
+    if (!(this.keep > 0 && this.keep <= 1)) throw new Error(`dssrec: seq2seqKeep must be in (0, 1], got ${this.keep}`);
+    if (!(this.dropRate >= 0 && this.dropRate < 1)) throw new Error(`dssrec: dropout must be in [0, 1), got ${this.dropRate}`);
+    this.needs = { future: this.lambdaSeq2seq > 0 };
+    // Histories are at most maxlen wide and futures futureLen: positions cover both.
+    const P = Math.max(num(config, 'maxlen'), num(config, 'futureLen'));
+
+    this.item = embeddingTable(ctx.numItems, d, deriveSeed(seed, 'item'));
+    this.position = initUniform([P, d], deriveSeed(seed, 'position'), d) as tf.Variable<tf.Rank.R2>;
+    this.embNorm = layerNormParams(d);
+    this.layers = Array.from({ length: num(config, 'layers') }, (_, i) => transformerLayerParams(d, deriveSeed(seed, `layer${i}`)));
+    this.dis = {
+      prototypes: initUniform([K, d], deriveSeed(seed, 'prototypes'), d) as tf.Variable<tf.Rank.R2>,
+      alphas: tf.variable(tf.zeros([P, d])) as tf.Variable<tf.Rank.R2>,
+      queryBias: tf.variable(tf.zeros([d])) as tf.Variable<tf.Rank.R1>,
+      betaPast: initUniform([K, d], deriveSeed(seed, 'betaPast'), d) as tf.Variable<tf.Rank.R2>,
+      betaFuture: initUniform([K, d], deriveSeed(seed, 'betaFuture'), d) as tf.Variable<tf.Rank.R2>,
+      keyMlp: denseParams(d, d, deriveSeed(seed, 'keyMlp')),
+      norms: { hidden: layerNormParams(d), prototype: layerNormParams(d), key: layerNormParams(d), query: layerNormParams(d), output: layerNormParams(d) },
+    };
+    this.variables = {
+      item: this.item,
+      position: this.position,
+      ...paramVariables({ embNorm: this.embNorm }),
+      ...Object.assign({}, ...this.layers.map((p, i) => transformerLayerVariables(`layer${i}`, p))),
+      prototypes: this.dis.prototypes,
+      alphas: this.dis.alphas,
+      queryBias: this.dis.queryBias,
+      betaPast: this.dis.betaPast,
+      betaFuture: this.dis.betaFuture,
+      ...paramVariables({ keyMlp: this.dis.keyMlp, ...Object.fromEntries(Object.entries(this.dis.norms).map(([k, v]) => [`norm.${k}`, v])) }),
+    };
+  }
+
+  /** Transformer hidden states [B, L, d] of a left-padded sequence. */
+  private encodeSequence(seq: tf.Tensor2D, mask: tf.Tensor2D, drop: Dropout): tf.Tensor3D {
+    return tf.tidy(() => {
+      const L = seq.shape[1];
+      const e = tf.add(embed(this.item, seq), positionRows(this.position, L)) as tf.Tensor3D;
+      let h = drop(layerNorm(this.embNorm, e), 'embed') as tf.Tensor3D;
+      this.layers.forEach((p, i) => {
+        h = transformerLayer(p, h, mask, this.heads, (x, site) => drop(x, `layer${i}.${site}`));
+      });
+      return h;
+    });
+  }
+
+  /** Intention clustering x intention weighting, aggregated into K vectors (paper section 3.2). */
+  private disentangle(z: tf.Tensor3D, mask: tf.Tensor2D, beta: tf.Tensor2D): Intentions {
+    return tf.tidy(() => {
+      const [B, L, d] = z.shape;
+      const K = this.numInterests;
+      const { norms } = this.dis;
+      const scale = Math.sqrt(d);
+      // p(k | i): softmax over intentions of LN(z_i) . LN(c_k) / sqrt(d).
+      const protos = layerNorm(norms.prototype, this.dis.prototypes as tf.Tensor2D);
+      const zc = tf.reshape(layerNorm(norms.hidden, z), [B * L, d]);
+      const clustering = tf.reshape(tf.softmax(tf.div(tf.matMul(zc, protos, false, true), scale)), [B, L, K]) as tf.Tensor3D;
+      // p(i): how much position i matters for what comes next; the query reads the last column.
+      const alpha = positionRows(this.dis.alphas, L);
+      const keysTilde = layerNorm(norms.key, tf.add(z, alpha) as tf.Tensor3D);
+      const keys = tf.add(keysTilde, tf.relu(dense(this.dis.keyMlp, keysTilde))) as tf.Tensor3D;
+      const lastZ = tf.squeeze(tf.slice(z, [0, L - 1, 0], [B, 1, d]), [1]);
+      const query = layerNorm(norms.query, tf.add(tf.add(lastZ, this.dis.queryBias), tf.slice(alpha, [L - 1, 0], [1, d])) as tf.Tensor2D);
+      const scores = tf.div(tf.squeeze(tf.matMul(keys, tf.expandDims(query, -1)), [2]), scale);
+      const weighting = maskedSoftmax(scores, mask) as tf.Tensor2D;
+      const w = tf.mul(clustering, tf.expandDims(weighting, -1)); // [B, L, K], 0 on padding
+      const vectors = layerNorm(norms.output, tf.add(tf.matMul(w, z, true, false), beta) as tf.Tensor3D);
+      return { vectors, clustering, weights: tf.sum(w, 1) as tf.Tensor2D };
+    });
+  }
+
+  private intentions(seq: tf.Tensor2D, beta: tf.Tensor2D, drop: Dropout): Intentions {
+    return tf.tidy(() => {
+      const mask = idMask(seq);
+      return this.disentangle(this.encodeSequence(seq, mask, drop), mask, beta);
+    });
+  }
+
+  /** Dropout with a fresh mask per step, pass and site (seeded, so a run is reproducible). */
+  private dropout(step: number, pass: string): Dropout {
+    if (this.dropRate === 0) return noDropout;
+    return (x, site) => tf.dropout(x, this.dropRate, undefined, deriveSeed(this.seed, `dropout:${step}:${pass}:${site}`));
+  }
+
+  loss(batch: TrainBatch, step: number): LossOutput {
+    const past = this.intentions(batch.history, this.dis.betaPast, this.dropout(step, 'past')).vectors;
+    // The code's seq2item scales inner products by 1/sqrt(d); the shared loss keeps that scale.
+    const main = sampledSoftmaxLoss(past, batch.pos, batch.neg, this.item, Math.sqrt(this.dim));
+    let seq2seq: tf.Scalar = tf.scalar(0);
+    if (this.needs.future) {
+      const future = this.intentions(batch.future, this.dis.betaFuture, this.dropout(step, 'future')).vectors;
+      seq2seq = tf.mul(seq2seqLoss(past, future, this.keep), this.lambdaSeq2seq) as tf.Scalar;
+    }
+    return { total: tf.add(main, seq2seq) as tf.Scalar, terms: { main, seq2seq } };
+  }
+
+  interests(history: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => this.intentions(history, this.dis.betaPast, noDropout).vectors);
+  }
+
+  itemTable(): tf.Tensor2D {
+    return tf.clone(this.item); // the caller owns (and disposes) what it gets
+  }
+
+  /** assignment: p(intention | item); weights: the aggregation mass of each intention. */
+  inspect(history: tf.Tensor2D): Inspection {
+    return tf.tidy(() => {
+      const { clustering, weights } = this.intentions(history, this.dis.betaPast, noDropout);
+      return { assignment: tf.mul(clustering, tf.expandDims(idMask(history), -1)) as tf.Tensor3D, weights };
+    });
+  }
+
+  dispose(): void {
+    tf.dispose(Object.values(this.variables));
+  }
+}
+
+export const dssrec: ModelDef = {
+  name: 'dssrec',
+  label: 'DSSRec',
+  paper: 'Ma, Zhou, Yang, Cui, Wang, Zhu. Disentangled Self-Supervision in Sequential Recommenders. KDD 2020.',
+  multiInterest: true,
+  fields,
+  create: (ctx) => new DssRec(ctx),
+};

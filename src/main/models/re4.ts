@@ -1,0 +1,212 @@
+// Re4 (Zhang, Yang, Yao, Lu, Feng, Zhao, Chua, Wu. "Re4: Learning to Re-contrast, Re-attend,
+// Re-construct for Multi-interest Recommendation", WWW 2022): ComiRec-SA's forward flow (the
+// shared multi-interest self-attention) plus three backward flows that re-examine each
+// interest: Re-contrast (InfoNCE: the interest against the items it attends), Re-attend (the
+// forward attention should agree with the interest-item scores used for ranking) and
+// Re-construct (the attended items are rebuilt from the interest). Loss details follow the
+// authors' code (DeerSheep0314/Re4-...); docs/models.md "## Re4" lists every choice.
+import * as tf from '@tensorflow/tfjs';
+import type { ConfigField } from '../../shared/types.ts';
+import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
+import { deriveSeed, embed, embeddingTable, idMask, initUniform, l2normalize, maskedSoftmax, sampledSoftmaxLoss } from './layers.ts';
+import { multiInterestAttention, selfAttentionParams, selfAttentionVariables, type SelfAttentionParams } from './self-attention.ts';
+import { dense, denseParams, paramVariables, positionRows, positionsFromEnd, type DenseParams } from './seq-ops.ts';
+
+const fields: ConfigField[] = [
+  { key: 'lambdaContrast', label: 'Re-contrast loss weight', type: 'number', default: 0.1 },
+  { key: 'lambdaAttend', label: 'Re-attend loss weight', type: 'number', default: 0.01 },
+  { key: 'lambdaConstruct', label: 'Re-construct loss weight', type: 'number', default: 0.1 },
+  { key: 'tauContrast', label: 'Re-contrast temperature', type: 'number', default: 0.02 },
+  { key: 'temperature', label: 'Main-loss temperature (logits = u·v / temperature)', type: 'number', default: 1 },
+];
+
+function num(config: Config, key: string): number {
+  const v = config[key];
+  if (typeof v !== 'number') throw new Error(`re4: config '${key}' must be a number`);
+  return v;
+}
+
+/**
+ * Positives of the backward flows [B, K, L]: item j is a positive of interest k when its forward
+ * attention exceeds 1 / (the history's length), the uniform share (authors' code). 0/1, no
+ * gradient (step's is zero).
+ */
+export function attendedItems(weights: tf.Tensor3D, mask: tf.Tensor2D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const gate = tf.reshape(tf.div(1, tf.maximum(tf.sum(mask, 1), 1)), [-1, 1, 1]);
+    return tf.mul(tf.step(tf.sub(weights, gate)), tf.expandDims(mask, 1)) as tf.Tensor3D;
+  });
+}
+
+/**
+ * Re-attend: cross-entropy of the forward attention `weights` [B, K, L] against the re-attention
+ * softmax_j(z_k · x_j) over the valid items, averaged over interests (authors' code; both sides
+ * carry gradients).
+ */
+export function reAttendLoss(weights: tf.Tensor3D, interests: tf.Tensor3D, items: tf.Tensor3D, mask: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => {
+    const target = maskedSoftmax(tf.matMul(interests, items, false, true), tf.expandDims(mask, 1)) as tf.Tensor3D;
+    // Valid weights are softmax outputs of bounded logits; the clamp only guards the log.
+    const logWeights = tf.log(tf.maximum(weights, 1e-30));
+    return tf.div(tf.neg(tf.sum(tf.mul(target, logWeights))), tf.maximum(tf.sum(target), 1e-12)) as tf.Scalar;
+  });
+}
+
+/**
+ * Re-contrast (InfoNCE on cosine / tau): each (interest k, attended item j) pair is a positive;
+ * the candidates are every valid item of the history (attended or not), the user's other
+ * interests and the items of another user's history (the previous row, as the authors roll the
+ * batch). Mean over positive pairs.
+ */
+export function reContrastLoss(interests: tf.Tensor3D, items: tf.Tensor3D, mask: tf.Tensor2D, positives: tf.Tensor3D, tau: number): tf.Scalar {
+  return tf.tidy(() => {
+    const [B, K] = interests.shape;
+    const zn = l2normalize(interests);
+    const xn = l2normalize(items);
+    const off = (valid: tf.Tensor) => tf.mul(tf.sub(1, valid), -1e9);
+    const own = tf.div(tf.matMul(zn, xn, false, true), tau) as tf.Tensor3D; // [B, K, L]
+    const ownMasked = tf.add(own, off(tf.expandDims(mask, 1)));
+    const others = tf.add(tf.div(tf.matMul(zn, zn, false, true), tau), off(tf.sub(1, tf.eye(K)))); // [B, K, K]
+    const shift = (t: tf.Tensor) => tf.concat([tf.slice(t, [B - 1], [1]), tf.slice(t, [0], [B - 1])], 0);
+    const foreign = tf.add(tf.div(tf.matMul(zn, shift(xn), false, true), tau), off(tf.expandDims(shift(mask), 1)));
+    const lse = tf.logSumExp(tf.concat([ownMasked, others, foreign], 2), 2, true); // [B, K, 1]
+    const perPair = tf.sub(lse, own);
+    return tf.div(tf.sum(tf.mul(perPair, positives)), tf.maximum(tf.sum(positives), 1)) as tf.Scalar;
+  });
+}
+
+/** The Re-construct decoder: an interest proposes one vector per position (a dense layer to
+ *  P*d), then a position-query attention over the proposals rebuilds each position's item. */
+export interface ReconstructParams {
+  /** d -> P*d, proposal p for position p (counted from the most recent). */
+  propose: DenseParams;
+  /** [d, d] key map of the proposals (tanh). */
+  key: tf.Variable<tf.Rank.R2>;
+  /** [P, d] one query per position. */
+  query: tf.Variable<tf.Rank.R2>;
+  /** [d, d] value map of the proposals. */
+  value: tf.Variable<tf.Rank.R2>;
+}
+
+/** Reconstructions [B, K, L, d] of the L history positions from each interest. */
+export function reconstruct(p: ReconstructParams, interests: tf.Tensor3D, mask: tf.Tensor2D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [B, K, d] = interests.shape;
+    const L = mask.shape[1];
+    const P = p.query.shape[0];
+    const all = tf.reshape(dense(p.propose, interests), [B * K, P, d]);
+    const proposals = tf.gather(all, positionsFromEnd(L), 1) as tf.Tensor3D; // [B*K, L, d] in column order
+    const keys = tf.tanh(tf.matMul(tf.reshape(proposals, [-1, d]), p.key, false, true)); // [B*K*L, d]
+    const queries = positionRows(p.query, L); // [L, d]
+    const scores = tf.reshape(tf.matMul(keys, queries, false, true), [B, K, L, L]); // [.., j, i]
+    const attn = maskedSoftmax(tf.transpose(scores, [0, 1, 3, 2]), tf.reshape(mask, [B, 1, 1, L])); // [.., i, j]
+    const values = tf.reshape(tf.matMul(tf.reshape(proposals, [-1, d]), p.value), [B, K, L, d]);
+    return tf.matMul(attn as tf.Tensor4D, values as tf.Tensor4D);
+  });
+}
+
+/** Re-construct: squared error between each attended item and its reconstruction from the
+ *  interest, averaged over positive pairs and dimensions. */
+export function reconstructLoss(recon: tf.Tensor4D, items: tf.Tensor3D, positives: tf.Tensor3D): tf.Scalar {
+  return tf.tidy(() => {
+    const d = items.shape[2];
+    const sq = tf.sum(tf.square(tf.sub(recon, tf.expandDims(items, 1))), -1); // [B, K, L]
+    return tf.div(tf.sum(tf.mul(sq, positives)), tf.maximum(tf.mul(tf.sum(positives), d), 1)) as tf.Scalar;
+  });
+}
+
+class Re4 implements SeqRecModel {
+  readonly numInterests: number;
+  readonly variables: Record<string, tf.Variable>;
+  readonly needs = {};
+  private readonly item: tf.Variable<tf.Rank.R2>;
+  private readonly position: tf.Variable<tf.Rank.R2>;
+  private readonly attention: SelfAttentionParams;
+  private readonly decoder: ReconstructParams;
+  private readonly lambdaContrast: number;
+  private readonly lambdaAttend: number;
+  private readonly lambdaConstruct: number;
+  private readonly tau: number;
+  private readonly temperature: number;
+
+  constructor(ctx: ModelContext) {
+    const { config, seed } = ctx;
+    const d = num(config, 'dim');
+    const K = num(config, 'interests');
+    const P = num(config, 'maxlen');
+    this.numInterests = K;
+    this.lambdaContrast = num(config, 'lambdaContrast');
+    this.lambdaAttend = num(config, 'lambdaAttend');
+    this.lambdaConstruct = num(config, 'lambdaConstruct');
+    this.tau = num(config, 'tauContrast');
+    this.temperature = num(config, 'temperature');
+
+    this.item = embeddingTable(ctx.numItems, d, deriveSeed(seed, 'item'));
+    this.position = initUniform([P, d], deriveSeed(seed, 'position'), d) as tf.Variable<tf.Rank.R2>;
+    // ComiRec-SA: hidden size 4d.
+    this.attention = selfAttentionParams(d, 4 * d, K, deriveSeed(seed, 'attention'));
+    this.decoder = {
+      propose: denseParams(d, P * d, deriveSeed(seed, 'recon.propose')),
+      key: initUniform([d, d], deriveSeed(seed, 'recon.key'), d) as tf.Variable<tf.Rank.R2>,
+      query: initUniform([P, d], deriveSeed(seed, 'recon.query'), d) as tf.Variable<tf.Rank.R2>,
+      value: initUniform([d, d], deriveSeed(seed, 'recon.value'), d) as tf.Variable<tf.Rank.R2>,
+    };
+    this.variables = {
+      item: this.item,
+      position: this.position,
+      ...selfAttentionVariables('attention', this.attention),
+      ...paramVariables({ 'recon.propose': this.decoder.propose }),
+      'recon.key': this.decoder.key,
+      'recon.query': this.decoder.query,
+      'recon.value': this.decoder.value,
+    };
+  }
+
+  /** ComiRec-SA's forward flow: attention reads items + positions, pools the items alone. */
+  private forward(history: tf.Tensor2D): { items: tf.Tensor3D; mask: tf.Tensor2D; weights: tf.Tensor3D; interests: tf.Tensor3D } {
+    return tf.tidy(() => {
+      const mask = idMask(history);
+      const items = embed(this.item, history) as tf.Tensor3D;
+      const keys = tf.add(items, positionRows(this.position, history.shape[1])) as tf.Tensor3D;
+      const { weights, interests } = multiInterestAttention(this.attention, keys, items, mask);
+      return { items, mask, weights, interests };
+    });
+  }
+
+  loss(batch: TrainBatch): LossOutput {
+    const { items, mask, weights, interests } = this.forward(batch.history);
+    const main = sampledSoftmaxLoss(interests, batch.pos, batch.neg, this.item, this.temperature);
+    const positives = attendedItems(weights, mask);
+    const contrast = tf.mul(reContrastLoss(interests, items, mask, positives, this.tau), this.lambdaContrast) as tf.Scalar;
+    const attend = tf.mul(reAttendLoss(weights, interests, items, mask), this.lambdaAttend) as tf.Scalar;
+    const construct = tf.mul(reconstructLoss(reconstruct(this.decoder, interests, mask), items, positives), this.lambdaConstruct) as tf.Scalar;
+    const terms = { main, contrast, attend, construct };
+    return { total: tf.addN([main, contrast, attend, construct]) as tf.Scalar, terms };
+  }
+
+  interests(history: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => this.forward(history).interests);
+  }
+
+  itemTable(): tf.Tensor2D {
+    return tf.clone(this.item); // the caller owns (and disposes) what it gets
+  }
+
+  /** assignment: each interest's attention over the history, [B, L, K]. */
+  inspect(history: tf.Tensor2D): Inspection {
+    return tf.tidy(() => ({ assignment: tf.transpose(this.forward(history).weights, [0, 2, 1]) as tf.Tensor3D }));
+  }
+
+  dispose(): void {
+    tf.dispose(Object.values(this.variables));
+  }
+}
+
+export const re4: ModelDef = {
+  name: 're4',
+  label: 'Re4',
+  paper: 'Zhang, Yang, Yao, Lu, Feng, Zhao, Chua, Wu. Re4: Learning to Re-contrast, Re-attend, Re-construct for Multi-interest Recommendation. WWW 2022.',
+  multiInterest: true,
+  fields,
+  create: (ctx) => new Re4(ctx),
+};

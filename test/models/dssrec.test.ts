@@ -1,0 +1,135 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/main/engine/backend.ts';
+import { dssrec, seq2seqLoss } from '../../src/main/models/dssrec.ts';
+import { smallestMask, transformerLayer, transformerLayerParams } from '../../src/main/models/seq-ops.ts';
+import { resolveConfig } from '../../src/main/train/config.ts';
+import { trainStep } from '../../src/main/train/step.ts';
+import { createOptimizer } from '../../src/main/train/optimizer.ts';
+import { Sampler } from '../../src/main/data/sampler.ts';
+import { toTensors } from '../../src/main/data/batch.ts';
+import type { Config, SeqRecModel, TrainBatch } from '../../src/main/models/types.ts';
+import { lcg, splitOf } from '../data/fixtures.ts';
+
+before(async () => {
+  await initBackend('wasm');
+});
+
+function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-4): void {
+  assert.equal(actual.length, expected.length, 'length');
+  for (let i = 0; i < expected.length; i++) {
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tol * Math.max(1, Math.abs(expected[i])), `[${i}] ${actual[i]} vs ${expected[i]}`);
+  }
+}
+const ids2 = (rows: number[][]): tf.Tensor2D => tf.tensor2d(rows, undefined, 'int32');
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+function model(overrides: Config = {}): SeqRecModel {
+  const config = resolveConfig(dssrec, { dim: 16, interests: 4, batchSize: 32, maxlen: 20, futureLen: 8, ...overrides });
+  return dssrec.create({ numItems: 61, config, seed: 5, itemCounts: new Int32Array(61) });
+}
+
+test('trains with the future window: the loss and its main term go down, no tensor leaks (default dropout 0.5)', () => {
+  const r = lcg(9);
+  // 40 users, each drawing from one or two of 3 clusters of 20 items.
+  const train = Array.from({ length: 40 }, (_, u) => {
+    const clusters = u % 3 === 0 ? [u % 3, (u + 1) % 3] : [u % 3];
+    return Array.from({ length: 30 }, () => 1 + clusters[Math.floor(r() * clusters.length)] * 20 + Math.floor(r() * 20));
+  });
+  const m = model();
+  assert.equal(m.needs.future, true);
+  const sampler = new Sampler(splitOf(61, train), { batchSize: 32, maxlen: 20, historyPool: 200, minSplit: 6, views: false, viewLen: 20, future: true, futureLen: 8, seed: 2 });
+  const opt = createOptimizer(resolveConfig(dssrec, { lr: 0.02 }));
+  const totals: number[] = [];
+  const mains: number[] = [];
+  let after1 = 0;
+  for (let s = 0; s < 40; s++) {
+    const batch = toTensors(sampler.next());
+    const out = trainStep(m, opt, batch, s);
+    assert.deepEqual(Object.keys(out).sort(), ['main', 'seq2seq', 'total']);
+    totals.push(out.total);
+    mains.push(out.main);
+    tf.dispose([batch.history, batch.pos, batch.neg, batch.future]);
+    if (s === 0) after1 = tf.memory().numTensors;
+  }
+  assert.equal(tf.memory().numTensors, after1);
+  assert.ok(mean(totals.slice(-5)) < mean(totals.slice(0, 5)), `total ${mean(totals.slice(0, 5))} -> ${mean(totals.slice(-5))}`);
+  assert.ok(mean(mains.slice(-5)) < mean(mains.slice(0, 5)), `main ${mean(mains.slice(0, 5))} -> ${mean(mains.slice(-5))}`);
+  opt.dispose();
+  m.dispose();
+});
+
+test('K intention vectors [B, K, d]; the same items with more left padding give the same interests', () => {
+  const m = model({ interests: 3 });
+  const a = m.interests(ids2([[5, 17, 42, 8], [0, 0, 33, 2]]));
+  assert.deepEqual(a.shape, [2, 3, 16]);
+  const b = m.interests(ids2([[0, 0, 0, 5, 17, 42, 8], [0, 0, 0, 0, 0, 33, 2]]));
+  close(b.dataSync(), a.dataSync(), 1e-4);
+  // Dropout is a training-time thing: inference is deterministic.
+  close(m.interests(ids2([[5, 17, 42, 8]])).dataSync(), Array.from(a.dataSync()).slice(0, 3 * 16), 1e-5);
+  m.dispose();
+});
+
+test('lambdaSeq2seq 0 needs no future window and drops the term to 0', () => {
+  const m = model({ lambdaSeq2seq: 0, dropout: 0 });
+  assert.equal(m.needs.future, false);
+  const batch: TrainBatch = { size: 2, history: ids2([[0, 1, 2], [3, 4, 5]]), pos: tf.tensor1d([6, 7], 'int32'), neg: tf.tensor1d([8, 9], 'int32'), future: ids2([[0], [0]]) };
+  const out = m.loss(batch, 0);
+  assert.equal(out.terms.seq2seq.dataSync()[0], 0);
+  m.dispose();
+});
+
+test('causal attention: an output never depends on later items or on padding', () => {
+  const p = transformerLayerParams(8, 3);
+  const x = tf.randomNormal([1, 5, 8], 0, 1, 'float32', 4) as tf.Tensor3D;
+  const mask = tf.tensor2d([[0, 1, 1, 1, 1]]);
+  const y = transformerLayer(p, x, mask, 2).arraySync()[0];
+  // Change the last item and the padding row: earlier valid outputs stay.
+  const x2 = tf.concat([tf.randomNormal([1, 1, 8], 0, 1, 'float32', 5), tf.slice(x, [0, 1, 0], [1, 3, 8]), tf.randomNormal([1, 1, 8], 0, 1, 'float32', 6)], 1) as tf.Tensor3D;
+  const y2 = transformerLayer(p, x2, mask, 2).arraySync()[0];
+  for (const t of [1, 2, 3]) close(y2[t], y[t], 1e-5);
+  assert.ok(y2[4].some((v, i) => Math.abs(v - y[4][i]) > 1e-3), 'the last output sees the last item');
+});
+
+test('smallestMask keeps the n smallest (ties at the n-th kept) and passes no gradient', () => {
+  const v = tf.tensor1d([3, 1, 4, 1, 5, 9, 2]);
+  assert.deepEqual(Array.from(smallestMask(v, 3).dataSync()), [0, 1, 0, 1, 0, 0, 1]);
+  assert.deepEqual(Array.from(smallestMask(v, 1).dataSync()), [0, 1, 0, 1, 0, 0, 0]);
+  const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(x, smallestMask(x as tf.Tensor1D, 3))))(v);
+  assert.deepEqual(Array.from(g.dataSync()), [0, 1, 0, 1, 0, 0, 1], 'only through the product, not the selection');
+});
+
+test('seq2seq loss by hand: each (sequence, intention) picks its future among all B*K; the confident half is summed per sequence', () => {
+  // B = 2, K = 2, d = 4.
+  const past = [[[1, 0, 0, 0], [0, 2, 0, 0]], [[0, 0, 1, 1], [1, 1, 0, 0]]];
+  const fut = [[[2, 0, 0, 0], [0, 1, 0, 0]], [[0, 0, 0, 1], [0, 1, 1, 0]]];
+  const rows = past.flat();
+  const cols = fut.flat();
+  const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0) / 2; // / sqrt(4)
+  const losses = rows.map((a, i) => {
+    const logits = cols.map((b) => dot(a, b));
+    const m = Math.max(...logits);
+    return m + Math.log(logits.reduce((s, l) => s + Math.exp(l - m), 0)) - logits[i];
+  });
+  const kept = [...losses].sort((x, y) => x - y).slice(0, 2);
+  const expected = (kept[0] + kept[1]) / 2;
+  close(seq2seqLoss(tf.tensor3d(past), tf.tensor3d(fut), 0.5).dataSync(), [expected]);
+  const all = losses.reduce((s, x) => s + x, 0) / 2;
+  close(seq2seqLoss(tf.tensor3d(past), tf.tensor3d(fut), 1).dataSync(), [all]);
+});
+
+test('every variable gets a gradient; inspect: p(intention | item) sums to 1 on items, aggregation weights sum to 1', () => {
+  const m = model({ dropout: 0 });
+  const batch: TrainBatch = { size: 3, history: ids2([[0, 1, 2, 3], [4, 5, 6, 7], [0, 0, 8, 9]]), pos: tf.tensor1d([10, 11, 12], 'int32'), neg: tf.tensor1d([13, 14, 15], 'int32'), future: ids2([[0, 20, 21], [22, 23, 24], [0, 0, 25]]) };
+  const vars = Object.entries(m.variables);
+  const { grads } = tf.variableGrads(() => m.loss(batch, 0).total, vars.map(([, v]) => v));
+  for (const [name, v] of vars) {
+    const g = grads[v.name];
+    assert.ok(g && tf.sum(tf.abs(g)).dataSync()[0] > 0, `${name} has a gradient`);
+  }
+  const insp = m.inspect!(ids2([[0, 0, 3, 4, 5], [1, 2, 3, 4, 5]]));
+  close(tf.sum(insp.assignment!, 2).dataSync(), [0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
+  close(tf.sum(insp.weights!, 1).dataSync(), [1, 1]);
+  m.dispose();
+});
