@@ -1,0 +1,209 @@
+// Comparison tables in the style of the CMI paper's Table 1: one row per model, mean (± std over
+// seeds) per metric column, best bold and second best underlined, an "Improv." row, and a
+// significance marker on the best cell when it beats the runner-up under a paired test.
+import { sampleStandardDeviation } from 'simple-statistics';
+import type { Metrics } from '../../shared/types.ts';
+import { pairByUser, pairedBootstrap, pairedTTest } from '../eval/significance.ts';
+
+export type TableMetric = 'recall' | 'hitrate' | 'ndcg';
+export type SignificanceTest = 'ttest' | 'bootstrap' | 'none';
+export type TableFormat = 'md' | 'csv' | 'latex' | 'json';
+
+/** Per-user metric values of a model, aligned with `users` (dataset uids). */
+export interface PerUserValues {
+  users: Int32Array;
+  values: Record<string, ArrayLike<number>>;
+}
+
+export interface TableRow {
+  label: string;
+  interests: number;
+  /** The metrics of each run of this model (one per seed). */
+  runs: Metrics[];
+  /** For the significance test; with several seeds, their per-user mean (see meanPerUser). */
+  perUser?: PerUserValues;
+}
+
+export interface TableOptions {
+  metrics: TableMetric[];
+  ks: number[];
+  significance: SignificanceTest;
+  /** The proposed model the Improv. row is about (the paper's CMI); default: each column's best. */
+  focus?: string;
+  /** Significance level of the marker (0.05). */
+  alpha?: number;
+  /** Decimals shown (4, as the paper); ranks compare the values as shown. */
+  digits?: number;
+  title?: string;
+  /** Bootstrap resamples (10,000) and seed (0). */
+  resamples?: number;
+  seed?: number;
+}
+
+export interface TableColumn {
+  /** Metric name as stored, e.g. `recall@50`. */
+  key: string;
+  metric: TableMetric;
+  k: number;
+}
+
+export interface TableCell {
+  /** null where the model has no value for this metric. */
+  mean: number | null;
+  /** Sample standard deviation over runs; null with a single run. */
+  std: number | null;
+  /** 1 = best (bold), 2 = second best (underlined), null otherwise. */
+  rank: 1 | 2 | null;
+  /** The significance marker: best model, different from the runner-up at p < alpha. */
+  significant: boolean;
+}
+
+export interface ComparisonRow {
+  label: string;
+  interests: number;
+  runs: number;
+  cells: TableCell[];
+}
+
+export interface ColumnSummary {
+  /** Row index of the single best model; null when several share the best value. */
+  best: number | null;
+  /** Row index of the best model among the others (ties: the higher unrounded mean, then the earlier row). */
+  runnerUp: number | null;
+  /** Improv. in %: the focus model (or the best) over the best other model; null shows as '/'. */
+  improvement: number | null;
+  /** Two-sided p of best vs runner-up; null without a test or per-user values. */
+  p: number | null;
+  /** Users in that paired test. */
+  users: number | null;
+}
+
+export interface ComparisonTable {
+  title: string | null;
+  columns: TableColumn[];
+  rows: ComparisonRow[];
+  summary: ColumnSummary[];
+  significance: SignificanceTest;
+  alpha: number;
+  digits: number;
+  focus: string | null;
+  /** Sentences explaining the marks, for the caption or a note under the table. */
+  notes: string[];
+}
+
+/** Marks the best cell of a column whose difference to the runner-up is significant. */
+export const SIGNIFICANCE_MARK = '*';
+export const metricLabels: Record<TableMetric, string> = { recall: 'Recall', hitrate: 'HitRate', ndcg: 'NDCG' };
+const testNames: Record<Exclude<SignificanceTest, 'none'>, string> = {
+  ttest: 'two-sided paired t-test',
+  bootstrap: 'two-sided paired bootstrap',
+};
+
+/** Dense ranks on the values as displayed: equal shown values share a rank, the next distinct
+ *  value gets the next rank (two tied bests are both bold, the following value underlined). */
+function denseRanks(values: (number | null)[], digits: number): (1 | 2 | null)[] {
+  const shown = values.map((v) => (v === null ? null : Number(v.toFixed(digits))));
+  const distinct = [...new Set(shown.filter((v): v is number => v !== null))].sort((a, b) => b - a);
+  return shown.map((v) => (v === null ? null : v === distinct[0] ? 1 : v === distinct[1] ? 2 : null));
+}
+
+/** The row with the highest mean among `candidates` (ties: earlier row). */
+function argBest(means: (number | null)[], candidates: number[]): number | null {
+  let best: number | null = null;
+  for (const i of candidates) if (means[i] !== null && (best === null || (means[i] as number) > (means[best] as number))) best = i;
+  return best;
+}
+
+function testPair(a: PerUserValues | undefined, b: PerUserValues | undefined, key: string, opts: TableOptions): { p: number; users: number } | null {
+  if (opts.significance === 'none' || !a || !b || !a.values[key] || !b.values[key]) return null;
+  const pair = pairByUser({ users: a.users, values: a.values[key] }, { users: b.users, values: b.values[key] });
+  const r = opts.significance === 'ttest' ? pairedTTest(pair.a, pair.b) : pairedBootstrap(pair.a, pair.b, { resamples: opts.resamples, seed: opts.seed });
+  return Number.isNaN(r.p) ? null : { p: r.p, users: r.n };
+}
+
+export function buildTable(rows: TableRow[], opts: TableOptions): ComparisonTable {
+  const digits = opts.digits ?? 4;
+  const alpha = opts.alpha ?? 0.05;
+  const focusIndex = opts.focus === undefined ? null : rows.findIndex((r) => r.label === opts.focus);
+  if (focusIndex === -1) throw new Error(`focus model '${opts.focus}' is not a row of the table`);
+  const columns: TableColumn[] = opts.metrics.flatMap((metric) => opts.ks.map((k) => ({ key: `${metric}@${k}`, metric, k })));
+  const cells: TableCell[][] = rows.map(() => []);
+  const summary: ColumnSummary[] = [];
+
+  columns.forEach(({ key }) => {
+    const means: (number | null)[] = rows.map((row) => {
+      const vals = row.runs.map((m) => m[key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+      return vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : null;
+    });
+    const ranks = denseRanks(means, digits);
+    const top = ranks.flatMap((r, i) => (r === 1 ? [i] : []));
+    const best = top.length === 1 ? top[0] : null;
+    const others = (i: number | null) => rows.map((_, j) => j).filter((j) => j !== i);
+    const runnerUp = best === null ? null : argBest(means, others(best));
+    // Improv. is about the focus model when there is one, and exists only where it is the single best.
+    const subject = focusIndex ?? best;
+    const bestOther = subject === null ? null : argBest(means, others(subject));
+    const improvement =
+      subject !== null && subject === best && bestOther !== null && (means[bestOther] as number) > 0
+        ? (((means[subject] as number) - (means[bestOther] as number)) / (means[bestOther] as number)) * 100
+        : null;
+    const tested = best !== null && runnerUp !== null ? testPair(rows[best].perUser, rows[runnerUp].perUser, key, opts) : null;
+    summary.push({ best, runnerUp, improvement, p: tested?.p ?? null, users: tested?.users ?? null });
+    rows.forEach((row, i) => {
+      const vals = row.runs.map((m) => m[key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+      cells[i].push({
+        mean: means[i],
+        std: vals.length >= 2 ? sampleStandardDeviation(vals) : null,
+        rank: ranks[i],
+        significant: i === best && tested !== null && tested.p < alpha,
+      });
+    });
+  });
+
+  const notes = ['Bold: best in each column; underlined: second best; values equal at the shown precision share a rank.'];
+  if (rows.some((r) => r.runs.length > 1)) notes.push('Mean ± sample standard deviation over the runs (seeds) of a model.');
+  notes.push(
+    focusIndex !== null
+      ? `Improv.: ${rows[focusIndex].label} over the best other model, where ${rows[focusIndex].label} is best; / otherwise.`
+      : 'Improv.: the best model over the best other model; / where no single model is best.',
+  );
+  if (opts.significance !== 'none') {
+    notes.push(`${SIGNIFICANCE_MARK}: the best model differs from the runner-up at p < ${alpha} (${testNames[opts.significance]} over per-user values; several seeds: per-user means).`);
+  }
+  return {
+    title: opts.title ?? null,
+    columns,
+    rows: rows.map((r, i) => ({ label: r.label, interests: r.interests, runs: r.runs.length, cells: cells[i] })),
+    summary,
+    significance: opts.significance,
+    alpha,
+    digits,
+    focus: focusIndex === null ? null : rows[focusIndex].label,
+    notes,
+  };
+}
+
+/** Per-user mean over several runs (seeds) of one model, on the users all of them evaluated. */
+export function meanPerUser(runs: PerUserValues[]): PerUserValues | undefined {
+  if (runs.length === 0) return undefined;
+  if (runs.length === 1) return runs[0];
+  const common = runs
+    .slice(1)
+    .reduce((users, r) => {
+      const has = new Set(r.users);
+      return users.filter((u) => has.has(u));
+    }, Array.from(runs[0].users))
+    .sort((a, b) => a - b);
+  const keys = Object.keys(runs[0].values).filter((k) => runs.every((r) => r.values[k] !== undefined));
+  const values: Record<string, Float64Array> = {};
+  for (const key of keys) {
+    const sum = new Float64Array(common.length);
+    for (const r of runs) {
+      const at = new Map<number, number>();
+      r.users.forEach((u, i) => at.set(u, i));
+      common.forEach((u, j) => (sum[j] += r.values[key][at.get(u)!]));
+    }
+    values[key] = sum.map((s) => s / runs.length);
+  }
+  return { users: Int32Array.from(common), values };
+}
