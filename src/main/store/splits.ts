@@ -95,6 +95,12 @@ export function listSplits(db: Db, datasetId: number): SplitSummary[] {
   return (db.prepare('SELECT * FROM splits WHERE dataset_id = ? ORDER BY id').all(datasetId) as SplitRow[]).map(summaryOf);
 }
 
+export function getSplitSummary(db: Db, splitId: number): SplitSummary {
+  const row = db.prepare('SELECT * FROM splits WHERE id = ?').get(splitId) as SplitRow | undefined;
+  if (!row) throw new Error(`no split with id ${splitId}`);
+  return summaryOf(row);
+}
+
 export function loadSplit(db: Db, splitId: number): SplitData {
   const row = db.prepare('SELECT id, dataset_id, params, vocab FROM splits WHERE id = ?').get(splitId) as
     | { id: number; dataset_id: number; params: string; vocab: Buffer }
