@@ -117,4 +117,12 @@ describe('csv and recbole presets', () => {
     const rated = await importDataset(db, { files: [file], preset: 'recbole', name: 'ml-4', positive: 'rating >= 4', dryRun: true });
     assert.equal(rated.interactions, rows.filter((x) => x.rating >= 4).length);
   });
+
+  it('small imports into a fuller store keep the index and update it (checked row by row above)', () => {
+    // The day-only and RecBole files are smaller than what the store held, so they inserted
+    // into the live index instead of rebuilding it.
+    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+    const indexed = db.prepare('SELECT count(*) FROM interactions INDEXED BY interactions_seq WHERE dataset_id > 0').pluck().get();
+    assert.equal(indexed, db.prepare('SELECT count(*) FROM interactions').pluck().get());
+  });
 });

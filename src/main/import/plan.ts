@@ -3,6 +3,7 @@
 // and the compiled positive rule. All of it is checked here, so a bad request fails in
 // milliseconds with a precise message instead of after minutes of reading.
 import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { ColumnMapping, ImportPreset, ImportRequest, TimeKind } from '../../shared/types.ts';
 import { ImportError } from './errors.ts';
 import { readHead } from './head.ts';
@@ -71,6 +72,8 @@ export async function planImport(req: ImportRequest): Promise<ImportPlan> {
   const spec = PRESETS[req.preset];
   if (!spec) throw new Error(`unknown preset '${req.preset}' (expected one of ${Object.keys(PRESETS).join(', ')})`);
   if (req.files.length === 0) throw new Error('no input files');
+  const twice = req.files.find((f, i) => req.files.findIndex((g) => resolve(g) === resolve(f)) !== i);
+  if (twice !== undefined) throw new Error(`${twice} is given twice`);
   if (req.delimiter !== undefined) checkDelimiter(req.delimiter);
 
   const files = await Promise.all(req.files.map((f) => sourceFile(f, spec, req.delimiter)));
