@@ -1,0 +1,82 @@
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { buildTable, type SignificanceTest, type TableFormat, type TableMetric } from '../../report/table.ts';
+import { formatTable } from '../../report/format.ts';
+import { rowsFromRuns } from '../../report/from-runs.ts';
+import { openDb, resolveDbPath } from '../../store/db.ts';
+import { getDataset } from '../../store/datasets.ts';
+import { listRuns, requireRun } from '../../store/runs.ts';
+import { parseList } from '../../train/sets.ts';
+
+export const summary = "comparison table of a dataset's runs (best bold, second underlined, Improv., significance), as md/csv/latex/json";
+
+const HELP = `usage: cmi-studio compare --dataset NAME [--k 10,20,50] [--metrics recall,hitrate,ndcg]
+         [--format md|csv|latex|json] [--out FILE] [--runs ID,ID,...] [--group NAME]
+         [--significance ttest|bootstrap|none] [--focus LABEL] [--all-configs] [--db PATH]
+One row per model: runs differing only by seed are averaged (mean ± std); by default each model
+is shown at its configuration with the best validation recall@50 (--all-configs shows every one).`;
+
+const FORMATS: TableFormat[] = ['md', 'csv', 'latex', 'json'];
+const METRICS: TableMetric[] = ['recall', 'hitrate', 'ndcg'];
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      dataset: { type: 'string' },
+      k: { type: 'string', default: '10,20,50' },
+      metrics: { type: 'string', default: 'recall,hitrate,ndcg' },
+      format: { type: 'string', default: 'md' },
+      out: { type: 'string' },
+      runs: { type: 'string' },
+      group: { type: 'string' },
+      significance: { type: 'string', default: 'ttest' },
+      focus: { type: 'string' },
+      'all-configs': { type: 'boolean', default: false },
+      'select-by': { type: 'string', default: 'recall@50' },
+      db: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP + '\n');
+    return 0;
+  }
+  const format = values.format as TableFormat;
+  if (!FORMATS.includes(format)) throw new Error(`--format must be one of ${FORMATS.join(', ')}`);
+  const metrics = values.metrics.split(',') as TableMetric[];
+  if (metrics.some((m) => !METRICS.includes(m))) throw new Error(`--metrics takes ${METRICS.join(', ')}`);
+  const significance = values.significance as SignificanceTest;
+  if (!['ttest', 'bootstrap', 'none'].includes(significance)) throw new Error('--significance must be ttest, bootstrap or none');
+  const ks = parseList('--k', values.k)!;
+
+  const db = openDb(resolveDbPath(values.db));
+  try {
+    const runIds = parseList('--runs', values.runs);
+    let runs;
+    let title: string;
+    if (runIds) {
+      runs = runIds.map((id) => requireRun(db, id));
+      title = `Runs ${runIds.join(', ')}`;
+    } else {
+      if (!values.dataset) throw new Error(`--dataset (or --runs) is required\n${HELP}`);
+      const dataset = getDataset(db, values.dataset);
+      if (!dataset) throw new Error(`no dataset named '${values.dataset}'`);
+      runs = listRuns(db, { datasetId: dataset.id, group: values.group });
+      title = `${dataset.name}: test day`;
+    }
+    const rows = rowsFromRuns(db, runs, { bestPerLabel: !values['all-configs'] && !runIds, selectBy: values['select-by'] });
+    if (!rows.length) throw new Error('no finished runs to compare (train some with `cmi-studio train`)');
+    const table = buildTable(rows, { metrics, ks, significance, focus: values.focus, title });
+    const text = formatTable(table, format);
+    if (values.out) {
+      writeFileSync(values.out, text);
+      process.stderr.write(`wrote ${values.out}\n`);
+    } else {
+      process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+    }
+    return 0;
+  } finally {
+    db.close();
+  }
+}
