@@ -20,10 +20,12 @@ import type {
   TrainEvent,
   UserInspection,
 } from './types.ts';
-// Type-only: the split statistics are defined beside the code that computes them.
+// Type-only: the split statistics and comparison tables are defined beside the code that
+// computes them; the renderer needs their shapes, never that code.
 import type { SplitStats } from '../main/data/stats.ts';
+import type { ComparisonTable, SignificanceTest, TableFormat, TableMetric } from '../main/report/table.ts';
 
-export type { SplitStats };
+export type { ComparisonTable, SignificanceTest, SplitStats, TableFormat, TableMetric };
 
 export interface AppInfo {
   version: string;
@@ -104,6 +106,18 @@ export interface TrainRequest {
   group?: string;
 }
 
+/** A paper-style table over finished runs of one split: one row per model (label and number of
+ *  interests), seeds averaged, per-user test values for the significance test. */
+export interface CompareRequest {
+  runIds: number[];
+  metrics: TableMetric[];
+  ks: number[];
+  significance: SignificanceTest;
+  /** Label of the proposed model the Improv. row is about; each column's best when absent. */
+  focus?: string;
+  title?: string;
+}
+
 /** What the training queue is doing: the run in a worker now, and those waiting, in order. */
 export interface TrainingQueueState {
   active: number | null;
@@ -165,6 +179,10 @@ export interface StudioApi {
   inspectableUsers(runId: number, search?: string): Promise<InspectableUser[]>;
   /** One user's interests under a finished run: assignment, retrieval top-K, hits, 2-D map. */
   inspectUser(runId: number, uid: number, k?: number): Promise<UserInspection>;
+
+  compareRuns(req: CompareRequest): Promise<ComparisonTable>;
+  /** The table as CSV, Markdown, LaTeX or JSON text (the host saves or downloads it). */
+  exportTable(table: ComparisonTable, format: TableFormat): Promise<string>;
 }
 
 export type StudioMethod = keyof StudioApi;
@@ -199,6 +217,8 @@ const methodTable: Record<StudioMethod, true> = {
   runCurves: true,
   inspectableUsers: true,
   inspectUser: true,
+  compareRuns: true,
+  exportTable: true,
 };
 
 export const STUDIO_METHODS = Object.keys(methodTable) as StudioMethod[];

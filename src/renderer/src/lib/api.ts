@@ -105,7 +105,10 @@ const transport: Transport = bridge
   : httpTransport(token ?? '');
 
 async function call(method: StudioMethod, args: unknown[]): Promise<unknown> {
-  const reply = await transport.call(method, args);
+  // JSON turns a trailing `undefined` (an omitted optional argument) into null: drop it instead.
+  const sent = [...args];
+  while (sent.length && sent[sent.length - 1] === undefined) sent.pop();
+  const reply = await transport.call(method, sent);
   if (!reply.ok) throw new StudioError(reply.error);
   return reply.result;
 }
