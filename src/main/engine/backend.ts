@@ -93,8 +93,10 @@ function resolveChoice(prefer: BackendChoice): BackendChoice {
 /**
  * Activates a backend and returns what runs. 'auto' walks native GPU, native CPU, wasm, cpu and
  * takes the first that initialises; a named backend is required to work (it throws otherwise).
- * The environment variable CMI_STUDIO_BACKEND overrides `prefer`. Calling again with the same
- * choice returns the same answer without re-initialising.
+ * The environment variable CMI_STUDIO_BACKEND overrides `prefer`; CMI_STUDIO_STOCK_KERNELS=1
+ * keeps TF.js's own kernels wherever it has one (to compare speed, or to rule ours out when
+ * chasing a numerical problem). Calling again with the same choice returns the same answer
+ * without re-initialising.
  */
 export async function initBackend(prefer: BackendChoice = 'auto'): Promise<BackendInfo> {
   const choice = resolveChoice(prefer);
@@ -105,7 +107,7 @@ export async function initBackend(prefer: BackendChoice = 'auto'): Promise<Backe
     try {
       const device = await attempt(kind);
       const backend = tf.getBackend();
-      registerEngineKernels(backend);
+      registerEngineKernels(backend, process.env.CMI_STUDIO_STOCK_KERNELS === '1');
       current = { choice, info: { backend, device, fallbacks } };
       return current.info;
     } catch (e) {

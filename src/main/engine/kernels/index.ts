@@ -1,21 +1,32 @@
-// The kernels we add to (wasm) or replace in (cpu) TF.js's pure backends. Native TensorFlow
-// backends (tfjs-node, tfjs-node-gpu) have fast versions of all of them and are left alone.
+// The kernels we add to (wasm) or replace in (cpu, wasm) TF.js's pure backends. Native
+// TensorFlow backends (tfjs-node, tfjs-node-gpu) have fast versions of all of them and are left
+// alone. docs/engine.md says why each one is here and what it saves.
 import * as tf from '@tensorflow/tfjs';
-import type { KernelConfig } from '@tensorflow/tfjs';
+import type { KernelFunc } from '@tensorflow/tfjs';
+import type { EngineKernel } from './types.ts';
 import { unsortedSegmentSumKernels } from './unsortedSegmentSum.ts';
+import { batchMatMulKernel } from './batchMatMul.ts';
+import { sliceKernels } from './slice.ts';
+import { identityKernel } from './identity.ts';
 
-export const engineKernels: KernelConfig[] = [...unsortedSegmentSumKernels];
+export const engineKernels: EngineKernel[] = [...unsortedSegmentSumKernels, batchMatMulKernel, ...sliceKernels, identityKernel];
 
-/** Registers our kernels for `backendName`, replacing the stock ones; safe to call repeatedly. */
-export function registerEngineKernels(backendName: string): string[] {
+/** Kernel functions we registered, so a repeated call recognises its own work. */
+const ours = new WeakSet<KernelFunc>();
+
+/** Registers our kernels for `backendName` in place of the stock ones; safe to call repeatedly.
+ *  With `requiredOnly`, only those the backend lacks. Returns the names newly registered. */
+export function registerEngineKernels(backendName: string, requiredOnly = false): string[] {
   const done: string[] = [];
-  for (const config of engineKernels) {
-    if (config.backendName !== backendName) continue;
-    const existing = tf.getKernel(config.kernelName, backendName);
-    if (existing?.kernelFunc === config.kernelFunc) continue;
-    if (existing) tf.unregisterKernel(config.kernelName, backendName);
-    tf.registerKernel(config);
-    done.push(config.kernelName);
+  for (const k of engineKernels) {
+    if (k.backendName !== backendName || (requiredOnly && !k.required)) continue;
+    const existing = tf.getKernel(k.kernelName, backendName);
+    if (existing && ours.has(existing.kernelFunc)) continue;
+    const kernelFunc = k.make(existing, (name) => tf.getKernel(name, backendName));
+    ours.add(kernelFunc);
+    if (existing) tf.unregisterKernel(k.kernelName, backendName);
+    tf.registerKernel({ kernelName: k.kernelName, backendName, kernelFunc });
+    done.push(k.kernelName);
   }
   return done;
 }

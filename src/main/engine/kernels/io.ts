@@ -1,7 +1,7 @@
 // Typed-array access to kernel inputs and outputs on the two pure-JS-hosted backends, so each
 // kernel file is written once as a loop over plain arrays. The wasm backend keeps tensors in
 // the WebAssembly heap; the cpu backend keeps them in JS typed arrays.
-import type { DataType, KernelBackend, TensorInfo, TypedArray } from '@tensorflow/tfjs';
+import type { DataType, TensorInfo, TypedArray } from '@tensorflow/tfjs';
 
 /** The part of tfjs-backend-wasm's BackendWasm a kernel needs. */
 interface WasmBackendLike {
@@ -15,11 +15,11 @@ interface CpuBackendLike {
   readSync(dataId: object): unknown;
 }
 
-function isWasm(b: KernelBackend): b is KernelBackend & WasmBackendLike {
+function isWasm(b: object): b is WasmBackendLike {
   return typeof (b as Partial<WasmBackendLike>).typedArrayFromHeap === 'function';
 }
 
-function isCpu(b: KernelBackend): b is KernelBackend & CpuBackendLike {
+function isCpu(b: object): b is CpuBackendLike {
   return typeof (b as Partial<CpuBackendLike>).makeTensorInfo === 'function';
 }
 
@@ -33,7 +33,7 @@ function sizeOf(shape: number[]): number {
  * earlier views; `body` must not run tensor ops.
  */
 export function typedKernel(
-  backend: KernelBackend,
+  backend: object,
   inputs: TensorInfo[],
   outShape: number[],
   outDtype: 'float32' | 'int32',

@@ -2,8 +2,9 @@
 // kernel, and the cpu backend's builds one mask and sum per segment (O(segments x rows)), which
 // for a 100k-item table takes tens of seconds per step. This is one pass over the rows.
 import { UnsortedSegmentSum } from '@tensorflow/tfjs';
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { typedKernel } from './io.ts';
+import type { EngineKernel } from './types.ts';
 
 const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
@@ -24,8 +25,9 @@ const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   });
 };
 
-export const unsortedSegmentSumKernels: KernelConfig[] = ['wasm', 'cpu'].map((backendName) => ({
+export const unsortedSegmentSumKernels: EngineKernel[] = ['wasm', 'cpu'].map((backendName) => ({
   kernelName: UnsortedSegmentSum,
   backendName,
-  kernelFunc: unsortedSegmentSum,
+  required: backendName === 'wasm',
+  make: () => unsortedSegmentSum,
 }));

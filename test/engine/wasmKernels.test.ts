@@ -1,0 +1,94 @@
+// The wasm kernels that replace slow stock ones must give the stock numbers: each is checked
+// against the cpu backend's kernels (an independent implementation) on random inputs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/main/engine/backend.ts';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+const r = rng(42);
+const rand = (shape: number[]): { values: Float32Array; shape: number[] } => ({
+  values: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1),
+  shape,
+});
+type Spec = ReturnType<typeof rand>;
+
+/** Runs `f` on cpu and on wasm with the same inputs; returns both results as flat arrays. */
+async function onBoth(inputs: Spec[], f: (...xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]): Promise<[number[][], number[][]]> {
+  const run = (): number[][] => tf.tidy(() => {
+    const out = f(...inputs.map((s) => tf.tensor(s.values, s.shape)));
+    return (Array.isArray(out) ? out : [out]).map((t) => [...t.shape, -1, ...Array.from(t.dataSync())]);
+  });
+  await initBackend('cpu');
+  const ref = run();
+  await initBackend('wasm');
+  return [run(), ref];
+}
+
+function close(got: number[][], ref: number[][], tol = 1e-4): void {
+  assert.equal(got.length, ref.length, 'number of outputs');
+  got.forEach((g, k) => {
+    assert.equal(g.length, ref[k].length, `output ${k} size`);
+    g.forEach((v, i) => assert.ok(Math.abs(v - ref[k][i]) <= tol * Math.max(1, Math.abs(ref[k][i])), `output ${k}[${i}]: ${v} vs ${ref[k][i]}`));
+  });
+}
+
+test('BatchMatMul with every transpose combination, batched and broadcast, matches cpu', async () => {
+  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+    const a = rand(ta ? [3, 7, 5] : [3, 5, 7]);
+    const b = rand(tb ? [3, 4, 7] : [3, 7, 4]);
+    close(...(await onBoth([a, b], (x, y) => tf.matMul(x, y, ta, tb))));
+    const a2 = rand(ta ? [9, 33] : [33, 9]);
+    const b2 = rand(tb ? [17, 9] : [9, 17]);
+    close(...(await onBoth([a2, b2], (x, y) => tf.matMul(x, y, ta, tb))));
+    // rank-3 by rank-2 (broadcast batch)
+    close(...(await onBoth([a, rand(tb ? [4, 7] : [7, 4])], (x, y) => tf.matMul(x, y, ta, tb))));
+  }
+});
+
+test('matMul gradients (transposed products) match cpu', async () => {
+  const a = rand([6, 5]), b = rand([5, 8]), w = rand([6, 8]);
+  close(...(await onBoth([a, b, w], (x, y, z) => {
+    const g = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.matMul(p, q), z)))([x, y]);
+    return g;
+  })));
+});
+
+test('Slice, SplitV and Unpack at every rank and axis match cpu, contiguous or not', async () => {
+  const x4 = rand([3, 4, 5, 6]);
+  close(...(await onBoth([x4], (x) => tf.slice(x, [1, 0, 2, 1], [2, 3, 2, 4]))));
+  close(...(await onBoth([x4], (x) => tf.slice(x, [1, 0, 0, 0], [1, 4, 5, 6]))));
+  close(...(await onBoth([rand([5, 7])], (x) => tf.slice(x, [1, 2], [3, 4]))));
+  close(...(await onBoth([rand([9])], (x) => tf.slice(x, [2], [5]))));
+  const x3 = rand([4, 6, 9]);
+  for (const axis of [0, 1, 2]) {
+    close(...(await onBoth([x3], (x) => tf.split(x, axis === 2 ? [2, 3, 4] : 2, axis))));
+    close(...(await onBoth([x3], (x) => tf.unstack(x, axis))));
+  }
+  close(...(await onBoth([rand([5, 3])], (x) => tf.unstack(x, -1))));
+  // int32 data survive too
+  await initBackend('wasm');
+  const ints = tf.tensor2d([[1, 2, 3], [4, 5, 6]], undefined, 'int32');
+  assert.deepEqual(tf.unstack(ints, 1).map((t) => Array.from(t.dataSync())), [[1, 4], [2, 5], [3, 6]]);
+  assert.equal(tf.slice(ints, [0, 1], [2, 1]).dtype, 'int32');
+});
+
+test('Identity shares data without breaking disposal', async () => {
+  await initBackend('wasm');
+  const before = tf.memory().numTensors;
+  const x = tf.tensor1d([1, 2, 3]);
+  const y = tf.clone(x);
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3], 'the clone outlives its source');
+  const v = tf.variable(y);
+  y.dispose();
+  const next = tf.tensor1d([4, 5, 6]);
+  v.assign(next);
+  next.dispose();
+  assert.deepEqual(Array.from(v.dataSync()), [4, 5, 6]);
+  v.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});
