@@ -248,9 +248,17 @@ class Reader {
           row[k] = videoSeconds.get(itemNum);
           continue;
         }
-        const v = parseNumber(b, st[f], en[f]);
+        const s0 = st[f];
+        const e0 = en[f];
+        // Most rule columns are 0/1 flags: one digit, no call.
+        const d = b[s0] - 48;
+        if (e0 - s0 === 1 && d >= 0 && d <= 9) {
+          row[k] = d;
+          continue;
+        }
+        const v = parseNumber(b, s0, e0);
         // An empty cell is a missing value (NaN); anything else must be a number.
-        if (v !== v && st[f] !== en[f]) throw this.fieldError(file, rec, f, 'a number');
+        if (v !== v && s0 !== e0) throw this.fieldError(file, rec, f, 'a number');
         row[k] = v;
       }
       if (!test(row)) return;
