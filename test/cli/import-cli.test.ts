@@ -73,11 +73,11 @@ describe('cmi-studio import / datasets / demo', () => {
   });
 
   it('demo imports the bundled sample once and reuses it', async () => {
-    const first = await cli(['demo', '--db', dbPath, '--json']);
+    const first = await cli(['demo', '--import-only', '--db', dbPath, '--json']);
     assert.equal(first.code, 0, first.stderr);
     const d = JSON.parse(first.stdout) as Record<string, unknown>;
     assert.deepEqual([d.name, d.interactions, d.users, d.items, d.days], ['kuairand-demo', 33745, 664, 1854, 14]);
-    const again = await cli(['demo', '--db', dbPath]);
+    const again = await cli(['demo', '--import-only', '--db', dbPath]);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /kuairand-demo/);
     const db = openDb(dbPath, { readonly: true });

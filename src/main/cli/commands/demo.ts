@@ -1,17 +1,34 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { DatasetSummary, ImportProgress } from '../../../shared/types.ts';
 import { importDataset } from '../../import/index.ts';
+import { getModel, models } from '../../models/registry.ts';
+import type { Config } from '../../models/types.ts';
+import { formatTable as formatComparison } from '../../report/format.ts';
+import { rowsFromRuns } from '../../report/from-runs.ts';
+import { buildTable } from '../../report/table.ts';
 import { getDataset } from '../../store/datasets.ts';
 import { openDb, resolveDbPath, type Db } from '../../store/db.ts';
+import { listRuns } from '../../store/runs.ts';
+import { resolveConfig } from '../../train/config.ts';
+import { markInterrupted, prepareRun } from '../../train/runner.ts';
+import { runWithProgress } from './train.ts';
 import { progressView } from '../progress.ts';
 import { formatTable } from './datasets.ts';
 
-export const summary = 'import the bundled KuaiRand sample as dataset kuairand-demo and show it';
+export const summary = 'the main job on the bundled KuaiRand sample: import, train CMI and every baseline, print the comparison';
 
-const HELP = `usage: cmi-studio demo [--db PATH] [--json]`;
+const HELP = `usage: cmi-studio demo [--models cmi,mind,...] [--max-steps N] [--out DIR] [--import-only] [--db PATH] [--json]
+Imports the bundled sample as dataset ${'`'}kuairand-demo${'`'}, trains every registered model with a small
+budget (finished runs of an earlier demo are reused), prints the comparison table and writes it as
+Markdown and LaTeX to DIR (default ./demo-output).`;
+
+export const DEMO_GROUP = 'demo';
+
+/** A budget that trains every model in minutes on a 2-core CPU; the paper settings are in docs/results.md. */
+export const demoConfig: Config = { batchSize: 128, maxlen: 50, historyPool: 100, viewLen: 50, evalEvery: 20, patience: 3, checkpointEvery: 50 };
 
 export const DEMO_NAME = 'kuairand-demo';
 const SAMPLE_FILE = join('resources', 'sample', 'kuairand_likes_hates.tsv');
@@ -39,6 +56,10 @@ export async function run(argv: string[]): Promise<number> {
     args: argv,
     options: {
       db: { type: 'string' },
+      models: { type: 'string' },
+      'max-steps': { type: 'string', default: '200' },
+      out: { type: 'string', default: 'demo-output' },
+      'import-only': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -47,14 +68,52 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return 0;
   }
-  const db = openDb(resolveDbPath(values.db));
+  const dbPath = resolveDbPath(values.db);
+  const db = openDb(dbPath);
   const view = progressView();
+  let dataset: DatasetSummary;
+  const queued: number[] = [];
   try {
-    const d = await ensureDemoDataset(db, (p) => view.update(p));
+    dataset = await ensureDemoDataset(db, (p) => view.update(p));
     view.done();
-    process.stdout.write(values.json ? JSON.stringify(d) + '\n' : formatTable([d]) + '\n');
-    return 0;
+    if (values['import-only']) {
+      process.stdout.write(values.json ? JSON.stringify(dataset) + '\n' : formatTable([dataset]) + '\n');
+      return 0;
+    }
+    process.stderr.write(formatTable([dataset]) + '\n');
+    markInterrupted(db);
+    const maxSteps = Number(values['max-steps']);
+    if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new Error(`--max-steps expects a positive integer`);
+    const names = values.models ? values.models.split(',').map((n) => getModel(n.trim()).name) : models.map((m) => m.name);
+    const earlier = listRuns(db, { datasetId: dataset.id, group: DEMO_GROUP });
+    for (const name of names) {
+      const config = { ...demoConfig, maxSteps };
+      const full = JSON.stringify(resolveConfig(getModel(name), config));
+      const same = earlier.find((r) => r.model === name && JSON.stringify(r.config) === full && r.status !== 'failed');
+      if (same?.status === 'done') continue;
+      queued.push(same ? same.id : prepareRun(db, { datasetId: dataset.id, model: name, config, seed: 42, group: DEMO_GROUP }));
+    }
   } finally {
     db.close();
+  }
+  for (const id of queued) {
+    const r = await runWithProgress(dbPath, id, true);
+    process.stderr.write(`${r.label.padEnd(12)} ${r.status}  ${r.steps} steps  ${r.seconds.toFixed(0)} s  ${r.backend ?? ''}\n`);
+    if (r.status !== 'done') throw new Error(`demo run ${r.id} (${r.label}) ended ${r.status}${r.error ? `: ${r.error}` : ''}`);
+  }
+  const db2 = openDb(dbPath);
+  try {
+    const rows = rowsFromRuns(db2, listRuns(db2, { datasetId: dataset.id, group: DEMO_GROUP }), { bestPerLabel: true, selectBy: 'recall@50' });
+    const table = buildTable(rows, { metrics: ['recall', 'hitrate', 'ndcg'], ks: [10, 20, 50], significance: 'ttest', title: `${DEMO_NAME}: test day (demo budget)` });
+    const outDir = resolve(values.out);
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, 'comparison.md'), formatComparison(table, 'md'));
+    writeFileSync(join(outDir, 'comparison.tex'), formatComparison(table, 'latex'));
+    writeFileSync(join(outDir, 'comparison.json'), formatComparison(table, 'json'));
+    process.stdout.write(values.json ? formatComparison(table, 'json') + '\n' : formatComparison(table, 'md') + '\n');
+    process.stderr.write(`wrote ${join(outDir, 'comparison.md')}, comparison.tex and comparison.json\n`);
+    return 0;
+  } finally {
+    db2.close();
   }
 }
