@@ -2,8 +2,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/engine/backend.ts';
-import { opal, hardRouting, uniqueLoss } from '../../src/main/models/opal.ts';
-import { gru, type GruParams } from '../../src/main/models/layers.ts';
+import { opal, categoryGru, hardRouting, uniqueLoss } from '../../src/main/models/opal.ts';
+import { gru, gruParams, type GruParams } from '../../src/main/models/layers.ts';
 import { resolveConfig } from '../../src/main/train/config.ts';
 import { trainStep } from '../../src/main/train/step.ts';
 import { createOptimizer } from '../../src/main/train/optimizer.ts';
@@ -183,4 +183,17 @@ test('inspect: soft assignment [B, L, m], hard category per item (-1 on padding)
   assert.deepEqual(insp.weights!.shape, [2, 2]);
   close(tf.sum(insp.weights!, 1).dataSync(), [3, 4]);
   m.dispose();
+});
+
+test('categoryGru equals the shared GRU over each masked per-category row (the [B*m, L] formulation)', () => {
+  const [B, L, d, m] = [3, 6, 5, 3];
+  const p = gruParams(d, 4, { bias: true }, 17);
+  const x = tf.randomNormal([B, L, d], 0, 1, 'float32', 2) as tf.Tensor3D;
+  const cats = [[0, 2, 2, 1, 0, 2], [1, 1, 1, 1, 1, 1], [0, 0, 0, 2, 0, 2]];
+  const valid = [[0, 1, 1, 1, 1, 1], [0, 0, 0, 1, 1, 1], [1, 1, 1, 1, 1, 1]];
+  const route = tf.tensor3d(cats.map((row, b) => row.map((c, t) => Array.from({ length: m }, (_, l) => (l === c && valid[b][t] ? 1 : 0)))));
+  const got = categoryGru(p, x, route);
+  const tiled = tf.reshape(tf.tile(tf.expandDims(x, 1), [1, m, 1, 1]), [B * m, L, d]) as tf.Tensor3D;
+  const rows = tf.reshape(tf.transpose(route, [0, 2, 1]), [B * m, L]) as tf.Tensor2D;
+  close(got.dataSync(), gru(p, tiled, rows).last.dataSync(), 1e-5);
 });

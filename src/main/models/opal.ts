@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { deriveSeed, embeddingTable, gru, gruParams, gruVariables, initUniform, l2normalize, sampledSoftmaxLoss, type GruParams } from './layers.ts';
+import { deriveSeed, embeddingTable, gruParams, gruVariables, initUniform, l2normalize, sampledSoftmaxLoss, type GruParams } from './layers.ts';
 import { orthogonalityLoss, softInterests, uniformityLoss, type SoftInterests } from './cmi.ts';
 
 const fields: ConfigField[] = [
@@ -54,6 +54,41 @@ export function uniqueLoss(logits: tf.Tensor3D, mask: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
     const perItem = tf.neg(tf.max(tf.logSoftmax(logits, -1), -1));
     return tf.div(tf.sum(tf.mul(perItem, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+  });
+}
+
+/**
+ * The shared GRU run over every per-category subsequence in one pass over the history: each
+ * category keeps its own state ([B, m, h]) and step t advances only the state of item t's
+ * category (`route` [B, L, m], one-hot on items, all zero on padding), so category l's final
+ * state is the GRU over its own items in time order. Same equations and gate order (r, z, n)
+ * as layers.gru; written out because that GRU keeps one state per row, and running it over
+ * [B*m, L] masked rows needs m times the memory (at B 1024, m 4, L 100 its tape outgrows the
+ * wasm heap) and m times the recurrent work.
+ */
+export function categoryGru(p: GruParams, x: tf.Tensor3D, route: tf.Tensor3D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [B, L, d] = x.shape;
+    const m = route.shape[2];
+    const h3 = p.wh.shape[1];
+    const hidden = h3 / 3;
+    let xp = tf.matMul(tf.reshape(x, [B * L, d]), p.wx);
+    if (p.bx) xp = tf.add(xp, p.bx);
+    const steps = tf.unstack(tf.reshape(xp, [B, L, h3]), 1) as tf.Tensor2D[];
+    const routes = tf.unstack(tf.expandDims(route, -1), 1) as tf.Tensor3D[];
+    let states: tf.Tensor3D = tf.zeros([B, m, hidden]);
+    for (let t = 0; t < L; t++) {
+      const h = tf.sum(tf.mul(states, routes[t]), 1) as tf.Tensor2D; // the item's category state
+      let hp = tf.matMul(h, p.wh);
+      if (p.bh) hp = tf.add(hp, p.bh);
+      const [xrz, xn] = tf.split(steps[t], [2 * hidden, hidden], 1);
+      const [hrz, hn] = tf.split(hp, [2 * hidden, hidden], 1);
+      const [r, z] = tf.split(tf.sigmoid(tf.add(xrz, hrz)), 2, 1);
+      const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+      const next = tf.add(n, tf.mul(z, tf.sub(h, n)));
+      states = tf.add(states, tf.mul(routes[t], tf.sub(tf.expandDims(next, 1), states))) as tf.Tensor3D;
+    }
+    return states;
   });
 }
 
@@ -125,15 +160,11 @@ class Opal implements SeqRecModel {
     return tf.tidy(() => {
       const soft = softInterests(this.item, this.category, seq, this.epsilon);
       if (this.current === 'pretrain') return { soft, interests: soft.interests };
-      const [B, L, d] = soft.items.shape;
-      const m = this.numInterests;
-      // All B*m per-category subsequences in one GRU pass: row (b, l) sees every item of b but
-      // only category l's steps are valid, and masked steps keep the state, which is exactly
-      // the GRU over the left-padded subsequence.
-      const route = hardRouting(soft.logits, soft.mask);
-      const tiled = tf.reshape(tf.tile(tf.expandDims(soft.items, 1), [1, m, 1, 1]), [B * m, L, d]) as tf.Tensor3D;
-      const { last } = gru(this.rnn, tiled, tf.reshape(route, [B * m, L]));
-      const hard = tf.reshape(l2normalize(tf.relu(tf.add(tf.matMul(last, this.mlpW), this.mlpB))), [B, m, d]);
+      const route = hardRouting(soft.logits, soft.mask); // [B, m, L]
+      const last = categoryGru(this.rnn, soft.items, tf.transpose(route, [0, 2, 1]) as tf.Tensor3D);
+      const [B, m, d] = last.shape;
+      const projected = tf.relu(tf.add(tf.matMul(tf.reshape(last, [B * m, d]), this.mlpW), this.mlpB));
+      const hard = l2normalize(tf.reshape(projected, [B, m, d]));
       // An empty subsequence has no hard interest: that interest is the soft one alone.
       // step(): 1 where the category got an item, with a zero gradient.
       const present = tf.expandDims(tf.step(tf.sum(route, 2)), -1);
