@@ -38,7 +38,9 @@ export function retrieve(model: SeqRecModel, histories: Int32Array, n: number, m
       const s = tf.matMul(u.reshape([b * m, d]), table, false, true).reshape([b, m, numItems]);
       // Padding and up to maxlen history items are dropped afterwards: fetch that many extra.
       const top = tf.topk(s.max(1) as tf.Tensor2D, Math.min(numItems, k + maxlen + 1));
-      return [top.values, top.indices, tf.gather(s.argMax(1), top.indices, 1, 1)] as tf.Tensor2D[];
+      // A flat gather: the wasm backend's GatherV2 with batchDims reads out of bounds.
+      const flat = tf.add(top.indices, tf.range(0, b * numItems, numItems, 'int32').reshape([b, 1]));
+      return [top.values, top.indices, tf.gather(s.argMax(1).reshape([-1]), flat).reshape(top.indices.shape)] as tf.Tensor2D[];
     });
     const [b, width] = values.shape;
     const vals = values.dataSync() as Float32Array;
