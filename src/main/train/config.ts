@@ -14,7 +14,7 @@ export const sharedFields: ConfigField[] = [
   { key: 'minSplit', label: 'Earliest split index t (min(minSplit, n-1))', type: 'integer', default: 6 },
   { key: 'viewLen', label: 'Contrastive view length', type: 'integer', default: 100 },
   { key: 'futureLen', label: 'Future items kept per row (seq2seq models)', type: 'integer', default: 20 },
-  { key: 'evalEvery', label: 'Evaluate on validation every N steps', type: 'integer', default: 1000 },
+  { key: 'evalEvery', label: 'Evaluate on validation every N steps (0 = auto)', type: 'integer', default: 0, help: 'auto: about every 51 passes over the training users, which is the authors\' 1,000 steps on WeChat (20,000 users, batch 1,024) and proportionally fewer on smaller data' },
   { key: 'patience', label: 'Stop after N evaluations without improvement', type: 'integer', default: 10 },
   { key: 'maxSteps', label: 'Hard step limit (0 = none; early stopping decides)', type: 'integer', default: 0 },
   { key: 'selectMetric', label: 'Early-stopping metric', type: 'select', default: 'recall@50', options: ['recall@50', 'recall@100', 'recall@200', 'hitrate@50', 'ndcg@50'] },
