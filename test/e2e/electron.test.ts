@@ -1,0 +1,88 @@
+// The same analyst's flow as browser.test.ts, through the Electron window (IPC host, preload
+// bridge, native save dialog). Runs where the Electron binary is installed; skipped otherwise.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { _electron, type ElectronApplication, type Page } from 'playwright-core';
+import { compareAndExport, inspectFirstUser, importSample, pageApi, SAMPLE, trainTwoRuns } from './flow.ts';
+
+/** The Electron executable, or null: `require('electron')` names it, and throws when the
+ *  package's postinstall could not download it. */
+function electronBinary(): string | null {
+  try {
+    const path: unknown = createRequire(import.meta.url)('electron');
+    return typeof path === 'string' && existsSync(path) ? path : null;
+  } catch {
+    return null;
+  }
+}
+
+const binary = electronBinary();
+
+describe(
+  'studio in Electron (e2e)',
+  { timeout: 600_000, skip: binary ? false : 'the Electron binary is not installed (node_modules/electron could not download it); the browser-host e2e covers the same flow' },
+  () => {
+    let dir: string;
+    let app: ElectronApplication;
+    let page: Page;
+    let datasetId: number;
+    let runIds: number[] = [];
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'cmi-electron-'));
+      // Build main, preload and renderer as `npm run build` does, then start the built app.
+      const { build } = await import('electron-vite');
+      await build({ configFile: 'electron.vite.config.ts', logLevel: 'warn' });
+      app = await _electron.launch({
+        executablePath: binary ?? undefined,
+        args: ['.'],
+        env: { ...process.env, CMI_STUDIO_DB: join(dir, 'studio.sqlite') },
+      });
+      page = await app.firstWindow();
+      await page.getByTestId('nav-datasets').waitFor();
+    });
+
+    after(async () => {
+      await app?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('exposes the contract through the preload bridge only', async () => {
+      assert.equal(await page.evaluate(() => typeof (window as { require?: unknown }).require), 'undefined');
+      assert.equal(await page.evaluate(() => typeof (window as { process?: unknown }).process), 'undefined');
+      assert.deepEqual(await pageApi(page, 'listDatasets', []), []);
+    });
+
+    it('imports the sample through the wizard (typed path)', async () => {
+      datasetId = await importSample(page, async (p) => {
+        await p.getByTestId('path-input').fill(SAMPLE);
+        await p.getByTestId('path-add').click();
+      }, 'electron');
+    });
+
+    it('trains two short CMI runs and shows the curve live', async () => {
+      runIds = await trainTwoRuns(page, datasetId, 'electron');
+    });
+
+    it('opens the interest inspector', async () => {
+      await inspectFirstUser(page, runIds[0], 'electron');
+    });
+
+    it('compares the runs and saves the LaTeX table through the save dialog', async () => {
+      const target = join(dir, 'table.tex');
+      // Native dialogs cannot be clicked: answer the main process's save dialog with a path.
+      await app.evaluate(({ dialog }, path) => {
+        dialog.showSaveDialog = (async () => ({ canceled: false, filePath: path })) as typeof dialog.showSaveDialog;
+      }, target);
+      await compareAndExport(page, runIds, 'electron', async (p) => {
+        await p.getByTestId('export-latex').click();
+        await p.getByTestId('export-text').waitFor();
+        return readFileSync(target, 'utf8');
+      });
+    });
+  },
+);

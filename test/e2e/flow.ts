@@ -1,0 +1,204 @@
+// The analyst's flow through the studio window, shared by the browser-host and Electron e2e
+// tests: each step drives the page as a user would and checks what the page shows against the
+// API's own answers.
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
+import type { Reply } from '../../src/shared/api.ts';
+import type { ImportResult } from '../../src/shared/types.ts';
+
+export const SAMPLE = resolve('resources/sample/kuairand_likes_hates.tsv');
+export const SHOTS = resolve('test-results');
+
+/** Calls the API from inside the page, over whichever transport the page itself uses. */
+export async function pageApi<T>(page: Page, method: string, args: unknown[]): Promise<T> {
+  const reply = await page.evaluate(
+    async ([m, a]) => {
+      const bridge = (window as { studio?: { invoke(m: string, a: unknown[]): Promise<unknown> } }).studio;
+      if (bridge) return bridge.invoke(m, a);
+      const res = await fetch(`/api/${m}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-studio-token': sessionStorage.getItem('cmi-studio-token') ?? '' },
+        body: JSON.stringify(a),
+      });
+      return res.json();
+    },
+    [method, args] as const,
+  );
+  const r = reply as Reply<T>;
+  if (!r.ok) throw new Error(`${method}: ${r.error.message}`);
+  return r.result;
+}
+
+export async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+export async function visit(page: Page, hash: string): Promise<void> {
+  await page.evaluate((h) => {
+    location.hash = h;
+  }, hash);
+}
+
+const countOf = async (page: Page, testid: string): Promise<number> =>
+  Number(((await page.getByTestId(testid).locator('b').textContent()) ?? '').replace(/,/g, ''));
+
+/**
+ * Imports the sample through the wizard: the file reaches the server by `addFile`, the format
+ * is detected, the live dry run shows the counts the API's own dry run gives, then the import
+ * lands on the dataset page. Returns the new dataset's id.
+ */
+export async function importSample(page: Page, addFile: (page: Page) => Promise<void>, prefix: string): Promise<number> {
+  await visit(page, '#/import');
+  await addFile(page);
+  await page.getByTestId('preview-table').waitFor();
+  assert.match((await page.getByTestId('detected').textContent()) ?? '', /kuairand/);
+  assert.equal(await page.getByTestId('preset').inputValue(), 'kuairand');
+  await page.getByTestId('dry-positives').waitFor();
+
+  const expected = await pageApi<ImportResult>(page, 'importDataset', [
+    { files: [await page.getByTestId('file-list').locator('.mono').first().textContent()], preset: 'kuairand', name: 'e2e check', dryRun: true },
+    'e2e-dry-check',
+  ]);
+  assert.equal(await countOf(page, 'dry-rows'), expected.rows);
+  assert.equal(await countOf(page, 'dry-positives'), expected.interactions);
+  assert.equal(await countOf(page, 'dry-users'), expected.users);
+  assert.equal(await countOf(page, 'dry-items'), expected.items);
+  assert.equal(await countOf(page, 'dry-days'), expected.days);
+
+  // A stricter rule recounts live: likes that were also long views.
+  await page.getByTestId('rule').fill('label == 1 && long_view == 1');
+  await page.waitForFunction(
+    (before) => {
+      const b = document.querySelector('[data-testid="dry-positives"] b');
+      return b !== null && Number(b.textContent?.replace(/,/g, '')) < before;
+    },
+    expected.interactions,
+  );
+  await shot(page, `${prefix}-import-wizard`);
+  await page.getByTestId('rule').fill('label == 1');
+  await page.waitForFunction(
+    (want) => document.querySelector('[data-testid="dry-positives"] b')?.textContent?.replace(/,/g, '') === String(want),
+    expected.interactions,
+  );
+
+  await page.getByTestId('dataset-name').fill('kuairand-sample');
+  await page.getByTestId('import-start').click();
+  await page.getByTestId('dataset-facts').waitFor();
+  const id = Number(/#\/datasets\/(\d+)/.exec(page.url())?.[1]);
+  assert.ok(id > 0, `the import opens the dataset page, not ${page.url()}`);
+  const facts = (await page.getByTestId('dataset-facts').textContent()) ?? '';
+  assert.match(facts, new RegExp(`Positives\\s*${expected.interactions.toLocaleString('en-US')}`));
+  await page.getByTestId('chart-per-day').locator('canvas').waitFor();
+  await page.getByTestId('chart-popularity').locator('canvas').waitFor();
+  await shot(page, `${prefix}-dataset`);
+  return id;
+}
+
+/** Small settings so a run takes seconds on two CPU cores; what is tested is the plumbing. */
+export const SHORT_RUN: Record<string, number> = { dim: 16, batchSize: 64, maxSteps: 8, evalEvery: 4, checkpointEvery: 4 };
+
+/**
+ * Starts two short CMI runs from the training form (a sweep over 2 and 4 interests, so the
+ * comparison has two rows) and watches the first one's loss curve grow until both are done.
+ * Returns the run ids.
+ */
+export async function trainTwoRuns(page: Page, datasetId: number, prefix: string): Promise<number[]> {
+  await visit(page, `#/train/${datasetId}`);
+  await page.getByTestId('train-model').waitFor();
+  await page.waitForFunction(() => (document.querySelector('[data-testid="train-model"]') as HTMLSelectElement | null)?.value === 'cmi');
+  await page.getByTestId('train-interests').fill('4');
+  await page.locator('details summary').click();
+  for (const [key, value] of Object.entries(SHORT_RUN)) await page.locator(`[data-field="${key}"]`).fill(String(value));
+  await page.getByTestId('train-seeds').fill('1');
+  await page.getByTestId('train-interests-sweep').fill('2, 4');
+  assert.match((await page.getByTestId('train-start').textContent()) ?? '', /Start 2 runs/);
+  await shot(page, `${prefix}-train-form`);
+  await page.getByTestId('train-start').click();
+
+  await page.waitForURL(/#\/runs\/\d+$/);
+  const first = Number(/#\/runs\/(\d+)/.exec(page.url())?.[1]);
+  // The page opened before the worker (tsx + TF.js) reported a step: every point it ends up
+  // with came live over the event stream. Record the point counts it shows on the way.
+  const seen = new Set<string>();
+  for (;;) {
+    const status = await page.getByTestId('run-status').textContent();
+    const points = page.getByTestId('loss-points');
+    if (await points.count()) seen.add((await points.textContent()) ?? '');
+    if (status === 'done' || status === 'failed' || status === 'interrupted') break;
+    await page.waitForTimeout(100);
+  }
+  assert.equal(await page.getByTestId('run-status').textContent(), 'done', (await page.getByRole('alert').allTextContents()).join('\n'));
+  await page.getByTestId('valid-chart').locator('canvas').waitFor();
+  assert.ok(seen.size >= 2, `the loss curve grew while the page watched (saw ${[...seen].join(' | ')})`);
+  // What arrived live is what the store recorded, point for point.
+  const stored = await pageApi<{ kind: string }[]>(page, 'runCurves', [first]);
+  assert.match((await page.getByTestId('loss-points').textContent()) ?? '', new RegExp(`^${stored.filter((p) => p.kind === 'train').length} points`));
+  await shot(page, `${prefix}-run`);
+
+  const runs = await pageApi<{ id: number; status: string }[]>(page, 'listRuns', [{ datasetId }]);
+  assert.equal(runs.length, 2);
+  const second = runs.find((r) => r.id !== first);
+  assert.ok(second);
+  // The second run trains after the first; wait for it through the experiments list.
+  await visit(page, '#/runs');
+  await page.getByTestId('run-table').waitFor();
+  await page.waitForFunction(
+    () => Array.from(document.querySelectorAll('[data-testid="run-table"] [data-testid="run-status"]')).every((e) => e.textContent === 'done'),
+    undefined,
+    { timeout: 180_000 },
+  );
+  await shot(page, `${prefix}-runs`);
+  return [first, second.id];
+}
+
+/** Opens the inspector for the first test-day user of a run and checks what it shows. */
+export async function inspectFirstUser(page: Page, runId: number, prefix: string): Promise<void> {
+  await visit(page, `#/inspect/${runId}`);
+  const firstUser = page.getByTestId('inspect-users').locator('a').first();
+  await firstUser.waitFor({ timeout: 30_000 });
+  const raw = ((await firstUser.locator('.mono').textContent()) ?? '').trim();
+  await firstUser.click();
+  await page.getByTestId('inspection').waitFor({ timeout: 60_000 });
+  assert.equal(((await page.getByTestId('inspected-user').textContent()) ?? '').trim(), raw);
+  assert.ok((await page.getByTestId('history').locator('.item').count()) > 0, 'the history is drawn');
+  await page.getByTestId('chart-map').locator('canvas').waitFor();
+  await shot(page, `${prefix}-inspect`);
+}
+
+/**
+ * Builds the comparison of the two runs and exports it as LaTeX: the page's table marks the
+ * same best cells as the API's own table, and the exported file holds that table.
+ */
+export async function compareAndExport(page: Page, runIds: number[], prefix: string, readExport: (page: Page) => Promise<string>): Promise<void> {
+  await visit(page, '#/compare');
+  await page.getByTestId('compare-runs').waitFor();
+  await page.getByTestId('compare-build').click();
+  const table = page.getByTestId('paper-table');
+  await table.waitFor();
+  const expected = await pageApi<{ rows: { label: string; cells: { rank: number | null }[] }[]; columns: unknown[] }>(page, 'compareRuns', [
+    { runIds, metrics: ['recall', 'hitrate'], ks: [10, 20, 50], significance: 'ttest' },
+  ]);
+  assert.equal(expected.rows.length, 2);
+  assert.equal(await table.locator('tbody tr').count(), 3, 'two models and the Improv. row');
+  for (const [r, row] of expected.rows.entries()) {
+    const cells = table.locator('tbody tr').nth(r).locator('td');
+    assert.equal(((await cells.first().textContent()) ?? '').trim(), row.label);
+    for (const [c, cell] of row.cells.entries()) {
+      const span = cells.nth(2 + c).locator('span');
+      assert.equal(await span.evaluate((e) => e.classList.contains('best')), cell.rank === 1, `${row.label} column ${c} bold`);
+      assert.equal(await span.evaluate((e) => e.classList.contains('second')), cell.rank === 2, `${row.label} column ${c} underlined`);
+    }
+  }
+  await page.getByTestId('compare-chart-recall').locator('canvas').waitFor();
+  await shot(page, `${prefix}-compare`);
+
+  const latex = await readExport(page);
+  assert.match(latex, /\\begin\{table\}/);
+  assert.match(latex, /\\textbf\{/);
+  assert.match(latex, /Improv\./);
+  for (const row of expected.rows) assert.ok(latex.includes(row.label.replace(/#/g, '\\#')), `LaTeX names ${row.label}`);
+  assert.equal(((await page.getByTestId('export-text').textContent()) ?? '').trim(), latex.trim());
+}
