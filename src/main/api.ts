@@ -137,7 +137,7 @@ function datasetCharts(db: Db, datasetId: number): DatasetCharts {
 }
 
 // The runner and the inspector pull in the models and TF.js: load them when first needed, not at launch.
-const loadRunner = () => import('./train/runner.ts');
+type Runner = typeof import('./train/runner.ts');
 const loadInspector = () => import('./inspect/user.ts');
 
 /**
@@ -152,6 +152,7 @@ class TrainingQueue {
   constructor(
     private readonly dbPath: string,
     private readonly db: Db,
+    private readonly loadRunner: () => Promise<Runner>,
     private readonly emit: (e: TrainEvent) => void,
   ) {}
 
@@ -188,7 +189,7 @@ class TrainingQueue {
     try {
       for (let id = this.queued.shift(); id !== undefined; id = this.queued.shift()) {
         try {
-          const { launchRun } = await loadRunner();
+          const { launchRun } = await this.loadRunner();
           this.active = launchRun(this.dbPath, id, this.emit);
           await this.active.done;
         } catch (err) {
@@ -272,14 +273,25 @@ function compareRuns(db: Db, req: CompareRequest): ComparisonTable {
   });
 }
 
-export function createApi(ctx: { dbPath: string }): StudioService {
+export interface ApiContext {
+  dbPath: string;
+  /** A bundled training-worker entry (the Electron build); the TypeScript one through tsx otherwise. */
+  workerEntry?: string;
+}
+
+export function createApi(ctx: ApiContext): StudioService {
   const db = openDb(ctx.dbPath);
+  const loadRunner = async (): Promise<Runner> => {
+    const runner = await import('./train/runner.ts');
+    if (ctx.workerEntry) runner.setWorkerEntry(ctx.workerEntry);
+    return runner;
+  };
   const listeners = new Set<(event: StudioEvent) => void>();
   const jobs = new Map<string, AbortController>();
   const emit = (event: StudioEvent) => {
     for (const l of listeners) l(event);
   };
-  const training = new TrainingQueue(ctx.dbPath, db, (event) => emit({ type: 'train', event }));
+  const training = new TrainingQueue(ctx.dbPath, db, loadRunner, (event) => emit({ type: 'train', event }));
 
   const requireDataset = (id: unknown): DatasetSummary => {
     const dataset = getDataset(db, int(id, 'dataset id'));

@@ -7,7 +7,6 @@ import { createApi, type StudioService } from './api.ts';
 import { CONTENT_SECURITY_POLICY } from './hosts/csp.ts';
 import { registerIpc } from './hosts/ipc.ts';
 import { resolveDbPath } from './store/db.ts';
-import { setWorkerEntry } from './train/runner.ts';
 
 const here = import.meta.dirname;
 /** electron-vite dev serves the page from its dev server and names it here. */
@@ -57,8 +56,7 @@ app.whenReady().then(() => {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
 
   // Training workers run this same Electron binary as Node, on the bundled worker entry.
-  setWorkerEntry(join(here, 'worker.js'));
-  api = createApi({ dbPath: resolveDbPath() });
+  api = createApi({ dbPath: resolveDbPath(), workerEntry: join(here, 'worker.js') });
   registerIpc(api, isAppPage);
   createWindow();
   app.on('activate', () => {
