@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import {
   deriveSeed, initUniform, embeddingTable, embed, idMask, l2normalize, maskedMean, maskedSoftmax,
-  gruParams, gruVariables, gru, maxOverInterests, crossEntropy, sampledSoftmaxLoss, candidateSoftmaxLoss, infoNCE,
+  gruParams, gruVariables, gru, maxOverInterests, logSumExp, crossEntropy, sampledSoftmaxLoss, candidateSoftmaxLoss, infoNCE,
 } from '../../src/main/models/layers.ts';
 
 before(async () => {
@@ -17,7 +17,7 @@ function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-
   }
 }
 
-const logSumExp = (xs: number[]): number => {
+const lse = (xs: number[]): number => {
   const m = Math.max(...xs);
   return m + Math.log(xs.reduce((s, x) => s + Math.exp(x - m), 0));
 };
@@ -113,7 +113,7 @@ test('maxOverInterests takes the best interest per item', () => {
 
 test('crossEntropy equals -log softmax at the label', () => {
   const ce = crossEntropy(tf.tensor2d([[1, 2, 0], [0, 0, 3]]), tf.tensor1d([1, 0], 'int32'));
-  const expected = ((logSumExp([1, 2, 0]) - 2) + (logSumExp([0, 0, 3]) - 0)) / 2;
+  const expected = ((lse([1, 2, 0]) - 2) + (lse([0, 0, 3]) - 0)) / 2;
   close([ce.dataSync()[0]], [expected]);
 });
 
@@ -128,10 +128,10 @@ test('sampledSoftmaxLoss: both candidate forms by hand on 2 users x 2 interests'
   const s0 = [1, 2, 2, 0], s1 = [0.5, 1, 0.5, 1];
   const sc = (xs: number[]): number[] => xs.map((v) => v / T);
   // paper form: candidates [pos1, pos3, neg2, neg4]; labels 0 and 1
-  const paper = ((logSumExp(sc(s0)) - s0[0] / T) + (logSumExp(sc(s1)) - s1[1] / T)) / 2;
+  const paper = ((lse(sc(s0)) - s0[0] / T) + (lse(sc(s1)) - s1[1] / T)) / 2;
   close([sampledSoftmaxLoss(u, pos, neg, table, T).dataSync()[0]], [paper]);
   // code form: own positive + all negatives [2, 4]
-  const code = ((logSumExp(sc([1, 2, 0])) - 1 / T) + (logSumExp(sc([1, 0.5, 1])) - 1 / T)) / 2;
+  const code = ((lse(sc([1, 2, 0])) - 1 / T) + (lse(sc([1, 0.5, 1])) - 1 / T)) / 2;
   close([sampledSoftmaxLoss(u, pos, neg, table, T, { inBatchPositives: false }).dataSync()[0]], [code]);
   // explicit candidates agree with the paper form
   const viaCand = candidateSoftmaxLoss(u, tf.tensor1d([1, 3, 2, 4], 'int32'), tf.tensor1d([0, 1], 'int32'), table, T);
@@ -151,8 +151,8 @@ test('infoNCE: both forms by hand on 2 users x 2 interests', () => {
     for (let i = 0; i < N; i++) {
       const other = Bv.map((y) => cos(A[i], y) / tau);
       const same = A.flatMap((y, j) => (j === i ? [] : [cos(A[i], y) / tau]));
-      c += logSumExp(other) - other[i];
-      w += logSumExp([...other, ...same]) - other[i];
+      c += lse(other) - other[i];
+      w += lse([...other, ...same]) - other[i];
     }
     cross += c / N;
     both += w / N;
@@ -160,4 +160,20 @@ test('infoNCE: both forms by hand on 2 users x 2 interests', () => {
   const ta = tf.tensor2d(a), tb = tf.tensor2d(b);
   close([infoNCE(ta, tb, tau).dataSync()[0]], [both], 1e-4);
   close([infoNCE(ta, tb, tau, { withinView: false }).dataSync()[0]], [cross], 1e-4);
+});
+
+test('maxOverInterests and logSumExp gradients equal those of the plain tf.max / log-sum-exp forms', () => {
+  const u = tf.randomNormal([3, 4, 5], 0, 1, 'float32', 1) as tf.Tensor3D;
+  const v = tf.randomNormal([6, 5], 0, 1, 'float32', 2) as tf.Tensor2D;
+  const w = tf.randomNormal([3, 6], 0, 1, 'float32', 3);
+  const ours = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(maxOverInterests(a as tf.Tensor3D, b as tf.Tensor2D), w)))([u, v]);
+  const plain = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+    tf.sum(tf.mul(tf.max(tf.reshape(tf.matMul(tf.reshape(a, [12, 5]), b, false, true), [3, 4, 6]), 1), w)))([u, v]);
+  close(ours[0].dataSync(), plain[0].dataSync());
+  close(ours[1].dataSync(), plain[1].dataSync());
+  const x = tf.randomNormal([4, 7], 0, 3, 'float32', 4) as tf.Tensor2D;
+  close(logSumExp(x).dataSync(), tf.logSumExp(x, 1).dataSync());
+  const gx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(logSumExp(t as tf.Tensor2D), tf.tensor1d([1, -2, 0.5, 3]))))(x);
+  const ref = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.logSumExp(t, 1), tf.tensor1d([1, -2, 0.5, 3]))))(x);
+  close(gx.dataSync(), ref.dataSync());
 });

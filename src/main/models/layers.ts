@@ -144,22 +144,69 @@ export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D): { last: tf
 // ---------------------------------------------------------------------------------------------
 // Scores and losses
 
-/** max over interests of u_l^T v: interests [B, m, d], items [C, d] -> [B, C]. */
-export function maxOverInterests(interests: tf.Tensor3D, items: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [B, m, d] = interests.shape;
-    const all = tf.matMul(tf.reshape(interests, [B * m, d]), items, false, true);
-    return tf.max(tf.reshape(all, [B, m, items.shape[0]]), 1) as tf.Tensor2D;
-  });
+/** Unpacks tf.customGrad's variadic arguments: the input tensors, then the save function. */
+function gradArgs(args: Array<tf.Tensor | tf.GradSaveFunc>): { inputs: tf.Tensor[]; save: tf.GradSaveFunc } {
+  return { inputs: args.slice(0, -1) as tf.Tensor[], save: args[args.length - 1] as tf.GradSaveFunc };
 }
 
-/** Mean cross-entropy of logits [R, C] against integer labels [R]. */
+/**
+ * max over interests of u_l^T v: interests [B, m, d], items [C, d] -> [B, C]. Forward picks each
+ * candidate's winning interest with argMax + gather; the gradient scatters dy into the winners
+ * (a segment sum) and multiplies back, instead of tf.max's equality mask over all m interests,
+ * and keeps only the winners' positions, not the [B, m, C] scores.
+ */
+export const maxOverInterests = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const { inputs: [interests, items], save } = gradArgs(args);
+  const [B, m, d] = interests.shape;
+  const C = items.shape[0];
+  const u = tf.reshape(interests, [B * m, d]);
+  const scores = tf.matMul(u, items, false, true);
+  const best = tf.argMax(tf.reshape(scores, [B, m, C]), 1);
+  // Flat position of scores[b, best[b, c], c] in the [B * m * C] scores.
+  const rowBase = tf.mul(tf.range(0, B, 1, 'int32'), tf.scalar(m * C, 'int32'));
+  const flat = tf.reshape(tf.add(tf.add(tf.expandDims(rowBase, 1), tf.mul(best, tf.scalar(C, 'int32'))), tf.range(0, C, 1, 'int32')), [-1]);
+  save([u, items, flat]);
+  return {
+    value: tf.reshape(tf.gather(tf.reshape(scores, [-1]), flat), [B, C]),
+    gradFunc: (dy: tf.Tensor, [us, vs, where]: tf.Tensor[]) => {
+      const dScores = tf.reshape(tf.unsortedSegmentSum(tf.reshape(dy, [-1]), where as tf.Tensor1D, B * m * C), [B * m, C]);
+      // d items = dScoresᵀ u, computed as (uᵀ dScores)ᵀ so only the small u is transposed.
+      return [tf.reshape(tf.matMul(dScores, vs), [B, m, d]), tf.transpose(tf.matMul(us, dScores, true, false))];
+    },
+  };
+}) as (interests: tf.Tensor3D, items: tf.Tensor2D) => tf.Tensor2D;
+
+/**
+ * log sum exp over the last axis of x [R, C] -> [R]. Computed from softmax, which every backend
+ * implements as one fast kernel: the softmax at the row's maximum is exp(0)/S, so
+ * lse = max - log(max(softmax)); its gradient is softmax itself.
+ */
+export const logSumExp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const { inputs: [x], save } = gradArgs(args);
+  const p = tf.softmax(x);
+  save([p]);
+  return {
+    value: tf.sub(tf.max(x, 1), tf.log(tf.max(p, 1))),
+    gradFunc: (dy: tf.Tensor, [probs]: tf.Tensor[]) => tf.mul(tf.expandDims(dy, 1), probs),
+  };
+}) as (x: tf.Tensor2D) => tf.Tensor1D;
+
+/** log(exp(u) + exp(v)) elementwise, without overflow. */
+function logAddExp(u: tf.Tensor, v: tf.Tensor): tf.Tensor {
+  const m = tf.maximum(u, v);
+  return tf.add(m, tf.log(tf.add(tf.exp(tf.sub(u, m)), tf.exp(tf.sub(v, m)))));
+}
+
+/** Row r's entry at column labels[r]: x [R, C] -> [R], differentiable in x (a gather). */
+function pick(x: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  const [R, C] = x.shape;
+  const flat = tf.add(tf.mul(tf.range(0, R, 1, 'int32'), tf.scalar(C, 'int32')), tf.cast(labels, 'int32'));
+  return tf.gather(tf.reshape(x, [-1]), flat) as tf.Tensor1D;
+}
+
+/** Mean cross-entropy of logits [R, C] against integer labels [R]: mean(lse - logit[label]). */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
-  return tf.tidy(() => {
-    const logp = tf.logSoftmax(logits, 1);
-    const picked = tf.sum(tf.mul(logp, tf.oneHot(labels, logits.shape[1])), 1);
-    return tf.neg(tf.mean(picked)) as tf.Scalar;
-  });
+  return tf.tidy(() => tf.mean(tf.sub(logSumExp(logits), pick(logits, labels))) as tf.Scalar);
 }
 
 /**
@@ -226,24 +273,27 @@ export interface InfoNceOptions {
 /**
  * Two-way InfoNCE between paired rows a [N, d] and b [N, d] (row i of a and b is a positive
  * pair) on cosine similarity / temperature: the mean loss with a as anchors plus the mean loss
- * with b as anchors.
+ * with b as anchors. Each row's log-partition is built from per-block log-sum-exps, so the
+ * [N, 2N] logits of the within-view form are never materialised.
  */
 export function infoNCE(a: tf.Tensor2D, b: tf.Tensor2D, temperature: number, opts: InfoNceOptions = {}): tf.Scalar {
   return tf.tidy(() => {
     const N = a.shape[0];
     const an = l2normalize(a);
     const bn = l2normalize(b);
-    const ab = tf.div(tf.matMul(an, bn, false, true), temperature) as tf.Tensor2D;
-    const labels = tf.range(0, N, 1, 'int32') as tf.Tensor1D;
-    if (!(opts.withinView ?? true)) {
-      return tf.add(crossEntropy(ab, labels), crossEntropy(tf.transpose(ab) as tf.Tensor2D, labels)) as tf.Scalar;
+    const as = tf.div(an, temperature); // temperature folded into one side: no [N, N] division
+    const ab = tf.matMul(as, bn, false, true) as tf.Tensor2D;
+    const positive = tf.sum(tf.mul(as, bn), 1);
+    let fromA: tf.Tensor = logSumExp(ab);
+    let fromB: tf.Tensor = logSumExp(tf.transpose(ab) as tf.Tensor2D);
+    if (opts.withinView ?? true) {
+      // A row is never its own negative: push the diagonal of the within-view blocks to -1e9.
+      const self = tf.mul(tf.eye(N), -1e9);
+      const aa = tf.add(tf.matMul(as, an, false, true), self) as tf.Tensor2D;
+      const bb = tf.add(tf.matMul(tf.div(bn, temperature), bn, false, true), self) as tf.Tensor2D;
+      fromA = logAddExp(fromA, logSumExp(aa));
+      fromB = logAddExp(fromB, logSumExp(bb));
     }
-    // A row is never its own negative: push the diagonal of the within-view blocks to -1e9.
-    const self = tf.mul(tf.eye(N), -1e9);
-    const aa = tf.add(tf.div(tf.matMul(an, an, false, true), temperature), self);
-    const bb = tf.add(tf.div(tf.matMul(bn, bn, false, true), temperature), self);
-    const fromA = tf.concat([ab, aa], 1) as tf.Tensor2D;
-    const fromB = tf.concat([tf.transpose(ab), bb], 1) as tf.Tensor2D;
-    return tf.add(crossEntropy(fromA, labels), crossEntropy(fromB, labels)) as tf.Scalar;
+    return tf.add(tf.mean(tf.sub(fromA, positive)), tf.mean(tf.sub(fromB, positive))) as tf.Scalar;
   });
 }

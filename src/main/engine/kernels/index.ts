@@ -8,8 +8,15 @@ import { unsortedSegmentSumKernels } from './unsortedSegmentSum.ts';
 import { batchMatMulKernel } from './batchMatMul.ts';
 import { sliceKernels } from './slice.ts';
 import { identityKernel } from './identity.ts';
+import { argMaxKernels } from './argMax.ts';
 
-export const engineKernels: EngineKernel[] = [...unsortedSegmentSumKernels, batchMatMulKernel, ...sliceKernels, identityKernel];
+export const engineKernels: EngineKernel[] = [
+  ...unsortedSegmentSumKernels,
+  ...argMaxKernels,
+  batchMatMulKernel,
+  ...sliceKernels,
+  identityKernel,
+];
 
 /** Kernel functions we registered, so a repeated call recognises its own work. */
 const ours = new WeakSet<KernelFunc>();

@@ -1,0 +1,42 @@
+// ArgMax along any one axis in a single strided pass. The stock wasm and cpu kernels first
+// transpose the reduced axis to the end, which for "best interest per candidate" (axis 1 of
+// [rows, m, candidates]) costs a full copy of a large score tensor.
+import { ArgMax, util } from '@tensorflow/tfjs';
+import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { typedKernel } from './io.ts';
+import type { EngineKernel } from './types.ts';
+
+const argMax: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x } = inputs as { x: TensorInfo };
+  const axis = util.parseAxisParam((attrs as NamedAttrMap).axis as number, x.shape)[0];
+  const n = x.shape[axis];
+  const outer = x.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const outShape = x.shape.filter((_, i) => i !== axis);
+  return typedKernel(backend, [x], outShape, 'int32', (out, [xv]) => {
+    const best = new Float64Array(inner);
+    for (let o = 0; o < outer; o++) {
+      const base = o * n * inner;
+      const ob = o * inner;
+      // Row k = 0 seeds the maxima; later rows replace only on strictly greater values, so
+      // ties keep the first index (TensorFlow's rule). NaN never wins, as in the stock kernel.
+      for (let i = 0; i < inner; i++) best[i] = xv[base + i];
+      for (let k = 1; k < n; k++) {
+        const row = base + k * inner;
+        for (let i = 0; i < inner; i++) {
+          const v = xv[row + i];
+          if (v > best[i]) {
+            best[i] = v;
+            out[ob + i] = k;
+          }
+        }
+      }
+    }
+  });
+};
+
+export const argMaxKernels: EngineKernel[] = ['wasm', 'cpu'].map((backendName) => ({
+  kernelName: ArgMax,
+  backendName,
+  make: () => argMax,
+}));
