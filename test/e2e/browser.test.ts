@@ -118,9 +118,16 @@ describe('studio in a browser (e2e)', { timeout: 600_000 }, () => {
     });
   });
 
-  it('raised no uncaught errors in the page', async () => {
+  it('shows the split the runs used on the dataset page', async () => {
+    await visit(page, `#/datasets/${datasetId}`);
+    await page.getByTestId('chart-split').locator('canvas').waitFor();
+    await shot(page, 'browser-dataset-split');
     await visit(page, '#/datasets');
+    await page.getByTestId('dataset-table').waitFor();
     await shot(page, 'browser-datasets');
+  });
+
+  it('raised no uncaught errors in the page', () => {
     assert.deepEqual(pageErrors, []);
   });
 });
