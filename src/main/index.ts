@@ -1,6 +1,6 @@
 // Electron main process: one window showing the renderer, the API wired over IPC. Everything
 // else (store, import, training, evaluation) is the same core the CLI and browser host use.
-import { app, BrowserWindow, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, session, shell } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createApi, type StudioService } from './api.ts';
@@ -48,7 +48,7 @@ function createWindow(): BrowserWindow {
 
 let api: StudioService | undefined;
 
-app.whenReady().then(() => {
+function start(): void {
   // The page's meta tag covers file://; the header also covers the dev server's responses.
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
@@ -62,6 +62,12 @@ app.whenReady().then(() => {
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();
   });
+}
+
+// A database the app cannot open (newer schema, unreadable folder) is said plainly, then we quit.
+app.whenReady().then(start).catch((err: unknown) => {
+  dialog.showErrorBox('CMI Studio cannot start', err instanceof Error ? err.message : String(err));
+  app.quit();
 });
 
 app.on('window-all-closed', () => {

@@ -4,20 +4,19 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
 import { compareAndExport, inspectFirstUser, importSample, pageApi, SAMPLE, trainTwoRuns } from './flow.ts';
 
-/** The Electron executable, or null: `require('electron')` names it, and throws when the
- *  package's postinstall could not download it. */
+/** The Electron executable the package installed, or null. Read from its path.txt rather than
+ *  `require('electron')`, which tries to download a missing binary. */
 function electronBinary(): string | null {
-  try {
-    const path: unknown = createRequire(import.meta.url)('electron');
-    return typeof path === 'string' && existsSync(path) ? path : null;
-  } catch {
-    return null;
-  }
+  const pkg = dirname(createRequire(import.meta.url).resolve('electron/package.json'));
+  const pathFile = join(pkg, 'path.txt');
+  if (!existsSync(pathFile)) return null;
+  const exe = join(process.env.ELECTRON_OVERRIDE_DIST_PATH ?? join(pkg, 'dist'), readFileSync(pathFile, 'utf8').trim());
+  return existsSync(exe) ? exe : null;
 }
 
 const binary = electronBinary();
