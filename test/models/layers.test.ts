@@ -177,3 +177,36 @@ test('maxOverInterests and logSumExp gradients equal those of the plain tf.max /
   const ref = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.logSumExp(t, 1), tf.tensor1d([1, -2, 0.5, 3]))))(x);
   close(gx.dataSync(), ref.dataSync());
 });
+
+test('gru gradients (fused cell, with biases and padding) match central differences', () => {
+  const p = gruParams(3, 2, { bias: true }, 9);
+  const x = tf.randomNormal([2, 4, 3], 0, 1, 'float32', 5) as tf.Tensor3D;
+  const mask = tf.tensor2d([[0, 1, 1, 1], [0, 0, 1, 1]]);
+  const w = tf.randomNormal([2, 4, 2], 0, 1, 'float32', 6);
+  const vars = [p.wx, p.wh, p.bx!, p.bh!];
+  const f = (): tf.Scalar => {
+    const { last, all } = gru(p, x, mask);
+    return tf.add(tf.sum(tf.mul(all, w)), tf.sum(last)) as tf.Scalar;
+  };
+  const { grads } = tf.variableGrads(f, vars);
+  const h = 1e-2;
+  for (const v of vars) {
+    const base = Float32Array.from(v.dataSync());
+    const g = grads[v.name].dataSync();
+    for (let i = 0; i < base.length; i++) {
+      const at = (d: number): number => {
+        const q = Float32Array.from(base);
+        q[i] += d;
+        v.assign(tf.tensor(q, v.shape));
+        return tf.tidy(() => f().dataSync()[0]);
+      };
+      const numeric = (at(h) - at(-h)) / (2 * h);
+      v.assign(tf.tensor(base, v.shape));
+      assert.ok(Math.abs(numeric - g[i]) <= 2e-3 + 1e-2 * Math.abs(numeric), `${v.name}[${i}]: ${g[i]} vs ${numeric}`);
+    }
+  }
+  // x's gradient flows through the fused cell too.
+  const gx = tf.grad((xx: tf.Tensor) => tf.sum(gru(p, xx as tf.Tensor3D, mask, { all: false }).last))(x);
+  assert.equal(gx.dataSync()[0], 0, 'a padding step gets no gradient');
+  assert.ok(gx.dataSync().some((v) => v !== 0), 'valid steps do');
+});

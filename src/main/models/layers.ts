@@ -109,45 +109,78 @@ export function gruVariables(prefix: string, p: GruParams): Record<string, tf.Va
   return out;
 }
 
+/** Unpacks tf.customGrad's variadic arguments: the input tensors, then the save function. */
+function gradArgs(args: Array<tf.Tensor | tf.GradSaveFunc>): { inputs: tf.Tensor[]; save: tf.GradSaveFunc } {
+  return { inputs: args.slice(0, -1) as tf.Tensor[], save: args[args.length - 1] as tf.GradSaveFunc };
+}
+
+/**
+ * One masked GRU step from precomputed projections: xp = x W_x (+ b_x) and hp = h W_h (+ b_h),
+ * both [B, 3h] in gate order r, z, n; mask [B, 1]. Fused with a hand-written gradient so the
+ * tape holds four [B, h] tensors per step (r, z, n, hp's n part) instead of a dozen.
+ */
+const gruCell = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const { inputs: [xp, hp, h, mask], save } = gradArgs(args);
+  const [xr, xz, xn] = tf.split(xp, 3, 1);
+  const [hr, hz, hn] = tf.split(hp, 3, 1);
+  const r = tf.sigmoid(tf.add(xr, hr));
+  const z = tf.sigmoid(tf.add(xz, hz));
+  const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+  // (1 - z) n + z h, then masked: padding steps leave h unchanged.
+  const next = tf.add(n, tf.mul(z, tf.sub(h, n)));
+  save([r, z, n, hn, h, mask]);
+  return {
+    value: tf.add(h, tf.mul(mask, tf.sub(next, h))),
+    gradFunc: (dy: tf.Tensor, [rs, zs, ns, hns, hs, ms]: tf.Tensor[]) => {
+      const dNext = tf.mul(dy, ms);
+      const dPreN = tf.mul(tf.mul(dNext, tf.sub(1, zs)), tf.sub(1, tf.square(ns)));
+      const dPreR = tf.mul(tf.mul(dPreN, hns), tf.mul(rs, tf.sub(1, rs)));
+      const dPreZ = tf.mul(tf.mul(dNext, tf.sub(hs, ns)), tf.mul(zs, tf.sub(1, zs)));
+      return [
+        tf.concat([dPreR, dPreZ, dPreN], 1),
+        tf.concat([dPreR, dPreZ, tf.mul(dPreN, rs)], 1),
+        tf.add(tf.sub(dy, dNext), tf.mul(dNext, zs)),
+        tf.zerosLike(ms),
+      ];
+    },
+  };
+}) as (xp: tf.Tensor2D, hp: tf.Tensor2D, h: tf.Tensor2D, mask: tf.Tensor2D) => tf.Tensor2D;
+
 /**
  * Runs a GRU over x [B, L, d] with mask [B, L] (left-padded). Padding steps keep the previous
  * state, so the state after column L-1 is the state after the last valid item. The input
  * projections of all steps are one matMul; only the recurrent product runs per step.
+ * `all` (every step's state, [B, L, h]) is built unless { all: false }.
  */
-export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D): { last: tf.Tensor2D; all: tf.Tensor3D } {
+export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D): { last: tf.Tensor2D; all: tf.Tensor3D };
+export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D, opts: { all: false }): { last: tf.Tensor2D };
+export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D, opts: { all?: boolean } = {}): { last: tf.Tensor2D; all?: tf.Tensor3D } {
   return tf.tidy(() => {
     const [B, L, d] = x.shape;
     const h3 = p.wh.shape[1];
-    const hidden = h3 / 3;
     let xp = tf.matMul(tf.reshape(x, [B * L, d]), p.wx);
     if (p.bx) xp = tf.add(xp, p.bx);
     const steps = tf.unstack(tf.reshape(xp, [B, L, h3]), 1) as tf.Tensor2D[];
+    xp.dispose(); // only the per-step slices are needed from here on
     const masks = tf.unstack(tf.expandDims(mask, -1), 1) as tf.Tensor2D[];
-    let h: tf.Tensor2D = tf.zeros([B, hidden]);
+    let h: tf.Tensor2D = tf.zeros([B, h3 / 3]);
     const states: tf.Tensor2D[] = [];
     for (let t = 0; t < L; t++) {
-      let hp = tf.matMul(h, p.wh);
-      if (p.bh) hp = tf.add(hp, p.bh);
-      const [xrz, xn] = tf.split(steps[t], [2 * hidden, hidden], 1);
-      const [hrz, hn] = tf.split(hp, [2 * hidden, hidden], 1);
-      const [r, z] = tf.split(tf.sigmoid(tf.add(xrz, hrz)), 2, 1);
-      const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
-      // (1 - z) n + z h, then masked: padding steps leave h unchanged.
-      const next = tf.add(n, tf.mul(z, tf.sub(h, n)));
-      h = tf.add(h, tf.mul(masks[t], tf.sub(next, h))) as tf.Tensor2D;
+      const prev = h;
+      h = tf.tidy(() => {
+        let hp = tf.matMul(prev, p.wh);
+        if (p.bh) hp = tf.add(hp, p.bh);
+        return gruCell(steps[t], hp as tf.Tensor2D, prev, masks[t]);
+      });
+      steps[t].dispose();
       states.push(h);
     }
-    return { last: h, all: tf.stack(states, 1) as tf.Tensor3D };
+    return opts.all === false ? { last: h } : { last: h, all: tf.stack(states, 1) as tf.Tensor3D };
   });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Scores and losses
-
-/** Unpacks tf.customGrad's variadic arguments: the input tensors, then the save function. */
-function gradArgs(args: Array<tf.Tensor | tf.GradSaveFunc>): { inputs: tf.Tensor[]; save: tf.GradSaveFunc } {
-  return { inputs: args.slice(0, -1) as tf.Tensor[], save: args[args.length - 1] as tf.GradSaveFunc };
-}
 
 /**
  * max over interests of u_l^T v: interests [B, m, d], items [C, d] -> [B, C]. Forward picks each
@@ -281,18 +314,21 @@ export function infoNCE(a: tf.Tensor2D, b: tf.Tensor2D, temperature: number, opt
     const N = a.shape[0];
     const an = l2normalize(a);
     const bn = l2normalize(b);
-    const as = tf.div(an, temperature); // temperature folded into one side: no [N, N] division
-    const ab = tf.matMul(as, bn, false, true) as tf.Tensor2D;
+    const as = tf.div(an, temperature) as tf.Tensor2D; // temperature on one side: no [N, N] division
     const positive = tf.sum(tf.mul(as, bn), 1);
-    let fromA: tf.Tensor = logSumExp(ab);
-    let fromB: tf.Tensor = logSumExp(tf.transpose(ab) as tf.Tensor2D);
+    // Each [N, N] block lives only inside its own tidy: the tape keeps just its softmax.
+    let [fromA, fromB] = tf.tidy(() => {
+      const ab = tf.matMul(as, bn, false, true) as tf.Tensor2D;
+      return [logSumExp(ab), logSumExp(tf.transpose(ab) as tf.Tensor2D)];
+    }) as tf.Tensor[];
     if (opts.withinView ?? true) {
       // A row is never its own negative: push the diagonal of the within-view blocks to -1e9.
       const self = tf.mul(tf.eye(N), -1e9);
-      const aa = tf.add(tf.matMul(as, an, false, true), self) as tf.Tensor2D;
-      const bb = tf.add(tf.matMul(tf.div(bn, temperature), bn, false, true), self) as tf.Tensor2D;
-      fromA = logAddExp(fromA, logSumExp(aa));
-      fromB = logAddExp(fromB, logSumExp(bb));
+      const within = (x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor1D =>
+        tf.tidy(() => logSumExp(tf.add(tf.matMul(x, y, false, true), self) as tf.Tensor2D));
+      fromA = logAddExp(fromA, within(as, an));
+      fromB = logAddExp(fromB, within(tf.div(bn, temperature) as tf.Tensor2D, bn));
+      self.dispose();
     }
     return tf.add(tf.mean(tf.sub(fromA, positive)), tf.mean(tf.sub(fromB, positive))) as tf.Scalar;
   });
