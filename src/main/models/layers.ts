@@ -304,10 +304,46 @@ export interface InfoNceOptions {
 }
 
 /**
+ * Log-sum-exp over the rows (and, with `columns`, over the columns) of x yᵀ + offset, for
+ * x, y [N, d] -> [1 or 2, N]. One fused op: the tape keeps the softmaxes and the small x and y,
+ * never the [N, N] scores, and the backward pass turns the softmaxes straight into x and y
+ * gradients. `offset` is a constant (no gradient).
+ */
+function productLogSumExp(x: tf.Tensor2D, y: tf.Tensor2D, offset: tf.Tensor2D | null, columns: boolean): tf.Tensor2D {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const { inputs: [a, b], save } = gradArgs(args);
+    const scores = offset ? tf.add(tf.matMul(a, b, false, true), offset) : tf.matMul(a, b, false, true);
+    const lse = (s: tf.Tensor, p: tf.Tensor): tf.Tensor => tf.sub(tf.max(s, 1), tf.log(tf.max(p, 1)));
+    const rows = tf.softmax(scores);
+    const out = [lse(scores, rows)];
+    const saved = [a, b, rows];
+    if (columns) {
+      const t = tf.transpose(scores);
+      const cols = tf.softmax(t); // [N_y, N_x]
+      out.push(lse(t, cols));
+      saved.push(cols);
+    }
+    save(saved);
+    return {
+      value: tf.stack(out),
+      gradFunc: (dy: tf.Tensor, [as, bs, pr, pc]: tf.Tensor[]) => {
+        const [dr, dc] = tf.unstack(dy);
+        let g = tf.mul(tf.expandDims(dr, 1), pr); // d scores, [N_x, N_y]
+        if (pc) g = tf.add(g, tf.transpose(tf.mul(tf.expandDims(dc, 1), pc)));
+        // d y = gᵀ x, computed as (xᵀ g)ᵀ so only the small x is transposed.
+        return [tf.matMul(g, bs), tf.transpose(tf.matMul(as, g, true, false))];
+      },
+    };
+  });
+  return op(x, y) as tf.Tensor2D;
+}
+
+/**
  * Two-way InfoNCE between paired rows a [N, d] and b [N, d] (row i of a and b is a positive
  * pair) on cosine similarity / temperature: the mean loss with a as anchors plus the mean loss
- * with b as anchors. Each row's log-partition is built from per-block log-sum-exps, so the
- * [N, 2N] logits of the within-view form are never materialised.
+ * with b as anchors. Each anchor's log-partition is assembled from per-block log-sum-exps
+ * (a·bᵀ, and in the within-view form a·aᵀ and b·bᵀ without their diagonals), so no [N, 2N]
+ * logits are ever built.
  */
 export function infoNCE(a: tf.Tensor2D, b: tf.Tensor2D, temperature: number, opts: InfoNceOptions = {}): tf.Scalar {
   return tf.tidy(() => {
@@ -316,18 +352,14 @@ export function infoNCE(a: tf.Tensor2D, b: tf.Tensor2D, temperature: number, opt
     const bn = l2normalize(b);
     const as = tf.div(an, temperature) as tf.Tensor2D; // temperature on one side: no [N, N] division
     const positive = tf.sum(tf.mul(as, bn), 1);
-    // Each [N, N] block lives only inside its own tidy: the tape keeps just its softmax.
-    let [fromA, fromB] = tf.tidy(() => {
-      const ab = tf.matMul(as, bn, false, true) as tf.Tensor2D;
-      return [logSumExp(ab), logSumExp(tf.transpose(ab) as tf.Tensor2D)];
-    }) as tf.Tensor[];
+    let [fromA, fromB] = tf.unstack(productLogSumExp(as, bn, null, true));
     if (opts.withinView ?? true) {
       // A row is never its own negative: push the diagonal of the within-view blocks to -1e9.
-      const self = tf.mul(tf.eye(N), -1e9);
-      const within = (x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor1D =>
-        tf.tidy(() => logSumExp(tf.add(tf.matMul(x, y, false, true), self) as tf.Tensor2D));
-      fromA = logAddExp(fromA, within(as, an));
-      fromB = logAddExp(fromB, within(tf.div(bn, temperature) as tf.Tensor2D, bn));
+      const diagonal = new Float32Array(N * N);
+      for (let i = 0; i < N; i++) diagonal[i * N + i] = -1e9;
+      const self = tf.tensor2d(diagonal, [N, N]);
+      fromA = logAddExp(fromA, tf.squeeze(productLogSumExp(as, an, self, false), [0]));
+      fromB = logAddExp(fromB, tf.squeeze(productLogSumExp(tf.div(bn, temperature) as tf.Tensor2D, bn, self, false), [0]));
       self.dispose();
     }
     return tf.add(tf.mean(tf.sub(fromA, positive)), tf.mean(tf.sub(fromB, positive))) as tf.Scalar;
