@@ -171,6 +171,8 @@ async function optimise(
   let stepsPerSecond = 0;
 
   for (;;) {
+    // Let IPC messages (cancel) in: the step itself is synchronous.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (opts.shouldStop()) {
       await checkpoint();
       updateRun(db, runId, { status: 'cancelled' });
@@ -219,7 +221,7 @@ async function optimise(
 
     const atLimit = maxSteps > 0 && state.step >= maxSteps;
     if (state.step % evalEvery === 0 || atLimit) {
-      const { metrics } = await evaluate(model, validSet);
+      const { metrics } = evaluate(model, validSet);
       const value = metrics[metricName];
       if (value === undefined) throw new Error(`selectMetric '${metricName}' is not among the evaluated metrics`);
       const improved = value > state.bestMetric;
@@ -278,8 +280,8 @@ async function finish(
 ): Promise<Metrics> {
   restoreBest(db, runId, model);
   const maxlen = validSet.maxlen;
-  const valid = await evaluate(model, validSet);
-  const test = await evaluate(model, evalSet(split, 'test', maxlen));
+  const valid = evaluate(model, validSet);
+  const test = evaluate(model, evalSet(split, 'test', maxlen));
   saveUserMetrics(db, runId, 'valid', valid.users, valid.perUser);
   saveUserMetrics(db, runId, 'test', test.users, test.perUser);
   const items = model.itemTable();
