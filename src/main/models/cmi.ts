@@ -168,7 +168,7 @@ class Cmi implements SeqRecModel {
       const soft = softInterests(this.item, this.category, seq, this.epsilon);
       const out: Encoded = { assignment: soft.assignment, weights: soft.weights, interests: soft.interests };
       if (this.rnn && this.mlpW && this.mlpB) {
-        const { last } = gru(this.rnn, soft.items, soft.mask);
+        const { last } = gru(this.rnn, soft.items, soft.mask, { all: false });
         out.general = l2normalize(tf.relu(tf.add(tf.matMul(last, this.mlpW as tf.Tensor2D), this.mlpB))) as tf.Tensor2D;
       }
       return out;

@@ -115,67 +115,107 @@ function gradArgs(args: Array<tf.Tensor | tf.GradSaveFunc>): { inputs: tf.Tensor
 }
 
 /**
- * One masked GRU step from precomputed projections: xp = x W_x (+ b_x) and hp = h W_h (+ b_h),
- * both [B, 3h] in gate order r, z, n; mask [B, 1]. Fused with a hand-written gradient so the
- * tape holds four [B, h] tensors per step (r, z, n, hp's n part) instead of a dozen.
+ * The recurrent part of a GRU as one op with a hand-written backward pass (backpropagation
+ * through time). xp [B*L, 3h] are the input projections x W_x (+ b_x) of all steps, gates in
+ * PyTorch's order r, z, n; mask [B, L]. Returns every step's state [B, L, h] (`all`) or the
+ * last one [B, h]. Why one op: TF.js keeps the gradient of every taped intermediate until the
+ * whole backward pass ends, so a step-by-step GRU holds a dozen [B, h] gradients per step;
+ * here each step's temporaries are freed as the loop goes, and the tape keeps only r, z, n,
+ * h W_h's n-part and the states.
  */
-const gruCell = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-  const { inputs: [xp, hp, h, mask], save } = gradArgs(args);
-  const [xr, xz, xn] = tf.split(xp, 3, 1);
-  const [hr, hz, hn] = tf.split(hp, 3, 1);
-  const r = tf.sigmoid(tf.add(xr, hr));
-  const z = tf.sigmoid(tf.add(xz, hz));
-  const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
-  // (1 - z) n + z h, then masked: padding steps leave h unchanged.
-  const next = tf.add(n, tf.mul(z, tf.sub(h, n)));
-  save([r, z, n, hn, h, mask]);
-  return {
-    value: tf.add(h, tf.mul(mask, tf.sub(next, h))),
-    gradFunc: (dy: tf.Tensor, [rs, zs, ns, hns, hs, ms]: tf.Tensor[]) => {
-      const dNext = tf.mul(dy, ms);
-      const dPreN = tf.mul(tf.mul(dNext, tf.sub(1, zs)), tf.sub(1, tf.square(ns)));
-      const dPreR = tf.mul(tf.mul(dPreN, hns), tf.mul(rs, tf.sub(1, rs)));
-      const dPreZ = tf.mul(tf.mul(dNext, tf.sub(hs, ns)), tf.mul(zs, tf.sub(1, zs)));
-      return [
-        tf.concat([dPreR, dPreZ, dPreN], 1),
-        tf.concat([dPreR, dPreZ, tf.mul(dPreN, rs)], 1),
-        tf.add(tf.sub(dy, dNext), tf.mul(dNext, zs)),
-        tf.zerosLike(ms),
-      ];
-    },
-  };
-}) as (xp: tf.Tensor2D, hp: tf.Tensor2D, h: tf.Tensor2D, mask: tf.Tensor2D) => tf.Tensor2D;
+function recurrence(xp: tf.Tensor2D, wh: tf.Tensor2D, bh: tf.Tensor1D | null, mask: tf.Tensor2D, all: boolean): tf.Tensor {
+  const [B, L] = mask.shape;
+  const H = wh.shape[0];
+  const run = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const { inputs, save } = gradArgs(args);
+    const [xpIn, whIn] = inputs as [tf.Tensor2D, tf.Tensor2D];
+    const bhIn = bh ? (inputs[2] as tf.Tensor1D) : null;
+    const steps = tf.unstack(tf.reshape(xpIn, [B, L, 3 * H]), 1) as tf.Tensor2D[];
+    const masks = tf.unstack(tf.expandDims(mask, -1), 1) as tf.Tensor2D[];
+    const states: tf.Tensor2D[] = [tf.zeros([B, H])];
+    const kept: tf.Tensor[] = [];
+    for (let t = 0; t < L; t++) {
+      const [h, r, z, n, hn] = tf.tidy(() => {
+        const prev = states[t];
+        const hp = bhIn ? tf.add(tf.matMul(prev, whIn), bhIn) : tf.matMul(prev, whIn);
+        const [xr, xz, xn] = tf.split(steps[t], 3, 1);
+        const [hr, hz, hnT] = tf.split(hp, 3, 1);
+        const rT = tf.sigmoid(tf.add(xr, hr));
+        const zT = tf.sigmoid(tf.add(xz, hz));
+        const nT = tf.tanh(tf.add(xn, tf.mul(rT, hnT)));
+        // (1 - z) n + z h, then masked: padding steps leave h unchanged.
+        const next = tf.add(nT, tf.mul(zT, tf.sub(prev, nT)));
+        return [tf.add(prev, tf.mul(masks[t], tf.sub(next, prev))), rT, zT, nT, hnT];
+      });
+      steps[t].dispose();
+      states.push(h as tf.Tensor2D);
+      kept.push(r, z, n, hn);
+    }
+    save([whIn, mask, ...states, ...kept]);
+    return {
+      value: all ? tf.stack(states.slice(1), 1) : states[L],
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [whS, maskS] = saved;
+        const hs = saved.slice(2, L + 3);
+        const gates = saved.slice(L + 3);
+        const dyAll = all ? (tf.unstack(dy, 1) as tf.Tensor2D[]) : null;
+        const mk = tf.unstack(tf.expandDims(maskS, -1), 1);
+        const whT = tf.transpose(whS);
+        let dh: tf.Tensor = dyAll ? dyAll[L - 1] : dy;
+        let dWh: tf.Tensor = tf.zerosLike(whS);
+        let dBh: tf.Tensor = tf.zeros([3 * H]);
+        const dxp: tf.Tensor[] = new Array(L);
+        for (let t = L - 1; t >= 0; t--) {
+          const [r, z, n, hn] = gates.slice(4 * t, 4 * t + 4);
+          const prev = hs[t];
+          const out = tf.tidy(() => {
+            const dNext = tf.mul(dh, mk[t]);
+            const dPreN = tf.mul(tf.mul(dNext, tf.sub(1, z)), tf.sub(1, tf.square(n)));
+            const dPreR = tf.mul(tf.mul(dPreN, hn), tf.mul(r, tf.sub(1, r)));
+            const dPreZ = tf.mul(tf.mul(dNext, tf.sub(prev, n)), tf.mul(z, tf.sub(1, z)));
+            const dhp = tf.concat([dPreR, dPreZ, tf.mul(dPreN, r)], 1);
+            let dPrev = tf.add(tf.add(tf.sub(dh, dNext), tf.mul(dNext, z)), tf.matMul(dhp, whT));
+            if (dyAll && t > 0) dPrev = tf.add(dPrev, dyAll[t - 1]);
+            return {
+              dx: tf.concat([dPreR, dPreZ, dPreN], 1),
+              dPrev,
+              dWh: tf.add(dWh, tf.matMul(prev, dhp, true, false)),
+              dBh: tf.add(dBh, tf.sum(dhp, 0)),
+            };
+          });
+          if (dh !== dy) dh.dispose(); // dy belongs to the engine
+          tf.dispose([dWh, dBh]);
+          dxp[t] = out.dx;
+          dh = out.dPrev;
+          dWh = out.dWh;
+          dBh = out.dBh;
+        }
+        const dXp = tf.reshape(tf.stack(dxp, 1), [B * L, 3 * H]);
+        tf.dispose([...dxp, dh, whT, ...mk, ...(dyAll ?? [])]);
+        return bh ? [dXp, dWh, dBh] : (tf.dispose(dBh), [dXp, dWh]);
+      },
+    };
+  });
+  return bh ? run(xp, wh, bh) : run(xp, wh);
+}
 
 /**
- * Runs a GRU over x [B, L, d] with mask [B, L] (left-padded). Padding steps keep the previous
- * state, so the state after column L-1 is the state after the last valid item. The input
- * projections of all steps are one matMul; only the recurrent product runs per step.
- * `all` (every step's state, [B, L, h]) is built unless { all: false }.
+ * Runs a GRU over x [B, L, d] with mask [B, L] (left-padded), with PyTorch's equations. Padding
+ * steps keep the previous state, so the state after column L-1 is the state after the last
+ * valid item. The input projections of all steps are one matMul. `all` (every step's state,
+ * [B, L, h]) is built unless { all: false }.
  */
 export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D): { last: tf.Tensor2D; all: tf.Tensor3D };
 export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D, opts: { all: false }): { last: tf.Tensor2D };
 export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D, opts: { all?: boolean } = {}): { last: tf.Tensor2D; all?: tf.Tensor3D } {
   return tf.tidy(() => {
     const [B, L, d] = x.shape;
-    const h3 = p.wh.shape[1];
-    let xp = tf.matMul(tf.reshape(x, [B * L, d]), p.wx);
+    let xp = tf.matMul(tf.reshape(x, [B * L, d]), p.wx) as tf.Tensor2D;
     if (p.bx) xp = tf.add(xp, p.bx);
-    const steps = tf.unstack(tf.reshape(xp, [B, L, h3]), 1) as tf.Tensor2D[];
-    xp.dispose(); // only the per-step slices are needed from here on
-    const masks = tf.unstack(tf.expandDims(mask, -1), 1) as tf.Tensor2D[];
-    let h: tf.Tensor2D = tf.zeros([B, h3 / 3]);
-    const states: tf.Tensor2D[] = [];
-    for (let t = 0; t < L; t++) {
-      const prev = h;
-      h = tf.tidy(() => {
-        let hp = tf.matMul(prev, p.wh);
-        if (p.bh) hp = tf.add(hp, p.bh);
-        return gruCell(steps[t], hp as tf.Tensor2D, prev, masks[t]);
-      });
-      steps[t].dispose();
-      states.push(h);
-    }
-    return opts.all === false ? { last: h } : { last: h, all: tf.stack(states, 1) as tf.Tensor3D };
+    const bh = (p.bh ?? null) as tf.Tensor1D | null;
+    if (opts.all === false) return { last: recurrence(xp, p.wh, bh, mask, false) as tf.Tensor2D };
+    const all = recurrence(xp, p.wh, bh, mask, true) as tf.Tensor3D;
+    return { last: tf.squeeze(tf.slice(all, [0, L - 1, 0], [B, 1, -1]), [1]) as tf.Tensor2D, all };
   });
 }
 
