@@ -210,3 +210,28 @@ test('gru gradients (fused cell, with biases and padding) match central differen
   assert.equal(gx.dataSync()[0], 0, 'a padding step gets no gradient');
   assert.ok(gx.dataSync().some((v) => v !== 0), 'valid steps do');
 });
+
+test('infoNCE value and gradients match the plain concatenated-logits form, at moderate and tiny temperatures', () => {
+  const a = tf.randomNormal([6, 4], 0, 1, 'float32', 7) as tf.Tensor2D;
+  const b = tf.randomNormal([6, 4], 0, 1, 'float32', 8) as tf.Tensor2D;
+  /** Direct form: explicit [N, 2N] (or [N, N]) logits, tf.logSumExp, diagonal masked. */
+  const plain = (x: tf.Tensor, y: tf.Tensor, tau: number, within: boolean): tf.Scalar => {
+    const xn = tf.div(x, tf.norm(x, 2, 1, true));
+    const yn = tf.div(y, tf.norm(y, 2, 1, true));
+    const side = (p: tf.Tensor, q: tf.Tensor): tf.Tensor => {
+      const cross = tf.div(tf.matMul(p, q, false, true), tau);
+      const logits = within ? tf.concat([cross, tf.sub(tf.div(tf.matMul(p, p, false, true), tau), tf.mul(tf.eye(6), 1e9))], 1) : cross;
+      return tf.mean(tf.sub(tf.logSumExp(logits, 1), tf.div(tf.sum(tf.mul(p, q), 1), tau)));
+    };
+    return tf.add(side(xn, yn), side(yn, xn)) as tf.Scalar;
+  };
+  for (const tau of [0.5, 0.02]) {
+    for (const withinView of [true, false]) {
+      const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) => infoNCE(x as tf.Tensor2D, y as tf.Tensor2D, tau, { withinView }))([a, b]);
+      const ref = tf.grads((x: tf.Tensor, y: tf.Tensor) => plain(x, y, tau, withinView))([a, b]);
+      close([infoNCE(a, b, tau, { withinView }).dataSync()[0]], [plain(a, b, tau, withinView).dataSync()[0]], 1e-4);
+      close(ours[0].dataSync(), ref[0].dataSync(), 1e-3);
+      close(ours[1].dataSync(), ref[1].dataSync(), 1e-3);
+    }
+  }
+});

@@ -345,37 +345,60 @@ export interface InfoNceOptions {
 
 /**
  * Log-sum-exp over the rows (and, with `columns`, over the columns) of x yᵀ + offset, for
- * x, y [N, d] -> [1 or 2, N]. One fused op: the tape keeps the softmaxes and the small x and y,
- * never the [N, N] scores, and the backward pass turns the softmaxes straight into x and y
- * gradients. `offset` is a constant (no gradient).
+ * x, y [N, d] -> [1 or 2, N]. One fused op: the tape keeps the row softmax and the small x and
+ * y, never the [N, N] scores, and the backward pass turns the softmax straight into x and y
+ * gradients. `offset` is a constant (no gradient). `bound` bounds |scores| (1/temperature for
+ * unit rows): when it is moderate the column sums are read off the row softmax,
+ * Σ_i exp(s_ij) = Σ_i p_ij exp(lse_i), a vector-matrix product instead of a transposed copy and
+ * a second softmax; otherwise exp could underflow there, and the columns get their own softmax.
  */
-function productLogSumExp(x: tf.Tensor2D, y: tf.Tensor2D, offset: tf.Tensor2D | null, columns: boolean): tf.Tensor2D {
+function productLogSumExp(x: tf.Tensor2D, y: tf.Tensor2D, offset: tf.Tensor2D | null, columns: boolean, bound: number): tf.Tensor2D {
+  const N = x.shape[0];
+  const viaRows = 2 * bound + Math.log(N) < 60;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const { inputs: [a, b], save } = gradArgs(args);
     const scores = offset ? tf.add(tf.matMul(a, b, false, true), offset) : tf.matMul(a, b, false, true);
     const lse = (s: tf.Tensor, p: tf.Tensor): tf.Tensor => tf.sub(tf.max(s, 1), tf.log(tf.max(p, 1)));
     const rows = tf.softmax(scores);
-    const out = [lse(scores, rows)];
-    const saved = [a, b, rows];
-    if (columns) {
-      const t = tf.transpose(scores);
-      const cols = tf.softmax(t); // [N_y, N_x]
-      out.push(lse(t, cols));
-      saved.push(cols);
+    const lseRows = lse(scores, rows);
+    if (!columns) {
+      save([a, b, rows]);
+      return { value: tf.expandDims(lseRows, 0), gradFunc: (dy: tf.Tensor, [as, bs, pr]: tf.Tensor[]) => backToInputs(tf.mul(tf.transpose(dy), pr), as, bs) };
     }
-    save(saved);
+    if (viaRows) {
+      const top = tf.max(lseRows);
+      const weights = tf.exp(tf.sub(lseRows, top)); // exp(lse_i - top) <= 1
+      const lseCols = tf.add(tf.log(tf.squeeze(tf.matMul(tf.expandDims(weights, 0), rows), [0])), top);
+      save([a, b, rows, weights, tf.exp(tf.sub(top, lseCols))]);
+      return {
+        value: tf.stack([lseRows, lseCols]),
+        // d scores = dr_i p_ij + dc_j p_ij exp(lse_i - lse_cj): p times a rank-2 matrix.
+        gradFunc: (dy: tf.Tensor, [as, bs, pr, w, v]: tf.Tensor[]) => {
+          const [dr, dc] = tf.unstack(dy);
+          const left = tf.stack([dr, w], 1); // [N, 2]
+          const right = tf.stack([tf.onesLike(dc), tf.mul(dc, v)], 0); // [2, N]
+          return backToInputs(tf.mul(tf.matMul(left, right), pr), as, bs);
+        },
+      };
+    }
+    const cols = tf.softmax(tf.transpose(scores)); // [N_y, N_x]
+    save([a, b, rows, cols]);
     return {
-      value: tf.stack(out),
+      value: tf.stack([lseRows, lse(tf.transpose(scores), cols)]),
       gradFunc: (dy: tf.Tensor, [as, bs, pr, pc]: tf.Tensor[]) => {
         const [dr, dc] = tf.unstack(dy);
-        let g = tf.mul(tf.expandDims(dr, 1), pr); // d scores, [N_x, N_y]
-        if (pc) g = tf.add(g, tf.transpose(tf.mul(tf.expandDims(dc, 1), pc)));
-        // d y = gᵀ x, computed as (xᵀ g)ᵀ so only the small x is transposed.
-        return [tf.matMul(g, bs), tf.transpose(tf.matMul(as, g, true, false))];
+        const g = tf.add(tf.mul(tf.expandDims(dr, 1), pr), tf.transpose(tf.mul(tf.expandDims(dc, 1), pc)));
+        return backToInputs(g, as, bs);
       },
     };
   });
   return op(x, y) as tf.Tensor2D;
+}
+
+/** x and y gradients of scores = x yᵀ given d scores g: g y and gᵀ x, the latter computed as
+ *  (xᵀ g)ᵀ so only the small x is transposed. */
+function backToInputs(g: tf.Tensor, x: tf.Tensor, y: tf.Tensor): tf.Tensor[] {
+  return [tf.matMul(g, y), tf.transpose(tf.matMul(x, g, true, false))];
 }
 
 /**
@@ -392,14 +415,14 @@ export function infoNCE(a: tf.Tensor2D, b: tf.Tensor2D, temperature: number, opt
     const bn = l2normalize(b);
     const as = tf.div(an, temperature) as tf.Tensor2D; // temperature on one side: no [N, N] division
     const positive = tf.sum(tf.mul(as, bn), 1);
-    let [fromA, fromB] = tf.unstack(productLogSumExp(as, bn, null, true));
+    let [fromA, fromB] = tf.unstack(productLogSumExp(as, bn, null, true, 1 / temperature));
     if (opts.withinView ?? true) {
       // A row is never its own negative: push the diagonal of the within-view blocks to -1e9.
       const diagonal = new Float32Array(N * N);
       for (let i = 0; i < N; i++) diagonal[i * N + i] = -1e9;
       const self = tf.tensor2d(diagonal, [N, N]);
-      fromA = logAddExp(fromA, tf.squeeze(productLogSumExp(as, an, self, false), [0]));
-      fromB = logAddExp(fromB, tf.squeeze(productLogSumExp(tf.div(bn, temperature) as tf.Tensor2D, bn, self, false), [0]));
+      fromA = logAddExp(fromA, tf.squeeze(productLogSumExp(as, an, self, false, 1 / temperature), [0]));
+      fromB = logAddExp(fromB, tf.squeeze(productLogSumExp(tf.div(bn, temperature) as tf.Tensor2D, bn, self, false, 1 / temperature), [0]));
       self.dispose();
     }
     return tf.add(tf.mean(tf.sub(fromA, positive)), tf.mean(tf.sub(fromB, positive))) as tf.Scalar;
