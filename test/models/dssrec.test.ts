@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/engine/backend.ts';
 import { dssrec, seq2seqLoss } from '../../src/main/models/dssrec.ts';
-import { smallestMask, transformerLayer, transformerLayerParams } from '../../src/main/models/seq-ops.ts';
+import { causalBias, checkpointRows, hostDropout, smallestMask, transformerLayer, transformerLayerParams } from '../../src/main/models/seq-ops.ts';
+import { Rng } from '../../src/main/data/rng.ts';
 import { resolveConfig } from '../../src/main/train/config.ts';
 import { trainStep } from '../../src/main/train/step.ts';
 import { createOptimizer } from '../../src/main/train/optimizer.ts';
@@ -84,12 +85,22 @@ test('causal attention: an output never depends on later items or on padding', (
   const p = transformerLayerParams(8, 3);
   const x = tf.randomNormal([1, 5, 8], 0, 1, 'float32', 4) as tf.Tensor3D;
   const mask = tf.tensor2d([[0, 1, 1, 1, 1]]);
-  const y = transformerLayer(p, x, mask, 2).arraySync()[0];
+  const y = transformerLayer(p, x, causalBias(mask), 2).arraySync()[0];
   // Change the last item and the padding row: earlier valid outputs stay.
   const x2 = tf.concat([tf.randomNormal([1, 1, 8], 0, 1, 'float32', 5), tf.slice(x, [0, 1, 0], [1, 3, 8]), tf.randomNormal([1, 1, 8], 0, 1, 'float32', 6)], 1) as tf.Tensor3D;
-  const y2 = transformerLayer(p, x2, mask, 2).arraySync()[0];
+  const y2 = transformerLayer(p, x2, causalBias(mask), 2).arraySync()[0];
   for (const t of [1, 2, 3]) close(y2[t], y[t], 1e-5);
   assert.ok(y2[4].some((v, i) => Math.abs(v - y[4][i]) > 1e-3), 'the last output sees the last item');
+});
+
+test('host dropout: inverted (kept entries scaled by 1/(1-rate)), seeded, about rate dropped', () => {
+  const x = tf.ones([100, 50]);
+  const a = hostDropout(0.3, new Rng(4))(x).dataSync();
+  const b = hostDropout(0.3, new Rng(4))(x).dataSync();
+  assert.deepEqual(a, b, 'same seed, same mask');
+  assert.ok(a.every((v) => v === 0 || Math.abs(v - 1 / 0.7) < 1e-6));
+  const dropped = a.filter((v) => v === 0).length / a.length;
+  assert.ok(dropped > 0.25 && dropped < 0.35, `dropped ${dropped}`);
 });
 
 test('smallestMask keeps the n smallest (ties at the n-th kept) and passes no gradient', () => {
@@ -132,4 +143,27 @@ test('every variable gets a gradient; inspect: p(intention | item) sums to 1 on 
   close(tf.sum(insp.assignment!, 2).dataSync(), [0, 0, 1, 1, 1, 1, 1, 1, 1, 1]);
   close(tf.sum(insp.weights!, 1).dataSync(), [1, 1]);
   m.dispose();
+});
+
+test('checkpointRows: same value and gradients as the plain computation, over several chunks, without leaks', () => {
+  const w = tf.variable(tf.randomNormal([4, 4], 0, 1, 'float32', 1));
+  const unused = tf.variable(tf.ones([3]));
+  const table = tf.variable(tf.randomNormal([9, 4], 0, 1, 'float32', 3));
+  const ids = tf.tensor2d([[1, 2], [3, 4], [0, 5], [6, 7], [8, 1]], undefined, 'int32');
+  const x = tf.variable(tf.randomNormal([5, 4], 0, 1, 'float32', 2));
+  // Row-wise: tanh((x + sum of the row's embeddings) W) W, then a per-row sum.
+  const f = (rows: tf.Tensor[]) => tf.sum(tf.tanh(tf.matMul(tf.tanh(tf.matMul(tf.add(rows[1], tf.sum(tf.gather(table, rows[0]), 1)), w)), w)), 1);
+  const vars = [w, table, x, unused];
+  const loss = (g: (rows: tf.Tensor[]) => tf.Tensor) => () => tf.sum(tf.square(g([ids, x]))) as tf.Scalar;
+  const plain = tf.variableGrads(loss(f), vars);
+  const viaCk = tf.variableGrads(loss((rows) => checkpointRows((r) => f(r), rows, [w, table, unused], 2)), vars);
+  close(viaCk.value.dataSync(), plain.value.dataSync(), 1e-5);
+  for (const v of [w, table, x]) close(viaCk.grads[v.name].dataSync(), plain.grads[v.name].dataSync(), 1e-4);
+  tf.dispose([plain.value, viaCk.value, ...Object.values(plain.grads), ...Object.values(viaCk.grads)]);
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) {
+    const g = tf.variableGrads(loss((rows) => checkpointRows((r) => f(r), rows, [w, table, unused], 2)), vars);
+    tf.dispose([g.value, ...Object.values(g.grads)]);
+  }
+  assert.equal(tf.memory().numTensors, before, 'no tensors left behind, the outer tape included');
 });

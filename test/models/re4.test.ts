@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/engine/backend.ts';
-import { re4, attendedItems, reAttendLoss, reContrastLoss, reconstruct, reconstructLoss, type ReconstructParams } from '../../src/main/models/re4.ts';
+import { re4, attendedItems, reAttendLoss, reContrastLoss, reconstruct, reconstructionErrors, type ReconstructParams } from '../../src/main/models/re4.ts';
 import { resolveConfig } from '../../src/main/train/config.ts';
 import { trainStep } from '../../src/main/train/step.ts';
 import { createOptimizer } from '../../src/main/train/optimizer.ts';
@@ -172,8 +172,8 @@ test('re-construct: position-query attention over the proposals, squared error o
   });
   const got = reconstruct(p, tf.tensor3d([[z]]), tf.tensor2d([[0, 1, 1]]));
   close(got.dataSync(), recon.flat());
-  // Squared error on the attended position only (column 2), per dimension.
+  // Squared error on the attended position only (column 2), summed over dimensions.
   const items = [[0, 0], [1, 0], [0.6, 0.8]];
-  const expected = ((recon[2][0] - 0.6) ** 2 + (recon[2][1] - 0.8) ** 2) / 2;
-  close(reconstructLoss(got, tf.tensor3d([items]), tf.tensor3d([[[0, 0, 1]]])).dataSync(), [expected]);
+  const expected = (recon[2][0] - 0.6) ** 2 + (recon[2][1] - 0.8) ** 2;
+  close(reconstructionErrors(got, tf.tensor3d([items]), tf.tensor3d([[[0, 0, 1]]])).dataSync(), [expected]);
 });

@@ -8,11 +8,12 @@
 // OPAL used); docs/models.md "## DSSRec" lists every choice.
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
+import { Rng } from '../data/rng.ts';
 import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { deriveSeed, embed, embeddingTable, idMask, initUniform, maskedSoftmax, sampledSoftmaxLoss } from './layers.ts';
+import { deriveSeed, embed, embeddingTable, idMask, initUniform, logSumExp, maskedSoftmax, sampledSoftmaxLoss } from './layers.ts';
 import {
-  dense, denseParams, layerNorm, layerNormParams, noDropout, paramVariables, positionRows, smallestMask, transformerLayer,
-  transformerLayerParams, transformerLayerVariables, type DenseParams, type Dropout, type LayerNormParams, type TransformerLayerParams,
+  causalBias, checkpointRows, dense, denseParams, hostDropout, layerNorm, layerNormParams, noDropout, positionRows, smallestMask, transformerLayer,
+  transformerLayerParams, treeVariables, type DenseParams, type Dropout, type LayerNormParams, type TransformerLayerParams,
 } from './seq-ops.ts';
 
 const fields: ConfigField[] = [
@@ -25,6 +26,9 @@ const fields: ConfigField[] = [
   { key: 'heads', label: 'Attention heads', type: 'integer', default: 1 },
   { key: 'dropout', label: 'Dropout (embeddings, attention, hidden; training only)', type: 'number', default: 0.5 },
 ];
+
+/** Sequences per checkpointed chunk: bounds the live tape at about 1 GB for L 100, d 64. */
+const ROWS_PER_CHUNK = 128;
 
 function num(config: Config, key: string): number {
   const v = config[key];
@@ -41,16 +45,16 @@ function num(config: Config, key: string): number {
 export function seq2seqLoss(past: tf.Tensor3D, future: tf.Tensor3D, keep: number): tf.Scalar {
   return tf.tidy(() => {
     const [B, K, d] = past.shape;
-    const a = tf.reshape(past, [B * K, d]) as tf.Tensor2D;
+    // Scaling a ([BK, d]) rather than the logits ([BK, BK]) keeps the big matrix single.
+    const a = tf.reshape(tf.div(past, Math.sqrt(d)), [B * K, d]) as tf.Tensor2D;
     const b = tf.reshape(future, [B * K, d]) as tf.Tensor2D;
-    const logits = tf.div(tf.matMul(a, b, false, true), Math.sqrt(d)) as tf.Tensor2D;
-    const perRow = tf.sub(tf.logSumExp(logits, 1), tf.div(tf.sum(tf.mul(a, b), 1), Math.sqrt(d))) as tf.Tensor1D;
+    const perRow = tf.sub(logSumExp(tf.matMul(a, b, false, true)), tf.sum(tf.mul(a, b), 1)) as tf.Tensor1D;
     const kept = smallestMask(perRow, Math.floor(keep * B * K));
     return tf.div(tf.sum(tf.mul(perRow, kept)), B) as tf.Scalar;
   });
 }
 
-interface DisentangleParams {
+type DisentangleParams = {
   /** [K, d] intention prototypes. */
   prototypes: tf.Variable<tf.Rank.R2>;
   /** [P, d] per-position offsets of the intention-weighting keys (positions from the end). */
@@ -62,7 +66,7 @@ interface DisentangleParams {
   betaFuture: tf.Variable<tf.Rank.R2>;
   keyMlp: DenseParams;
   norms: Record<'hidden' | 'prototype' | 'key' | 'query' | 'output', LayerNormParams>;
-}
+};
 
 /** Intentions of one encoded sequence, the aggregation weights and the clustering. */
 type Intentions = {
@@ -120,18 +124,7 @@ class DssRec implements SeqRecModel {
       keyMlp: denseParams(d, d, deriveSeed(seed, 'keyMlp')),
       norms: { hidden: layerNormParams(d), prototype: layerNormParams(d), key: layerNormParams(d), query: layerNormParams(d), output: layerNormParams(d) },
     };
-    this.variables = {
-      item: this.item,
-      position: this.position,
-      ...paramVariables({ embNorm: this.embNorm }),
-      ...Object.assign({}, ...this.layers.map((p, i) => transformerLayerVariables(`layer${i}`, p))),
-      prototypes: this.dis.prototypes,
-      alphas: this.dis.alphas,
-      queryBias: this.dis.queryBias,
-      betaPast: this.dis.betaPast,
-      betaFuture: this.dis.betaFuture,
-      ...paramVariables({ keyMlp: this.dis.keyMlp, ...Object.fromEntries(Object.entries(this.dis.norms).map(([k, v]) => [`norm.${k}`, v])) }),
-    };
+    this.variables = treeVariables({ item: this.item, position: this.position, embNorm: this.embNorm, layers: this.layers, ...this.dis });
   }
 
   /** Transformer hidden states [B, L, d] of a left-padded sequence. */
@@ -139,11 +132,8 @@ class DssRec implements SeqRecModel {
     return tf.tidy(() => {
       const L = seq.shape[1];
       const e = tf.add(embed(this.item, seq), positionRows(this.position, L)) as tf.Tensor3D;
-      let h = drop(layerNorm(this.embNorm, e), 'embed') as tf.Tensor3D;
-      this.layers.forEach((p, i) => {
-        h = transformerLayer(p, h, mask, this.heads, (x, site) => drop(x, `layer${i}.${site}`));
-      });
-      return h;
+      const bias = causalBias(mask);
+      return this.layers.reduce((h, p) => transformerLayer(p, h, bias, this.heads, drop), drop(layerNorm(this.embNorm, e)) as tf.Tensor3D);
     });
   }
 
@@ -179,19 +169,26 @@ class DssRec implements SeqRecModel {
     });
   }
 
-  /** Dropout with a fresh mask per step, pass and site (seeded, so a run is reproducible). */
-  private dropout(step: number, pass: string): Dropout {
-    if (this.dropRate === 0) return noDropout;
-    return (x, site) => tf.dropout(x, this.dropRate, undefined, deriveSeed(this.seed, `dropout:${step}:${pass}:${site}`));
+  /** Dropout masks from a stream seeded by the run seed, step, pass and row chunk: a run (and a
+   *  resumed run) is reproducible, and the backward pass's recomputation draws the same masks. */
+  private dropout(step: number, pass: string, chunk: number): Dropout {
+    return hostDropout(this.dropRate, new Rng(deriveSeed(this.seed, `dropout:${step}:${pass}:${chunk}`)));
+  }
+
+  /** Intention vectors of a training pass under gradient checkpointing (see checkpointRows):
+   *  a Transformer's tape over a whole batch of long sequences does not fit the wasm heap. */
+  private trainingPass(seq: tf.Tensor2D, beta: tf.Tensor2D, step: number, pass: string): tf.Tensor3D {
+    const f = (rows: tf.Tensor[], chunk: number) => this.intentions(rows[0] as tf.Tensor2D, beta, this.dropout(step, pass, chunk)).vectors;
+    return checkpointRows(f, [seq], Object.values(this.variables), ROWS_PER_CHUNK) as tf.Tensor3D;
   }
 
   loss(batch: TrainBatch, step: number): LossOutput {
-    const past = this.intentions(batch.history, this.dis.betaPast, this.dropout(step, 'past')).vectors;
+    const past = this.trainingPass(batch.history, this.dis.betaPast, step, 'past');
     // The code's seq2item scales inner products by 1/sqrt(d); the shared loss keeps that scale.
     const main = sampledSoftmaxLoss(past, batch.pos, batch.neg, this.item, Math.sqrt(this.dim));
     let seq2seq: tf.Scalar = tf.scalar(0);
     if (this.needs.future) {
-      const future = this.intentions(batch.future, this.dis.betaFuture, this.dropout(step, 'future')).vectors;
+      const future = this.trainingPass(batch.future, this.dis.betaFuture, step, 'future');
       seq2seq = tf.mul(seq2seqLoss(past, future, this.keep), this.lambdaSeq2seq) as tf.Scalar;
     }
     return { total: tf.add(main, seq2seq) as tf.Scalar, terms: { main, seq2seq } };

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Config, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { deriveSeed, embed, embeddingTable, gru, gruParams, gruVariables, idMask, sampledSoftmaxLoss, type GruParams } from './layers.ts';
-import { dense, denseParams, paramVariables, type DenseParams } from './seq-ops.ts';
+import { dense, denseParams, treeVariables, type DenseParams } from './seq-ops.ts';
 
 const fields: ConfigField[] = [
   { key: 'temperature', label: 'Main-loss temperature (logits = u·v / temperature)', type: 'number', default: 1 },
@@ -35,7 +35,7 @@ class Gru4Rec implements SeqRecModel {
     // torch.nn.GRU's default (with biases), as GRU4Rec.
     this.rnn = gruParams(d, d, { bias: true }, deriveSeed(seed, 'gru'));
     this.proj = denseParams(d, d, deriveSeed(seed, 'proj'));
-    this.variables = { item: this.item, ...gruVariables('gru', this.rnn), ...paramVariables({ proj: this.proj }) };
+    this.variables = { item: this.item, ...gruVariables('gru', this.rnn), ...treeVariables({ proj: this.proj }) };
   }
 
   interests(history: tf.Tensor2D): tf.Tensor3D {

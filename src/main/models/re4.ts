@@ -8,9 +8,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { deriveSeed, embed, embeddingTable, idMask, initUniform, l2normalize, maskedSoftmax, sampledSoftmaxLoss } from './layers.ts';
+import { deriveSeed, embed, embeddingTable, idMask, initUniform, l2normalize, logSumExp, maskedSoftmax, sampledSoftmaxLoss } from './layers.ts';
 import { multiInterestAttention, selfAttentionParams, selfAttentionVariables, type SelfAttentionParams } from './self-attention.ts';
-import { dense, denseParams, paramVariables, positionRows, positionsFromEnd, type DenseParams } from './seq-ops.ts';
+import { checkpointRows, dense, denseParams, flattenParams, positionRows, positionsFromEnd, treeVariables, type DenseParams } from './seq-ops.ts';
 
 const fields: ConfigField[] = [
   { key: 'lambdaContrast', label: 'Re-contrast loss weight', type: 'number', default: 0.1 },
@@ -69,7 +69,8 @@ export function reContrastLoss(interests: tf.Tensor3D, items: tf.Tensor3D, mask:
     const others = tf.add(tf.div(tf.matMul(zn, zn, false, true), tau), off(tf.sub(1, tf.eye(K)))); // [B, K, K]
     const shift = (t: tf.Tensor) => tf.concat([tf.slice(t, [B - 1], [1]), tf.slice(t, [0], [B - 1])], 0);
     const foreign = tf.add(tf.div(tf.matMul(zn, shift(xn), false, true), tau), off(tf.expandDims(shift(mask), 1)));
-    const lse = tf.logSumExp(tf.concat([ownMasked, others, foreign], 2), 2, true); // [B, K, 1]
+    const candidates = tf.concat([ownMasked, others, foreign], 2);
+    const lse = tf.reshape(logSumExp(tf.reshape(candidates, [B * K, -1]) as tf.Tensor2D), [B, K, 1]);
     const perPair = tf.sub(lse, own);
     return tf.div(tf.sum(tf.mul(perPair, positives)), tf.maximum(tf.sum(positives), 1)) as tf.Scalar;
   });
@@ -77,7 +78,7 @@ export function reContrastLoss(interests: tf.Tensor3D, items: tf.Tensor3D, mask:
 
 /** The Re-construct decoder: an interest proposes one vector per position (a dense layer to
  *  P*d), then a position-query attention over the proposals rebuilds each position's item. */
-export interface ReconstructParams {
+export type ReconstructParams = {
   /** d -> P*d, proposal p for position p (counted from the most recent). */
   propose: DenseParams;
   /** [d, d] key map of the proposals (tanh). */
@@ -86,7 +87,7 @@ export interface ReconstructParams {
   query: tf.Variable<tf.Rank.R2>;
   /** [d, d] value map of the proposals. */
   value: tf.Variable<tf.Rank.R2>;
-}
+};
 
 /** Reconstructions [B, K, L, d] of the L history positions from each interest. */
 export function reconstruct(p: ReconstructParams, interests: tf.Tensor3D, mask: tf.Tensor2D): tf.Tensor4D {
@@ -105,15 +106,18 @@ export function reconstruct(p: ReconstructParams, interests: tf.Tensor3D, mask: 
   });
 }
 
-/** Re-construct: squared error between each attended item and its reconstruction from the
- *  interest, averaged over positive pairs and dimensions. */
-export function reconstructLoss(recon: tf.Tensor4D, items: tf.Tensor3D, positives: tf.Tensor3D): tf.Scalar {
+/** Re-construct's error per user [B]: the squared error between each attended item and its
+ *  reconstruction from the interest, summed over (interest, item) pairs and dimensions. */
+export function reconstructionErrors(recon: tf.Tensor4D, items: tf.Tensor3D, positives: tf.Tensor3D): tf.Tensor1D {
   return tf.tidy(() => {
-    const d = items.shape[2];
     const sq = tf.sum(tf.square(tf.sub(recon, tf.expandDims(items, 1))), -1); // [B, K, L]
-    return tf.div(tf.sum(tf.mul(sq, positives)), tf.maximum(tf.mul(tf.sum(positives), d), 1)) as tf.Scalar;
+    return tf.sum(tf.mul(sq, positives), [1, 2]) as tf.Tensor1D;
   });
 }
+
+/** Users per checkpointed chunk of the decoder: its [K, L, L] attention makes a user's tape a
+ *  few MB at K 8, L 100, too much for the wasm heap over a whole batch. */
+const ROWS_PER_CHUNK = 64;
 
 class Re4 implements SeqRecModel {
   readonly numInterests: number;
@@ -152,13 +156,8 @@ class Re4 implements SeqRecModel {
       value: initUniform([d, d], deriveSeed(seed, 'recon.value'), d) as tf.Variable<tf.Rank.R2>,
     };
     this.variables = {
-      item: this.item,
-      position: this.position,
+      ...treeVariables({ item: this.item, position: this.position, recon: this.decoder }),
       ...selfAttentionVariables('attention', this.attention),
-      ...paramVariables({ 'recon.propose': this.decoder.propose }),
-      'recon.key': this.decoder.key,
-      'recon.query': this.decoder.query,
-      'recon.value': this.decoder.value,
     };
   }
 
@@ -179,7 +178,15 @@ class Re4 implements SeqRecModel {
     const positives = attendedItems(weights, mask);
     const contrast = tf.mul(reContrastLoss(interests, items, mask, positives, this.tau), this.lambdaContrast) as tf.Scalar;
     const attend = tf.mul(reAttendLoss(weights, interests, items, mask), this.lambdaAttend) as tf.Scalar;
-    const construct = tf.mul(reconstructLoss(reconstruct(this.decoder, interests, mask), items, positives), this.lambdaConstruct) as tf.Scalar;
+    // Mean squared error over attended pairs and dimensions, the decoder checkpointed per user.
+    const errors = checkpointRows(
+      ([z, m, x, pos]) => reconstructionErrors(reconstruct(this.decoder, z as tf.Tensor3D, m as tf.Tensor2D), x as tf.Tensor3D, pos as tf.Tensor3D),
+      [interests, mask, items, positives],
+      flattenParams(this.decoder).map(([, w]) => w),
+      ROWS_PER_CHUNK,
+    );
+    const pairs = tf.mul(tf.sum(positives), items.shape[2]);
+    const construct = tf.mul(tf.div(tf.sum(errors), tf.maximum(pairs, 1)), this.lambdaConstruct) as tf.Scalar;
     const terms = { main, contrast, attend, construct };
     return { total: tf.addN([main, contrast, attend, construct]) as tf.Scalar, terms };
   }

@@ -1,18 +1,20 @@
 // Sequence building blocks that layers.ts does not have: dense layers, layer norm, a SASRec-style
 // Transformer encoder layer over left-padded sequences, positions counted from the most recent
-// item, and a gradient-free "n smallest" selection. Plain TF.js ops, any backend.
+// item, a gradient-free "n smallest" selection, and gradient checkpointing over batch rows for
+// the parts whose tape would not fit the wasm heap. Plain TF.js ops, any backend.
 import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../data/rng.ts';
 import { deriveSeed, initUniform } from './layers.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Dense and layer norm
 
-export interface DenseParams {
+export type DenseParams = {
   /** [in, out] */
   w: tf.Variable<tf.Rank.R2>;
   /** [out] */
   b: tf.Variable<tf.Rank.R1>;
-}
+};
 
 /** A dense layer drawn U(-1/sqrt(in), 1/sqrt(in)) (torch.nn.Linear's bound, layers.ts's init). */
 export function denseParams(inDim: number, outDim: number, seed: number): DenseParams {
@@ -22,19 +24,20 @@ export function denseParams(inDim: number, outDim: number, seed: number): DenseP
   };
 }
 
-/** x [..., in] -> [..., out]: one matMul over all leading dimensions. */
+/** x [..., in] -> [..., out]: one fused matMul + bias over all leading dimensions (one
+ *  activation-sized tensor on the gradient tape instead of two). */
 export function dense<T extends tf.Tensor>(p: DenseParams, x: T): T {
   return tf.tidy(() => {
     const [inDim, outDim] = p.w.shape;
-    const flat = tf.matMul(tf.reshape(x, [-1, inDim]), p.w);
-    return tf.reshape(tf.add(flat, p.b), [...x.shape.slice(0, -1), outDim]) as T;
+    const flat = tf.fused.matMul({ a: tf.reshape(x, [-1, inDim]) as tf.Tensor2D, b: p.w, bias: p.b });
+    return tf.reshape(flat, [...x.shape.slice(0, -1), outDim]) as T;
   });
 }
 
-export interface LayerNormParams {
+export type LayerNormParams = {
   gamma: tf.Variable<tf.Rank.R1>;
   beta: tf.Variable<tf.Rank.R1>;
-}
+};
 
 export function layerNormParams(dim: number): LayerNormParams {
   return { gamma: tf.variable(tf.ones([dim])) as tf.Variable<tf.Rank.R1>, beta: tf.variable(tf.zeros([dim])) as tf.Variable<tf.Rank.R1> };
@@ -50,14 +53,24 @@ export function layerNorm<T extends tf.Tensor>(p: LayerNormParams, x: T, eps = 1
   });
 }
 
-/** Variables of named dense / layer-norm parameter groups, for a model's `variables` record. */
-export function paramVariables(groups: Record<string, DenseParams | LayerNormParams>): Record<string, tf.Variable> {
-  const out: Record<string, tf.Variable> = {};
-  for (const [name, p] of Object.entries(groups)) {
-    if ('w' in p) Object.assign(out, { [`${name}.w`]: p.w, [`${name}.b`]: p.b });
-    else Object.assign(out, { [`${name}.gamma`]: p.gamma, [`${name}.beta`]: p.beta });
-  }
-  return out;
+/** A nested record / array of tensors: a model's parameters. */
+export type ParamTree = tf.Tensor | readonly ParamTree[] | { readonly [key: string]: ParamTree };
+
+/** The tensors of a parameter tree by dotted path ("layer0.query.w"), in a stable order. */
+export function flattenParams(tree: ParamTree, prefix = ''): [string, tf.Tensor][] {
+  if (tree instanceof tf.Tensor) return [[prefix, tree]];
+  const entries: [string, ParamTree][] = Array.isArray(tree) ? tree.map((t, i) => [String(i), t]) : Object.entries(tree);
+  return entries.flatMap(([k, t]) => flattenParams(t, prefix ? `${prefix}.${k}` : k));
+}
+
+/** The variables of a parameter tree by dotted path, for a model's `variables` record. */
+export function treeVariables(tree: ParamTree): Record<string, tf.Variable> {
+  return Object.fromEntries(
+    flattenParams(tree).map(([name, t]) => {
+      if (!(t instanceof tf.Variable)) throw new Error(`parameter '${name}' is not a variable`);
+      return [name, t];
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -81,7 +94,7 @@ export function positionRows(table: tf.Tensor2D, L: number): tf.Tensor2D {
 // ---------------------------------------------------------------------------------------------
 // Transformer encoder layer (SASRec: causal self-attention, post-norm residuals, ReLU FFN)
 
-export interface TransformerLayerParams {
+export type TransformerLayerParams = {
   query: DenseParams;
   key: DenseParams;
   value: DenseParams;
@@ -90,7 +103,7 @@ export interface TransformerLayerParams {
   ff1: DenseParams;
   ff2: DenseParams;
   ffNorm: LayerNormParams;
-}
+};
 
 export function transformerLayerParams(dim: number, seed: number): TransformerLayerParams {
   const dp = (name: string) => denseParams(dim, dim, deriveSeed(seed, name));
@@ -106,40 +119,62 @@ export function transformerLayerParams(dim: number, seed: number): TransformerLa
   };
 }
 
-export function transformerLayerVariables(prefix: string, p: TransformerLayerParams): Record<string, tf.Variable> {
-  return paramVariables(Object.fromEntries(Object.entries(p).map(([k, v]) => [`${prefix}.${k}`, v])));
-}
-
-/** Applied to activations where the Transformer drops out; `site` names the place so each
- *  one draws its own mask. The identity at inference. */
-export type Dropout = (x: tf.Tensor, site: string) => tf.Tensor;
+/** Applied to activations where the Transformer drops out; the identity at inference. */
+export type Dropout = (x: tf.Tensor) => tf.Tensor;
 export const noDropout: Dropout = (x) => x;
 
 /**
- * One encoder layer over x [B, L, d] with mask [B, L] (left-padded). Attention is causal (a
+ * Inverted dropout whose masks come from `rng` on the host: one mask tensor and one product
+ * per call (tf.dropout leaves four activation-sized intermediates on the gradient tape, which
+ * is what bounds the batch a Transformer fits in the wasm heap). TF.js draws random tensors on
+ * the host too, so this costs no backend a device round trip it would not pay anyway.
+ */
+export function hostDropout(rate: number, rng: Rng): Dropout {
+  if (rate === 0) return noDropout;
+  const scale = 1 / (1 - rate);
+  return (x) => {
+    const mask = new Float32Array(x.size);
+    for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < rate ? 0 : scale;
+    return tf.mul(x, tf.tensor(mask, x.shape, 'float32'));
+  };
+}
+
+/** Additive attention bias [B, 1, L, L] for left-padded rows: 0 where query i may read key j
+ *  (j <= i and j is an item), -1e9 elsewhere, which underflows to exactly 0 weight. Computed
+ *  once per sequence batch and shared by every layer. */
+export function causalBias(mask: tf.Tensor2D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const L = mask.shape[1];
+    const allowed = tf.mul(tf.expandDims(tf.linalg.bandPart(tf.ones([L, L]), -1, 0), 0), tf.expandDims(mask, 1));
+    return tf.expandDims(tf.mul(tf.sub(1, allowed), -1e9), 1) as tf.Tensor4D;
+  });
+}
+
+/**
+ * One encoder layer over x [B, L, d] with `bias` from causalBias(mask). Attention is causal (a
  * position sees itself and earlier columns) and never reads padding, so every valid position's
  * output depends only on the valid items up to it; padding positions produce finite values the
  * caller masks out.
  */
-export function transformerLayer(p: TransformerLayerParams, x: tf.Tensor3D, mask: tf.Tensor2D, heads: number, drop: Dropout = noDropout): tf.Tensor3D {
+export function transformerLayer(p: TransformerLayerParams, x: tf.Tensor3D, bias: tf.Tensor4D, heads: number, drop: Dropout = noDropout): tf.Tensor3D {
   return tf.tidy(() => {
     const [B, L, d] = x.shape;
     if (d % heads !== 0) throw new Error(`embedding size ${d} is not a multiple of ${heads} attention heads`);
     const dh = d / heads;
-    const split = (t: tf.Tensor3D) => tf.transpose(tf.reshape(t, [B, L, heads, dh]), [0, 2, 1, 3]) as tf.Tensor4D;
-    const q = split(dense(p.query, x));
+    // [B, L, d] <-> [B, heads, L, dh]; with one head a reshape, no copy.
+    const split = (t: tf.Tensor3D): tf.Tensor4D =>
+      heads === 1 ? tf.reshape(t, [B, 1, L, d]) : tf.transpose(tf.reshape(t, [B, L, heads, dh]), [0, 2, 1, 3]);
+    const merge = (t: tf.Tensor4D): tf.Tensor3D =>
+      tf.reshape(heads === 1 ? t : tf.transpose(t, [0, 2, 1, 3]), [B, L, d]);
+    // Scaling the queries (L x dh) is cheaper than scaling the scores (L x L).
+    const q = split(tf.mul(dense(p.query, x), 1 / Math.sqrt(dh)));
     const k = split(dense(p.key, x));
     const v = split(dense(p.value, x));
-    // allowed[b, i, j] = 1 when j <= i and j is an item; -1e9 elsewhere underflows to exactly 0.
-    const causal = tf.linalg.bandPart(tf.ones([L, L]), -1, 0);
-    const allowed = tf.mul(tf.expandDims(causal, 0), tf.expandDims(mask, 1));
-    const bias = tf.expandDims(tf.mul(tf.sub(1, allowed), -1e9), 1);
-    const scores = tf.add(tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)), bias);
-    const attn = drop(tf.softmax(scores, -1), 'attn');
-    const ctx = tf.reshape(tf.transpose(tf.matMul(attn as tf.Tensor4D, v), [0, 2, 1, 3]), [B, L, d]) as tf.Tensor3D;
-    const h = layerNorm(p.attnNorm, tf.add(drop(dense(p.out, ctx), 'attnOut'), x) as tf.Tensor3D);
-    const ff = dense(p.ff2, drop(tf.relu(dense(p.ff1, h)), 'ffHidden') as tf.Tensor3D);
-    return layerNorm(p.ffNorm, tf.add(drop(ff, 'ffOut'), h) as tf.Tensor3D);
+    const attn = drop(tf.softmax(tf.add(tf.matMul(q, k, false, true), bias), -1)) as tf.Tensor4D;
+    const ctx = merge(tf.matMul(attn, v));
+    const h = layerNorm(p.attnNorm, tf.add(drop(dense(p.out, ctx)), x) as tf.Tensor3D);
+    const ff = dense(p.ff2, drop(tf.relu(dense(p.ff1, h))) as tf.Tensor3D);
+    return layerNorm(p.ffNorm, tf.add(drop(ff), h) as tf.Tensor3D);
   });
 }
 
@@ -159,4 +194,64 @@ export function smallestMask(values: tf.Tensor1D, n: number): tf.Tensor1D {
     return { value: tf.cast(tf.lessEqual(x, nth), 'float32') as tf.Tensor1D, gradFunc: () => tf.zerosLike(x) };
   });
   return select(values) as tf.Tensor1D;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gradient checkpointing
+
+/**
+ * Runs `f` over batch rows so that the gradient tape keeps only its inputs and its output.
+ * `f(rows, chunk)` maps row-aligned inputs (axis 0 = rows, each row computed independently of
+ * the others) to a row-aligned output, reading whatever of `weights` it needs. The forward pass
+ * runs f chunk by chunk off the tape; the backward pass recomputes each chunk under its own
+ * tape and sums the weight gradients. TF.js keeps every intermediate of a tape alive until the
+ * backward pass ends, so without this a Transformer or an L x L decoder over a whole batch
+ * outgrows the wasm heap; with it the peak is one chunk. Costs one extra forward pass. `f` must
+ * give the same result when recomputed: derive any randomness from `chunk`. Gradients flow to
+ * the float tensors of `rows` and to `weights`; integer rows (ids) get none.
+ */
+export function checkpointRows(
+  f: (rows: tf.Tensor[], chunk: number) => tf.Tensor,
+  rows: tf.Tensor[],
+  weights: tf.Tensor[],
+  rowsPerChunk: number,
+): tf.Tensor {
+  const R = rows[0].shape[0];
+  const starts = Array.from({ length: Math.ceil(R / rowsPerChunk) }, (_, i) => i * rowsPerChunk);
+  const chunkOf = (ts: tf.Tensor[], start: number) => ts.map((t) => tf.slice(t, [start], [Math.min(rowsPerChunk, R - start)]));
+  const run = tf.customGrad((...args) => {
+    // customGrad hands back the same tensor objects, so f may read the weights directly.
+    const rowIn = args.slice(0, rows.length) as tf.Tensor[];
+    const parts = starts.map((start, c) => tf.tidy(() => f(chunkOf(rowIn, start), c)));
+    const value = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
+    const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
+      const engine = tf.engine();
+      // A nested tape clears the engine's active tape when it ends; the enclosing backward pass
+      // still has to release it, so it is handed back afterwards.
+      const outer = engine.state.activeTape;
+      const rowGrads: tf.Tensor[][] = rowIn.map(() => []);
+      let weightGrads = weights.map((w) => tf.zerosLike(w));
+      try {
+        starts.forEach((start, c) => {
+          const chunkRows = chunkOf(rowIn, start);
+          const diff = chunkRows.filter((t) => t.dtype === 'float32');
+          const { value: y, grads } = engine.gradients(() => f(chunkRows, c), [...diff, ...weights], tf.slice(dy, [start], [chunkRows[0].shape[0]]), true);
+          y.dispose();
+          let k = 0;
+          chunkRows.forEach((t, i) => rowGrads[i].push(t.dtype === 'float32' ? grads[k++] ?? tf.zerosLike(t) : tf.zerosLike(t)));
+          const next = weightGrads.map((g, i) => {
+            const gi = grads[diff.length + i];
+            return gi ? tf.add(g, gi) : g;
+          });
+          tf.dispose([...weightGrads.filter((g, i) => next[i] !== g), ...grads.slice(diff.length).filter((g) => g)]);
+          weightGrads = next;
+        });
+      } finally {
+        engine.state.activeTape = outer;
+      }
+      return [...rowGrads.map((g) => (g.length === 1 ? g[0] : tf.concat(g, 0))), ...weightGrads];
+    };
+    return { value, gradFunc };
+  });
+  return run(...rows, ...weights);
 }
