@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Metrics, RunSummary, TrainEvent } from '../../../shared/types.ts';
-import { getModel } from '../../models/registry.ts';
+import { getModel, modelInfos } from '../../models/registry.ts';
 import type { Config } from '../../models/types.ts';
 import { openDb, resolveDbPath } from '../../store/db.ts';
 import { getDataset } from '../../store/datasets.ts';
@@ -93,7 +93,9 @@ export async function run(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write(HELP + '\n');
+    const info = modelInfos().find((m) => m.name === (values.model ?? 'cmi'));
+    const keys = info ? info.fields.map((f) => `  ${f.key.padEnd(16)} ${String(f.default).padEnd(10)} ${f.label}`).join('\n') : '';
+    process.stdout.write(`${HELP}\n\nmodels: ${modelInfos().map((m) => m.name).join(', ')}\n\nconfig keys of ${info?.name} (--set key=value), with defaults:\n${keys}\n`);
     return 0;
   }
   const dbPath = resolveDbPath(values.db);
