@@ -357,10 +357,16 @@ function productLogSumExp(x: tf.Tensor2D, y: tf.Tensor2D, offset: tf.Tensor2D | 
   const viaRows = 2 * bound + Math.log(N) < 60;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const { inputs: [a, b], save } = gradArgs(args);
-    const scores = offset ? tf.add(tf.matMul(a, b, false, true), offset) : tf.matMul(a, b, false, true);
+    let scores = tf.matMul(a, b, false, true);
+    if (offset) {
+      const raw = scores;
+      scores = tf.add(raw, offset);
+      raw.dispose(); // [N, N] temporaries go as soon as they are used: wasm's heap is 4 GB
+    }
     const lse = (s: tf.Tensor, p: tf.Tensor): tf.Tensor => tf.sub(tf.max(s, 1), tf.log(tf.max(p, 1)));
     const rows = tf.softmax(scores);
     const lseRows = lse(scores, rows);
+    if (!columns || viaRows) scores.dispose();
     if (!columns) {
       save([a, b, rows]);
       return { value: tf.expandDims(lseRows, 0), gradFunc: (dy: tf.Tensor, [as, bs, pr]: tf.Tensor[]) => backToInputs(tf.mul(tf.transpose(dy), pr), as, bs) };
