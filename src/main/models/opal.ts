@@ -10,6 +10,7 @@ import type { ConfigField } from '../../shared/types.ts';
 import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { deriveSeed, embeddingTable, gruParams, gruVariables, initUniform, l2normalize, sampledSoftmaxLoss, type GruParams } from './layers.ts';
 import { orthogonalityLoss, softInterests, uniformityLoss, type SoftInterests } from './cmi.ts';
+import { checkpointRows } from './seq-ops.ts';
 
 const fields: ConfigField[] = [
   { key: 'epsilon', label: 'Assignment temperature ε (cosine / ε before the softmax over hyper-categories)', type: 'number', default: 0.1 },
@@ -24,6 +25,8 @@ const fields: ConfigField[] = [
 ];
 
 const STAGES = ['pretrain', 'finetune'] as const;
+/** Users per checkpointed chunk of the per-category GRU. */
+const ROWS_PER_CHUNK = 256;
 type Stage = (typeof STAGES)[number];
 
 function num(config: Config, key: string): number {
@@ -161,7 +164,13 @@ class Opal implements SeqRecModel {
       const soft = softInterests(this.item, this.category, seq, this.epsilon);
       if (this.current === 'pretrain') return { soft, interests: soft.interests };
       const route = hardRouting(soft.logits, soft.mask); // [B, m, L]
-      const last = categoryGru(this.rnn, soft.items, tf.transpose(route, [0, 2, 1]) as tf.Tensor3D);
+      // Checkpointed over rows: the recurrence's tape grows with B * L * m otherwise.
+      const last = checkpointRows(
+        ([x, r]) => categoryGru(this.rnn, x as tf.Tensor3D, r as tf.Tensor3D),
+        [soft.items, tf.transpose(route, [0, 2, 1])],
+        Object.values(gruVariables('gru', this.rnn)),
+        ROWS_PER_CHUNK,
+      ) as tf.Tensor3D;
       const [B, m, d] = last.shape;
       const projected = tf.relu(tf.add(tf.matMul(tf.reshape(last, [B * m, d]), this.mlpW), this.mlpB));
       const hard = l2normalize(tf.reshape(projected, [B, m, d]));

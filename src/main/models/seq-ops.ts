@@ -222,18 +222,20 @@ export function checkpointRows(
   const run = tf.customGrad((...args) => {
     // customGrad hands back the same tensor objects, so f may read the weights directly.
     const rowIn = args.slice(0, rows.length) as tf.Tensor[];
+    // Saved, so the rows outlive the caller's tidy scopes until the backward pass.
+    (args[args.length - 1] as tf.GradSaveFunc)(rowIn);
     const parts = starts.map((start, c) => tf.tidy(() => f(chunkOf(rowIn, start), c)));
     const value = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
-    const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
+    const gradFunc = (dy: tf.Tensor, savedRows: tf.Tensor[]): tf.Tensor[] => {
       const engine = tf.engine();
       // A nested tape clears the engine's active tape when it ends; the enclosing backward pass
       // still has to release it, so it is handed back afterwards.
       const outer = engine.state.activeTape;
-      const rowGrads: tf.Tensor[][] = rowIn.map(() => []);
+      const rowGrads: tf.Tensor[][] = savedRows.map(() => []);
       let weightGrads = weights.map((w) => tf.zerosLike(w));
       try {
         starts.forEach((start, c) => {
-          const chunkRows = chunkOf(rowIn, start);
+          const chunkRows = chunkOf(savedRows, start);
           const diff = chunkRows.filter((t) => t.dtype === 'float32');
           const { value: y, grads } = engine.gradients(() => f(chunkRows, c), [...diff, ...weights], tf.slice(dy, [start], [chunkRows[0].shape[0]]), true);
           y.dispose();
