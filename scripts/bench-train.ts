@@ -3,9 +3,9 @@
 // Seconds per CMI training step (forward, backward, Adam, projection) on each backend, at the
 // paper's shape and a small one, with realistic random batches. Every configuration runs in
 // its own child process (a fresh wasm heap each time). The reference is an equivalent PyTorch
-// step timed in the same run when python3-torch is importable, else the quoted figure for the
-// authors' code on this machine. --stock adds wasm with TF.js's own kernels, to show what the
-// engine's kernels save.
+// step (same shapes and losses, written here, not the authors' code) timed in the same run when
+// python3-torch is importable, else the quoted figure for the authors' code on this machine.
+// --stock adds wasm with TF.js's own kernels, to show what the engine's kernels save.
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -118,7 +118,7 @@ async function child(job: Job): Promise<Result> {
 }
 
 /** Times an equivalent PyTorch CMI step (same shapes and losses) when torch is importable. */
-function torchStep(shape: Shape, steps: number): number | null {
+function torchStep(python: string, shape: Shape, steps: number): number | null {
   const script = String.raw`
 import sys, time, math, torch, torch.nn as nn, torch.nn.functional as F
 B, L, N, d, m, steps = ${shape.batch}, ${shape.maxlen}, ${shape.items}, 64, 8, ${steps}
@@ -148,10 +148,9 @@ def step():
     logits = (u.reshape(-1, d) @ item[cand].t()).reshape(2 * B, m, -1).max(1)[0] / 0.1
     main = F.cross_entropy(logits, torch.arange(B).repeat(2))
     a, b = u[:B].reshape(-1, d), u[B:].reshape(-1, d)
-    n = a.shape[0]; lab = torch.arange(n); eye = torch.eye(n, dtype=torch.bool)
-    ab = a @ b.t() / 0.1
-    aa = (a @ a.t() / 0.1).masked_fill(eye, -1e9); bb = (b @ b.t() / 0.1).masked_fill(eye, -1e9)
-    cl = F.cross_entropy(torch.cat([ab, aa], 1), lab) + F.cross_entropy(torch.cat([ab.t(), bb], 1), lab)
+    lab = torch.arange(a.shape[0])
+    ab = a @ b.t() / 0.1  # cross-view InfoNCE, both directions (the authors' form, CMI's default)
+    cl = F.cross_entropy(ab, lab) + F.cross_entropy(ab.t(), lab)
     orth = ((cat @ cat.t() - torch.eye(m)) ** 2).sum() / m / m * 10
     usage = p.reshape(-1, m).sum(0) / mask.sum()
     loss = main + 0.01 * cl + orth + usage.std() / usage.mean()
@@ -161,14 +160,23 @@ t = time.perf_counter()
 for _ in range(steps): step()
 print((time.perf_counter() - t) / steps)
 `;
-  const r = spawnSync('python3', ['-c', script], { encoding: 'utf8', timeout: 1800_000 });
+  const r = spawnSync(python, ['-c', script], { encoding: 'utf8', timeout: 1800_000 });
   if (r.status !== 0) return null;
   const v = Number(r.stdout.trim().split('\n').pop());
   return Number.isFinite(v) ? v : null;
 }
 
-function torchAvailable(): boolean {
-  return spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+/** The first Python that imports torch (Debian's python3-torch lives in /usr/bin/python3,
+ *  which a pyenv shim can hide), with torch's version and thread count. */
+function findTorch(): { python: string; about: string } | null {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__, torch.get_num_threads())'], { encoding: 'utf8' });
+    if (r.status === 0) {
+      const [version, threads] = r.stdout.trim().split(' ');
+      return { python, about: `PyTorch ${version}, ${threads} thread${threads === '1' ? '' : 's'}` };
+    }
+  }
+  return null;
 }
 
 function median(xs: number[]): number {
@@ -201,13 +209,13 @@ async function main(): Promise<void> {
   });
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
   console.log('CMI step = forward + backward + Adam + projection; views on (2B rows), m=8, d=64, default losses\n');
-  const useTorch = !values['no-torch'] && torchAvailable();
+  const torch = values['no-torch'] ? null : findTorch();
   const self = fileURLToPath(import.meta.url);
   for (const shape of shapes) {
     console.log(`## ${shape.name}: batch ${shape.batch}, maxlen ${shape.maxlen}, ${shape.items.toLocaleString('en')} items`);
     let reference: { seconds: number; label: string };
-    const measured = useTorch ? torchStep(shape, steps) : null;
-    if (measured !== null) reference = { seconds: measured, label: `PyTorch ${(await import('node:child_process')).execSync('python3 -c "import torch;print(torch.__version__)"').toString().trim()} (same run, ${cpus().length} threads)` };
+    const measured = torch ? torchStep(torch.python, shape, steps) : null;
+    if (torch && measured !== null) reference = { seconds: measured, label: `equivalent step in ${torch.about}, same run` };
     else {
       const scaled = QUOTED_TORCH.seconds * (shape.batch / QUOTED_TORCH.batch);
       reference = { seconds: scaled, label: `authors' PyTorch code, quoted 2.0 s at batch 512, scaled by batch` };
