@@ -92,3 +92,20 @@ test('Identity shares data without breaking disposal', async () => {
   v.dispose();
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('GatherV2 on every axis, with batch dims, repeated indices and int32 data, matches cpu; bad indices throw', async () => {
+  const x = rand([4, 5, 3]);
+  const ids = (vals: number[], shape: number[]): Spec => ({ values: Float32Array.from(vals), shape });
+  const idx = ids([0, 3, 3, 1, 0], [5]);
+  for (const axis of [0, 1, 2]) {
+    const n = x.shape[axis];
+    close(...(await onBoth([x, idx], (t, i) => tf.gather(t, tf.cast(tf.minimum(i, n - 1), 'int32'), axis))));
+  }
+  // 2-d indices (an embedding lookup of [B, L] ids) and batchDims 1
+  close(...(await onBoth([rand([7, 4]), ids([0, 6, 6, 2, 0, 0], [2, 3])], (t, i) => tf.gather(t, tf.cast(i, 'int32')))));
+  close(...(await onBoth([x, ids([1, 4, 0, 0, 2, 2, 3, 4], [4, 2])], (t, i) => tf.gather(t, tf.cast(i, 'int32'), 1, 1))));
+  await initBackend('wasm');
+  const ints = tf.tensor1d([10, 20, 30], 'int32');
+  assert.deepEqual(Array.from(tf.gather(ints, tf.tensor1d([2, 2, 0], 'int32')).dataSync()), [30, 30, 10]);
+  assert.throws(() => tf.gather(ints, tf.tensor1d([3], 'int32')), /index value 3 is not in \[0, 2\]/);
+});

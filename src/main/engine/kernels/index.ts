@@ -9,11 +9,13 @@ import { batchMatMulKernel } from './batchMatMul.ts';
 import { sliceKernels } from './slice.ts';
 import { identityKernel } from './identity.ts';
 import { argMaxKernels } from './argMax.ts';
+import { gatherKernel } from './gather.ts';
 
 export const engineKernels: EngineKernel[] = [
   ...unsortedSegmentSumKernels,
   ...argMaxKernels,
   batchMatMulKernel,
+  gatherKernel,
   ...sliceKernels,
   identityKernel,
 ];
