@@ -66,8 +66,7 @@ export function uniqueLoss(logits: tf.Tensor3D, mask: tf.Tensor2D): tf.Scalar {
  * category (`route` [B, L, m], one-hot on items, all zero on padding), so category l's final
  * state is the GRU over its own items in time order. Same equations and gate order (r, z, n)
  * as layers.gru; written out because that GRU keeps one state per row, and running it over
- * [B*m, L] masked rows needs m times the memory (at B 1024, m 4, L 100 its tape outgrows the
- * wasm heap) and m times the recurrent work.
+ * [B*m, L] masked rows would cost m times the memory and the recurrent work.
  */
 export function categoryGru(p: GruParams, x: tf.Tensor3D, route: tf.Tensor3D): tf.Tensor3D {
   return tf.tidy(() => {
