@@ -226,25 +226,26 @@ export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D, opts: { all
  * max over interests of u_l^T v: interests [B, m, d], items [C, d] -> [B, C]. Forward picks each
  * candidate's winning interest with argMax + gather; the gradient scatters dy into the winners
  * (a segment sum) and multiplies back, instead of tf.max's equality mask over all m interests,
- * and keeps only the winners' positions, not the [B, m, C] scores.
+ * and keeps only the winners' positions, not the [B, m, C] scores. Scores are laid out
+ * interest-major, [m, B, C], so the winner's flat position is best * B*C + (b*C + c) and the
+ * argMax runs over whole contiguous blocks.
  */
 export const maxOverInterests = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const { inputs: [interests, items], save } = gradArgs(args);
   const [B, m, d] = interests.shape;
   const C = items.shape[0];
-  const u = tf.reshape(interests, [B * m, d]);
-  const scores = tf.matMul(u, items, false, true);
-  const best = tf.argMax(tf.reshape(scores, [B, m, C]), 1);
-  // Flat position of scores[b, best[b, c], c] in the [B * m * C] scores.
-  const rowBase = tf.mul(tf.range(0, B, 1, 'int32'), tf.scalar(m * C, 'int32'));
-  const flat = tf.reshape(tf.add(tf.add(tf.expandDims(rowBase, 1), tf.mul(best, tf.scalar(C, 'int32'))), tf.range(0, C, 1, 'int32')), [-1]);
+  const u = tf.reshape(tf.transpose(interests, [1, 0, 2]), [m * B, d]);
+  const scores = tf.matMul(u, items, false, true); // [m*B, C]
+  const best = tf.argMax(tf.reshape(scores, [m, B * C]), 0); // [B*C], no gradient
+  const flat = tf.add(tf.mul(best, tf.scalar(B * C, 'int32')), tf.range(0, B * C, 1, 'int32'));
   save([u, items, flat]);
   return {
     value: tf.reshape(tf.gather(tf.reshape(scores, [-1]), flat), [B, C]),
     gradFunc: (dy: tf.Tensor, [us, vs, where]: tf.Tensor[]) => {
-      const dScores = tf.reshape(tf.unsortedSegmentSum(tf.reshape(dy, [-1]), where as tf.Tensor1D, B * m * C), [B * m, C]);
+      const dScores = tf.reshape(tf.unsortedSegmentSum(tf.reshape(dy, [-1]), where as tf.Tensor1D, m * B * C), [m * B, C]);
       // d items = dScoresᵀ u, computed as (uᵀ dScores)ᵀ so only the small u is transposed.
-      return [tf.reshape(tf.matMul(dScores, vs), [B, m, d]), tf.transpose(tf.matMul(us, dScores, true, false))];
+      const dU = tf.transpose(tf.reshape(tf.matMul(dScores, vs), [m, B, d]), [1, 0, 2]);
+      return [dU, tf.transpose(tf.matMul(us, dScores, true, false))];
     },
   };
 }) as (interests: tf.Tensor3D, items: tf.Tensor2D) => tf.Tensor2D;

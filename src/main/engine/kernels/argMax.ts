@@ -14,7 +14,7 @@ const argMax: KernelFunc = ({ inputs, backend, attrs }) => {
   const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
   const outShape = x.shape.filter((_, i) => i !== axis);
   return typedKernel(backend, [x], outShape, 'int32', (out, [xv]) => {
-    const best = new Float64Array(inner);
+    const best = new Float32Array(inner); // inputs are float32 or int32: no precision lost
     for (let o = 0; o < outer; o++) {
       const base = o * n * inner;
       const ob = o * inner;
