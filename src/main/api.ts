@@ -23,9 +23,9 @@ import { deleteDataset, getDataset, listDatasets } from './store/datasets.ts';
 import { openDb, SCHEMA_VERSION, type Db } from './store/db.ts';
 import { deleteRun, getRun, listRuns, requireRun, runCurves, updateRun } from './store/runs.ts';
 import { ensureSplit, getSplitSummary, listSplits, splitStats } from './store/splits.ts';
-import { loadUserMetrics } from './eval/store.ts';
 import { formatTable } from './report/format.ts';
-import { buildTable, meanPerUser, type ComparisonTable, type PerUserValues, type TableRow } from './report/table.ts';
+import { buildTable, type ComparisonTable, type TableRow } from './report/table.ts';
+import { rowsFromRuns } from './report/from-runs.ts';
 import { sharedFields } from './train/config.ts';
 import type { RunHandle } from './train/runner.ts';
 import pkg from '../../package.json' with { type: 'json' };
@@ -211,50 +211,15 @@ const TABLE_METRICS = new Set(['recall', 'hitrate', 'ndcg']);
 const SIGNIFICANCE_TESTS = new Set(['ttest', 'bootstrap', 'none']);
 const TABLE_FORMATS = new Set(['md', 'csv', 'latex', 'json']);
 
-/**
- * The table's rows from finished runs: runs with the same label and number of interests are one
- * model (their seeds averaged, per-user values meaned for the test). Runs must share one split,
- * or the per-user pairing and the numbers themselves would not be comparable.
- */
-function tableRows(db: Db, req: CompareRequest, keys: string[]): TableRow[] {
+/** The table's rows from the chosen runs, each of which must have finished. */
+function tableRows(db: Db, req: CompareRequest): TableRow[] {
   if (!Array.isArray(req.runIds) || !req.runIds.length) throw new Error('pick at least one run to compare');
   const runs = req.runIds.map((id) => {
     const run = requireRun(db, int(id, 'run id'));
     if (run.status !== 'done' || !run.test) throw new Error(`run ${run.id} (${run.label}) has no test metrics yet (status ${run.status})`);
     return run;
   });
-  const splits = [...new Set(runs.map((r) => r.splitId))];
-  if (splits.length > 1) throw new Error(`the runs use different splits (${splits.join(', ')}); compare runs of one split`);
-  const groups = new Map<string, RunSummary[]>();
-  for (const r of runs) {
-    const key = `${r.label}\u0000${r.interests}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
-  }
-  // A label trained with several numbers of interests becomes one row per number, named so.
-  const interestCounts = new Map<string, Set<number>>();
-  for (const r of runs) interestCounts.set(r.label, (interestCounts.get(r.label) ?? new Set()).add(r.interests));
-  return [...groups.values()].map((group) => {
-    const { label, interests } = group[0];
-    const perRun = group.map((r): PerUserValues | undefined => {
-      const values: Record<string, Float32Array> = {};
-      let users: Int32Array | undefined;
-      for (const key of keys) {
-        const stored = loadUserMetrics(db, r.id, 'test', key);
-        if (!stored) return undefined;
-        users = stored.users;
-        values[key] = stored.values;
-      }
-      return users && { users, values };
-    });
-    const complete = perRun.every((p) => p !== undefined) ? (perRun as PerUserValues[]) : [];
-    const perUser = meanPerUser(complete);
-    return {
-      label: (interestCounts.get(label)?.size ?? 1) > 1 ? `${label} (#I ${interests})` : label,
-      interests,
-      runs: group.map((r) => r.test ?? {}),
-      ...(perUser ? { perUser } : {}),
-    };
-  });
+  return rowsFromRuns(db, runs, { bestPerLabel: false, selectBy: 'recall@50' });
 }
 
 function compareRuns(db: Db, req: CompareRequest): ComparisonTable {
@@ -263,8 +228,7 @@ function compareRuns(db: Db, req: CompareRequest): ComparisonTable {
   const ks = (Array.isArray(req.ks) ? req.ks : []).map((k) => int(k, 'K'));
   if (!ks.length) throw new TypeError('give at least one K');
   if (!SIGNIFICANCE_TESTS.has(req.significance)) throw new TypeError('significance must be ttest, bootstrap or none');
-  const keys = metrics.flatMap((m) => ks.map((k) => `${m}@${k}`));
-  return buildTable(tableRows(db, req, keys), {
+  return buildTable(tableRows(db, req), {
     metrics,
     ks,
     significance: req.significance,

@@ -34,9 +34,14 @@ function perUserOf(db: Db, run: RunSummary): PerUserValues | undefined {
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** Groups finished runs into table rows, in the order their labels first appear. */
+/**
+ * Groups finished runs into table rows, in the order their first runs were made. Runs must share
+ * one split: otherwise neither the numbers nor the per-user pairing would be comparable.
+ */
 export function rowsFromRuns(db: Db, runs: RunSummary[], sel: RowSelection): TableRow[] {
   const done = runs.filter((r) => r.status === 'done' && r.test);
+  const splits = [...new Set(done.map((r) => r.splitId))];
+  if (splits.length > 1) throw new Error(`the runs use different splits (${splits.join(', ')}); compare runs of one split`);
   const groups = new Map<string, RunSummary[]>();
   for (const r of done) {
     const key = `${r.label}\u0000${r.model}\u0000${configKey(r)}`;
@@ -54,13 +59,18 @@ export function rowsFromRuns(db: Db, runs: RunSummary[], sel: RowSelection): Tab
     chosen = [...byLabel.values()];
   }
   chosen.sort((a, b) => a[0].id - b[0].id);
+  // A label shown with several configurations gets what tells them apart.
+  const perLabel = new Map<string, RunSummary[][]>();
+  for (const g of chosen) perLabel.set(g[0].label, [...(perLabel.get(g[0].label) ?? []), g]);
+  const name = (g: RunSummary[]): string => {
+    const siblings = perLabel.get(g[0].label) ?? [];
+    if (siblings.length < 2) return g[0].label;
+    const interests = new Set(siblings.map((s) => s[0].interests));
+    return interests.size === siblings.length ? `${g[0].label} (#I ${g[0].interests})` : `${g[0].label} (runs ${g.map((r) => r.id).join(', ')})`;
+  };
   return chosen.map((g) => {
     const perUser = g.map((r) => perUserOf(db, r)).filter((p): p is PerUserValues => p !== undefined);
-    return {
-      label: g[0].label,
-      interests: g[0].interests,
-      runs: g.map((r) => r.test!),
-      perUser: perUser.length === g.length ? meanPerUser(perUser) : undefined,
-    };
+    const merged = perUser.length === g.length ? meanPerUser(perUser) : undefined;
+    return { label: name(g), interests: g[0].interests, runs: g.map((r) => r.test!), ...(merged ? { perUser: merged } : {}) };
   });
 }
