@@ -256,5 +256,7 @@ export const cmi: ModelDef = {
   paper: 'Li, Jin, Song, Yu, Zheng, Zhuo. Improving Micro-video Recommendation via Contrastive Multiple Interests. SIGIR 2022.',
   multiInterest: true,
   fields,
+  // The paper's Table 3.
+  ablations: { 'CMI-CL': { lambdaCl: 0 }, 'CMI-G': { useGeneral: false } },
   create: (ctx) => new Cmi(ctx),
 };
