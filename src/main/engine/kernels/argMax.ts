@@ -14,7 +14,8 @@ const argMax: KernelFunc = ({ inputs, backend, attrs }) => {
   const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
   const outShape = x.shape.filter((_, i) => i !== axis);
   return typedKernel(backend, [x], outShape, 'int32', (out, [xv]) => {
-    const best = new Float32Array(inner); // inputs are float32 or int32: no precision lost
+    // Float32 holds float32 inputs exactly; int32 beyond 2^24 needs float64.
+    const best = x.dtype === 'int32' ? new Float64Array(inner) : new Float32Array(inner);
     for (let o = 0; o < outer; o++) {
       const base = o * n * inner;
       const ob = o * inner;
