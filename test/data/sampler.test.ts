@@ -149,3 +149,15 @@ test('toTensors lays the batch out as int32 [B, L] tensors', () => {
     tf.dispose([t.history, t.pos, t.neg, t.future, ...(t.views ?? []), ...(t.viewNegs ?? [])]);
   }
 });
+
+test("target 'next' makes the positive the item right after the history (next-item prediction)", () => {
+  const opts: SamplerOptions = { ...base, views: false, target: 'next', seed: 9 };
+  const b = new Sampler(split, opts).next();
+  for (let r = 0; r < b.size; r++) {
+    const history = unpad(row(b.history, r, b.maxlen));
+    const last = owner.get(history[history.length - 1])!;
+    const pos = owner.get(b.pos[r])!;
+    assert.equal(pos.u, last.u, 'positive from the same user');
+    assert.equal(pos.pos, last.pos + 1, 'the positive is the next item, not any future one');
+  }
+});

@@ -17,6 +17,9 @@ export interface SamplerOptions {
   viewLen: number;
   future: boolean;
   futureLen: number;
+  /** 'future' (the authors): a random item at or after t; 'next': the item at t (next-item
+   *  prediction, OPAL's ablation F). */
+  target?: 'future' | 'next';
   seed: number;
 }
 
@@ -110,7 +113,7 @@ export class Sampler {
     const t = lo + rng.int(n - lo);
     const pool = seq.subarray(Math.max(0, t - historyPool), t);
     leftPad(batch.history, r, maxlen, pool);
-    batch.pos[r] = seq[t + rng.int(n - t)];
+    batch.pos[r] = this.opts.target === 'next' ? seq[t] : seq[t + rng.int(n - t)];
     batch.neg[r] = this.negative(pool);
     if (batch.futureLen > 0) leftPad(batch.future, r, batch.futureLen, seq.subarray(t, t + batch.futureLen));
     if (batch.views && batch.viewNegs) {

@@ -13,6 +13,7 @@ export const sharedFields: ConfigField[] = [
   { key: 'historyPool', label: 'Items before the split point the sampler keeps', type: 'integer', default: 200 },
   { key: 'minSplit', label: 'Earliest split index t (min(minSplit, n-1))', type: 'integer', default: 6 },
   { key: 'viewLen', label: 'Contrastive view length', type: 'integer', default: 100 },
+  { key: 'target', label: 'Training positive: a random future item (authors) or the next item', type: 'select', default: 'future', options: ['future', 'next'] },
   { key: 'futureLen', label: 'Future items kept per row (seq2seq models)', type: 'integer', default: 20 },
   { key: 'evalEvery', label: 'Evaluate on validation every N steps (0 = auto)', type: 'integer', default: 0, help: 'auto: about every 51 passes over the training users, which is the authors\' 1,000 steps on WeChat (20,000 users, batch 1,024) and proportionally fewer on smaller data' },
   { key: 'patience', label: 'Stop after N evaluations without improvement', type: 'integer', default: 10 },

@@ -123,6 +123,7 @@ async function optimise(
     viewLen: Number(config.viewLen),
     future: model.needs.future === true,
     futureLen: Number(config.futureLen),
+    target: config.target === 'next' ? 'next' : 'future',
     seed,
   });
   const stages = model.stages ?? [];
