@@ -197,3 +197,19 @@ test('categoryGru equals the shared GRU over each masked per-category row (the [
   const rows = tf.reshape(tf.transpose(route, [0, 2, 1]), [B * m, L]) as tf.Tensor2D;
   close(got.dataSync(), gru(p, tiled, rows).last.dataSync(), 1e-5);
 });
+
+test("trainStages selects the stages the trainer runs (the paper's w/o pre-train and w/o fine-tune)", () => {
+  const both = model();
+  const pre = model({ trainStages: 'pretrain' });
+  const fine = model({ trainStages: 'finetune' });
+  assert.deepEqual([...(both.stages ?? [])], ['pretrain', 'finetune']);
+  assert.deepEqual([...(pre.stages ?? [])], ['pretrain']);
+  assert.deepEqual([...(fine.stages ?? [])], ['finetune']);
+  assert.equal(fine.stage, 'finetune', 'w/o pre-train starts straight in the fine-tune stage');
+  both.stage = 'finetune';
+  const h = tf.tensor2d([[0, 0, 3, 7, 9, 12]], [1, 6], 'int32');
+  const [a, b] = [both.interests(h), fine.interests(h)];
+  assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()), 'same seed, same fine-tune interests');
+  tf.dispose([h, a, b]);
+  for (const m of [both, pre, fine]) m.dispose();
+});

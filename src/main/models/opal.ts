@@ -19,6 +19,10 @@ const fields: ConfigField[] = [
   { key: 'lambdaUnif', label: 'Uniformity loss weight λ_f', type: 'number', default: 1 },
   { key: 'lambdaUnique', label: 'Unique loss weight λ_q (fine-tune stage)', type: 'number', default: 1 },
   {
+    key: 'trainStages', label: 'Stages trained', type: 'select', default: 'both', options: ['both', 'pretrain', 'finetune'],
+    help: "'pretrain' alone is the paper's ablation w/o fine-tune; 'finetune' alone (hard interests from random weights) is w/o pre-train",
+  },
+  {
     key: 'mainNegatives', label: 'Main-loss candidates', type: 'select', default: 'random', options: ['random', 'batch'],
     help: "random (paper eq. 6 and the authors' code): the row's positive plus the batch's B shared negatives; batch: every positive and negative of the batch",
   },
@@ -103,9 +107,9 @@ type Encoded = {
 class Opal implements SeqRecModel {
   readonly numInterests: number;
   readonly variables: Record<string, tf.Variable>;
-  readonly stages = STAGES;
+  readonly stages: readonly Stage[];
   readonly needs = {};
-  private current: Stage = 'pretrain';
+  private current: Stage;
   private readonly item: tf.Variable<tf.Rank.R2>;
   private readonly category: tf.Variable<tf.Rank.R2>;
   private readonly rnn: GruParams;
@@ -128,6 +132,8 @@ class Opal implements SeqRecModel {
     this.lambdaUnif = num(config, 'lambdaUnif');
     this.lambdaUnique = num(config, 'lambdaUnique');
     this.batchNegatives = config.mainNegatives === 'batch';
+    this.stages = config.trainStages === 'pretrain' ? ['pretrain'] : config.trainStages === 'finetune' ? ['finetune'] : STAGES;
+    this.current = this.stages[0];
 
     this.item = embeddingTable(ctx.numItems, d, deriveSeed(seed, 'item'));
     this.category = initUniform([this.numInterests, d], deriveSeed(seed, 'category'), d) as tf.Variable<tf.Rank.R2>;
@@ -222,5 +228,14 @@ export const opal: ModelDef = {
   multiInterest: true,
   fields,
   sharedDefaults: { interests: 4 },
+  // The paper's Table III, variants (A)-(F).
+  ablations: {
+    'OPAL w/o L_unique': { lambdaUnique: 0 },
+    'OPAL w/o L_orth': { lambdaOrth: 0 },
+    'OPAL w/o L_unif': { lambdaUnif: 0 },
+    'OPAL w/o pre-train': { trainStages: 'finetune' },
+    'OPAL w/o fine-tune': { trainStages: 'pretrain' },
+    'OPAL next-item': { target: 'next' },
+  },
   create: (ctx) => new Opal(ctx),
 };
