@@ -1,7 +1,8 @@
 // Building blocks every model file shares, so no model re-implements initialisation, lookups,
-// the GRU or the losses. All functions are plain TF.js ops: they run on any backend and are
-// differentiable through tf.variableGrads. Shapes use B = batch rows, L = sequence length,
-// m = interests, d = embedding size, C = candidate items.
+// the GRU or the losses. Everything is TF.js ops, so it runs on any backend and differentiates
+// through tf.variableGrads; the heavy pieces (gru, maxOverInterests, logSumExp, infoNCE) are
+// single ops with hand-written gradients to save memory and time (docs/engine.md). Shapes use
+// B = batch rows, L = sequence length, m = interests, d = embedding size, C = candidate items.
 import * as tf from '@tensorflow/tfjs';
 
 // ---------------------------------------------------------------------------------------------
