@@ -1,99 +1,22 @@
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/main/engine/backend.ts';
 import { mind } from '../../src/main/models/mind.ts';
 import { deriveSeed } from '../../src/main/models/layers.ts';
 import { resolveConfig } from '../../src/main/train/config.ts';
-import { createOptimizer } from '../../src/main/train/optimizer.ts';
-import { trainStep } from '../../src/main/train/step.ts';
-import type { Config, SeqRecModel, TrainBatch } from '../../src/main/models/types.ts';
+import type { Config, SeqRecModel } from '../../src/main/models/types.ts';
+import {
+  MAXLEN, NUM_ITEMS, assertDrops, assertPaddingFree, batchOf, close, disposeBatch, dot, ids2, lcg, lse, rows3, softmax,
+  squashJs as squash, syntheticBatch, trainSteps, useBackend, vecMat,
+} from './harness.ts';
 
-before(async () => {
-  await initBackend('wasm');
-});
-
-// ---------------------------------------------------------------------------------------------
-// Plain-JS reference maths and a small synthetic dataset with structure.
-
-const dot = (a: number[], b: number[]): number => a.reduce((s, x, i) => s + x * b[i], 0);
-const softmax = (xs: number[]): number[] => {
-  const m = Math.max(...xs);
-  const e = xs.map((x) => Math.exp(x - m));
-  const s = e.reduce((p, q) => p + q, 0);
-  return e.map((x) => x / s);
-};
-const lse = (xs: number[]): number => {
-  const m = Math.max(...xs);
-  return m + Math.log(xs.reduce((s, x) => s + Math.exp(x - m), 0));
-};
-const squash = (z: number[]): number[] => {
-  const sq = dot(z, z);
-  return z.map((x) => (x * sq) / (1 + sq) / Math.sqrt(sq + 1e-9));
-};
-/** x @ W for a row vector x and W [in][out]. */
-const vecMat = (x: number[], w: number[][]): number[] => w[0].map((_, k) => x.reduce((s, xi, i) => s + xi * w[i][k], 0));
-
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-4): void {
-  assert.equal(actual.length, expected.length, 'length');
-  for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs(actual[i] - expected[i]) <= tol * Math.max(1, Math.abs(expected[i])), `[${i}] ${actual[i]} vs ${expected[i]}`);
-  }
-}
-
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
-
-const CLUSTER = 10;
-const NUM_ITEMS = 3 * CLUSTER + 1;
-const MAXLEN = 12;
-/** 40 users, each liking one or two of three item clusters (items 1-10, 11-20, 21-30). */
-const USERS = ((): number[][] => {
-  const r = lcg(7);
-  return Array.from({ length: 40 }, (_, u) => (r() < 0.5 ? [u % 3] : [u % 3, (u + 1) % 3]));
-})();
-
-/** Rows of random users: 3-10 history items from their clusters, a positive from them, one
- *  random negative per row outside the history. */
-function syntheticBatch(r: () => number, size: number): TrainBatch {
-  const pick = (clusters: number[]): number => clusters[Math.floor(r() * clusters.length)] * CLUSTER + 1 + Math.floor(r() * CLUSTER);
-  const history: number[][] = [];
-  const pos: number[] = [];
-  const neg: number[] = [];
-  for (let b = 0; b < size; b++) {
-    const clusters = USERS[Math.floor(r() * USERS.length)];
-    const n = 3 + Math.floor(r() * 8);
-    const items = Array.from({ length: n }, () => pick(clusters));
-    history.push([...Array(MAXLEN - n).fill(0), ...items]);
-    pos.push(pick(clusters));
-    let k: number;
-    do k = 1 + Math.floor(r() * (NUM_ITEMS - 1));
-    while (items.includes(k));
-    neg.push(k);
-  }
-  return batchOf(history, pos, neg);
-}
-
-const ids2 = (rows: number[][]): tf.Tensor2D => tf.tensor2d(rows, undefined, 'int32');
-const ids1 = (xs: number[]): tf.Tensor1D => tf.tensor1d(xs, 'int32');
-const batchOf = (history: number[][], pos: number[], neg: number[]): TrainBatch => ({
-  size: pos.length, history: ids2(history), pos: ids1(pos), neg: ids1(neg), future: ids2(pos.map((p) => [p])),
-});
-const disposeBatch = (b: TrainBatch): void => tf.dispose([b.history, b.pos, b.neg, b.future]);
+useBackend('wasm');
 
 const SEED = 1;
 function create(overrides: Config, numItems = NUM_ITEMS): SeqRecModel {
   const config = resolveConfig(mind, { dim: 16, interests: 3, maxlen: MAXLEN, ...overrides });
   return mind.create({ numItems, config, seed: SEED, itemCounts: new Int32Array(numItems) });
 }
-
-const rows3 = (t: tf.Tensor3D): number[][][] => {
-  const a = t.arraySync();
-  t.dispose();
-  return a;
-};
 
 // ---------------------------------------------------------------------------------------------
 // A tiny model with every weight known: d = 2, m = 2, maxlen 3.
@@ -237,36 +160,16 @@ test("dynamic interests: K'_u = max(1, min(m, floor(log2 n))); inactive interest
 
 test('interests are [B, m, d] with m from config; padding never influences them', () => {
   const model = create({ interests: 4 });
-  const rows = [[0, 0, 1, 2, 3, 12], [5, 6, 7, 8, 9, 10]];
-  const a = rows3(model.interests(ids2(rows.map((r) => [...Array(6).fill(0), ...r]))));
-  assert.deepEqual([a.length, a[0].length, a[0][0].length], [2, 4, 16]);
-  const b = tf.tidy(() => model.interests(ids2(rows)).dataSync());
-  const table = model.variables.item;
-  table.assign(tf.tidy(() => tf.concat([tf.fill([1, 16], 0.7), tf.slice(table, [1, 0], [-1, -1])])));
-  const c = tf.tidy(() => model.interests(ids2(rows)).dataSync());
-  close(b, a.flat(2));
-  close(c, a.flat(2));
+  assertPaddingFree(model, 4);
   model.dispose();
 });
 
 test('trains on clustered data: the loss goes down, no tensor leaks across steps', () => {
   const model = create({});
-  const opt = createOptimizer(resolveConfig(mind, { lr: 0.02 }));
   const r = lcg(42);
-  const losses: number[] = [];
-  let tensorsAt5 = 0;
-  for (let step = 1; step <= 40; step++) {
-    const batch = syntheticBatch(r, 32);
-    losses.push(trainStep(model, opt, batch, step).total);
-    disposeBatch(batch);
-    if (step === 5) tensorsAt5 = tf.memory().numTensors;
-  }
-  assert.equal(tf.memory().numTensors, tensorsAt5);
-  const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
-  const first = mean(losses.slice(0, 5));
-  const last = mean(losses.slice(-5));
+  const losses = trainSteps(model, resolveConfig(mind, { lr: 0.02 }), () => syntheticBatch(r, 32), { steps: 40, firstStep: 1, baselineStep: 5 })
+    .map((out) => out.total);
   assert.ok(losses.every(Number.isFinite));
-  assert.ok(last < first - 0.1, `loss ${first} -> ${last}`);
-  opt.dispose();
+  assertDrops(losses, 0.1, 'loss ');
   model.dispose();
 });

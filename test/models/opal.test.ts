@@ -1,76 +1,39 @@
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/main/engine/backend.ts';
 import { opal, categoryGru, hardRouting, uniqueLoss } from '../../src/main/models/opal.ts';
 import { gru, gruParams, type GruParams } from '../../src/main/models/layers.ts';
 import { resolveConfig } from '../../src/main/train/config.ts';
-import { trainStep } from '../../src/main/train/step.ts';
-import { createOptimizer } from '../../src/main/train/optimizer.ts';
-import { Sampler } from '../../src/main/data/sampler.ts';
 import { toTensors } from '../../src/main/data/batch.ts';
 import type { Config, SeqRecModel, TrainBatch } from '../../src/main/models/types.ts';
-import { lcg, splitOf } from '../data/fixtures.ts';
+import { SAMPLED_ITEMS, assertDrops, assertMorePaddingSame, close, clusteredSampler, ids2, trainSteps, useBackend } from './harness.ts';
 
-before(async () => {
-  await initBackend('wasm');
-});
+useBackend('wasm');
 
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-4): void {
-  assert.equal(actual.length, expected.length, 'length');
-  for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs(actual[i] - expected[i]) <= tol * Math.max(1, Math.abs(expected[i])), `[${i}] ${actual[i]} vs ${expected[i]}`);
-  }
-}
-const ids2 = (rows: number[][]): tf.Tensor2D => tf.tensor2d(rows, undefined, 'int32');
 const norm = (a: number[]): number[] => {
   const n = Math.hypot(...a);
   return a.map((x) => x / n);
 };
 
-/** 40 users whose histories come from one or two of 3 item clusters (20 items each). */
-function clusteredSampler(future: boolean, seed = 7): { sampler: Sampler; numItems: number } {
-  const r = lcg(seed);
-  const train = Array.from({ length: 40 }, (_, u) => {
-    const clusters = u % 3 === 0 ? [u % 3, (u + 1) % 3] : [u % 3];
-    return Array.from({ length: 30 }, () => 1 + clusters[Math.floor(r() * clusters.length)] * 20 + Math.floor(r() * 20));
-  });
-  const split = splitOf(61, train);
-  const sampler = new Sampler(split, { batchSize: 32, maxlen: 20, historyPool: 200, minSplit: 6, views: false, viewLen: 20, future, futureLen: 8, seed });
-  return { sampler, numItems: 61 };
-}
-
-function model(overrides: Config = {}, numItems = 61): SeqRecModel {
+function model(overrides: Config = {}, numItems = SAMPLED_ITEMS): SeqRecModel {
   const config = resolveConfig(opal, { dim: 16, batchSize: 32, maxlen: 20, ...overrides });
   return opal.create({ numItems, config, seed: 5, itemCounts: new Int32Array(numItems) });
 }
 
 function train(m: SeqRecModel, steps: number): number[] {
-  const { sampler } = clusteredSampler(m.needs.future === true);
-  const opt = createOptimizer(resolveConfig(opal, { lr: 0.01 }));
-  const totals: number[] = [];
-  let tensorsAfterFirst = 0;
-  for (let s = 0; s < steps; s++) {
-    const batch = toTensors(sampler.next());
-    totals.push(trainStep(m, opt, batch, s).total);
-    tf.dispose([batch.history, batch.pos, batch.neg, batch.future]);
-    if (s === 0) tensorsAfterFirst = tf.memory().numTensors;
-  }
-  assert.equal(tf.memory().numTensors, tensorsAfterFirst, 'no tensor leaks across steps');
-  opt.dispose();
-  return totals;
+  const sampler = clusteredSampler({ dataSeed: 7, seed: 7, future: m.needs.future === true });
+  return trainSteps(m, resolveConfig(opal, { lr: 0.01 }), () => toTensors(sampler.next()), { steps, firstStep: 0, baselineStep: 0 })
+    .map((out) => out.total);
 }
-
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 test('pre-train and fine-tune each lower the loss on clustered histories, without leaks', () => {
   const m = model();
   assert.equal(m.stage, 'pretrain');
   const pre = train(m, 40);
-  assert.ok(mean(pre.slice(-5)) < mean(pre.slice(0, 5)), `pretrain ${mean(pre.slice(0, 5))} -> ${mean(pre.slice(-5))}`);
+  assertDrops(pre, 0, 'pretrain ');
   m.stage = 'finetune';
   const fine = train(m, 30);
-  assert.ok(mean(fine.slice(-5)) < mean(fine.slice(0, 5)), `finetune ${mean(fine.slice(0, 5))} -> ${mean(fine.slice(-5))}`);
+  assertDrops(fine, 0, 'finetune ');
   m.dispose();
 });
 
@@ -81,11 +44,9 @@ test('interests are [B, m, d] with m from config (4 by default) and padding neve
   assert.equal(m.numInterests, 3);
   for (const stage of ['pretrain', 'finetune']) {
     m.stage = stage;
-    const short = m.interests(ids2([[7, 3, 25], [0, 44, 9]]));
+    const short = assertMorePaddingSame(m, [[7, 3, 25], [0, 44, 9]], 4, 1e-5);
     assert.deepEqual(short.shape, [2, 3, 16]);
-    const padded = m.interests(ids2([[0, 0, 0, 0, 7, 3, 25], [0, 0, 0, 0, 0, 44, 9]]));
-    close(padded.dataSync(), short.dataSync(), 1e-5);
-    tf.dispose([short, padded]);
+    short.dispose();
   }
   m.dispose();
   m4.dispose();

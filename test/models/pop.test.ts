@@ -1,15 +1,13 @@
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/main/engine/backend.ts';
 import { pop } from '../../src/main/models/pop.ts';
 import { maxOverInterests } from '../../src/main/models/layers.ts';
 import { resolveConfig } from '../../src/main/train/config.ts';
 import type { TrainBatch } from '../../src/main/models/types.ts';
+import { useBackend } from './harness.ts';
 
-before(async () => {
-  await initBackend('wasm');
-});
+useBackend('wasm');
 
 const COUNTS = Int32Array.from([0, 5, 0, 12, 7, 7, 1]);
 

@@ -1,81 +1,37 @@
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../src/main/engine/backend.ts';
 import { re4, attendedItems, reAttendLoss, reContrastLoss, reconstruct, reconstructionErrors, type ReconstructParams } from '../../src/main/models/re4.ts';
 import { resolveConfig } from '../../src/main/train/config.ts';
-import { trainStep } from '../../src/main/train/step.ts';
-import { createOptimizer } from '../../src/main/train/optimizer.ts';
-import { Sampler } from '../../src/main/data/sampler.ts';
 import { toTensors } from '../../src/main/data/batch.ts';
 import type { Config, SeqRecModel, TrainBatch } from '../../src/main/models/types.ts';
-import { lcg, splitOf } from '../data/fixtures.ts';
+import {
+  SAMPLED_ITEMS, assertDrops, assertMorePaddingSame, close, clusteredSampler, dot, ids2, lse, softmax, trainSteps, useBackend,
+} from './harness.ts';
 
-before(async () => {
-  await initBackend('wasm');
-});
+useBackend('wasm');
 
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-4): void {
-  assert.equal(actual.length, expected.length, 'length');
-  for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs(actual[i] - expected[i]) <= tol * Math.max(1, Math.abs(expected[i])), `[${i}] ${actual[i]} vs ${expected[i]}`);
-  }
-}
-const ids2 = (rows: number[][]): tf.Tensor2D => tf.tensor2d(rows, undefined, 'int32');
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const dot = (a: number[], b: number[]): number => a.reduce((s, x, i) => s + x * b[i], 0);
 const unit = (a: number[]): number[] => a.map((x) => x / Math.hypot(...a));
-const softmax = (xs: number[]): number[] => {
-  const m = Math.max(...xs);
-  const e = xs.map((x) => Math.exp(x - m));
-  const s = e.reduce((p, q) => p + q, 0);
-  return e.map((x) => x / s);
-};
-const lse = (xs: number[]): number => {
-  const m = Math.max(...xs);
-  return m + Math.log(xs.reduce((s, x) => s + Math.exp(x - m), 0));
-};
 
 function model(overrides: Config = {}): SeqRecModel {
   const config = resolveConfig(re4, { dim: 16, interests: 4, batchSize: 32, maxlen: 20, ...overrides });
-  return re4.create({ numItems: 61, config, seed: 5, itemCounts: new Int32Array(61) });
+  return re4.create({ numItems: SAMPLED_ITEMS, config, seed: 5, itemCounts: new Int32Array(SAMPLED_ITEMS) });
 }
 
 test('trains on clustered histories: the loss and its main term go down, no tensor leaks', () => {
-  const r = lcg(9);
-  // 40 users, each drawing from one or two of 3 clusters of 20 items.
-  const train = Array.from({ length: 40 }, (_, u) => {
-    const clusters = u % 3 === 0 ? [u % 3, (u + 1) % 3] : [u % 3];
-    return Array.from({ length: 30 }, () => 1 + clusters[Math.floor(r() * clusters.length)] * 20 + Math.floor(r() * 20));
-  });
-  const sampler = new Sampler(splitOf(61, train), { batchSize: 32, maxlen: 20, historyPool: 200, minSplit: 6, views: false, viewLen: 20, future: false, futureLen: 8, seed: 2 });
+  const sampler = clusteredSampler({ dataSeed: 9, seed: 2, future: false });
   const m = model();
-  const opt = createOptimizer(resolveConfig(re4, { lr: 0.01 }));
-  const totals: number[] = [];
-  const mains: number[] = [];
-  let after1 = 0;
-  for (let s = 0; s < 40; s++) {
-    const batch = toTensors(sampler.next());
-    const out = trainStep(m, opt, batch, s);
-    assert.deepEqual(Object.keys(out).sort(), ['attend', 'construct', 'contrast', 'main', 'total']);
-    totals.push(out.total);
-    mains.push(out.main);
-    tf.dispose([batch.history, batch.pos, batch.neg, batch.future]);
-    if (s === 0) after1 = tf.memory().numTensors;
-  }
-  assert.equal(tf.memory().numTensors, after1);
-  assert.ok(mean(totals.slice(-5)) < mean(totals.slice(0, 5)), `total ${mean(totals.slice(0, 5))} -> ${mean(totals.slice(-5))}`);
-  assert.ok(mean(mains.slice(-5)) < mean(mains.slice(0, 5)), `main ${mean(mains.slice(0, 5))} -> ${mean(mains.slice(-5))}`);
-  opt.dispose();
+  const outs = trainSteps(m, resolveConfig(re4, { lr: 0.01 }), () => toTensors(sampler.next()), { steps: 40, firstStep: 0, baselineStep: 0 });
+  for (const out of outs) assert.deepEqual(Object.keys(out).sort(), ['attend', 'construct', 'contrast', 'main', 'total']);
+  assertDrops(outs.map((out) => out.total), 0, 'total ');
+  assertDrops(outs.map((out) => out.main), 0, 'main ');
   m.dispose();
 });
 
 test('interests are [B, m, d]; the same items with more left padding give the same interests', () => {
   const m = model({ interests: 3 });
-  const a = m.interests(ids2([[5, 17, 42, 8], [0, 0, 33, 2]]));
+  const a = assertMorePaddingSame(m, [[5, 17, 42, 8], [0, 0, 33, 2]], 3, 1e-5);
   assert.deepEqual(a.shape, [2, 3, 16]);
-  const b = m.interests(ids2([[0, 0, 0, 5, 17, 42, 8], [0, 0, 0, 0, 0, 33, 2]]));
-  close(b.dataSync(), a.dataSync(), 1e-5);
   const insp = m.inspect!(ids2([[0, 0, 3, 4]]));
   assert.deepEqual(insp.assignment!.shape, [1, 4, 3]);
   close(tf.sum(insp.assignment!, 1).dataSync(), [1, 1, 1]);
