@@ -38,6 +38,7 @@ export const pop: ModelDef = {
   label: 'Pop',
   paper: 'Most popular training items (non-personalised floor).',
   multiInterest: false,
+  sharedDefaults: { interests: 1 },
   fields: [],
   trainable: false,
   create: (ctx) => new Pop(ctx),

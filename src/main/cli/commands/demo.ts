@@ -57,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       db: { type: 'string' },
       models: { type: 'string' },
-      'max-steps': { type: 'string', default: '200' },
+      'max-steps': { type: 'string', default: '100' },
       out: { type: 'string', default: 'demo-output' },
       'import-only': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
