@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { buildTable, type SignificanceTest, type TableFormat, type TableMetric } from '../../report/table.ts';
 import { formatTable } from '../../report/format.ts';
 import { rowsFromRuns } from '../../report/from-runs.ts';
-import { openDb, resolveDbPath } from '../../store/db.ts';
+import { resolveDbPath } from '../../store/db.ts';
 import { getDataset } from '../../store/datasets.ts';
 import { listRuns, requireRun } from '../../store/runs.ts';
 import { parseList } from '../../train/sets.ts';
+import { parseCommand, printHelp, withDb } from '../options.ts';
 
 export const summary = "comparison table of a dataset's runs (best bold, second underlined, Improv., significance), as md/csv/latex/json";
 
@@ -20,28 +20,20 @@ const FORMATS: TableFormat[] = ['md', 'csv', 'latex', 'json'];
 const METRICS: TableMetric[] = ['recall', 'hitrate', 'ndcg'];
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      dataset: { type: 'string' },
-      k: { type: 'string', default: '10,20,50' },
-      metrics: { type: 'string', default: 'recall,hitrate,ndcg' },
-      format: { type: 'string', default: 'md' },
-      out: { type: 'string' },
-      runs: { type: 'string' },
-      group: { type: 'string' },
-      significance: { type: 'string', default: 'ttest' },
-      focus: { type: 'string' },
-      'all-configs': { type: 'boolean', default: false },
-      'select-by': { type: 'string', default: 'recall@50' },
-      db: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const values = parseCommand(argv, {
+    dataset: { type: 'string' },
+    k: { type: 'string', default: '10,20,50' },
+    metrics: { type: 'string', default: 'recall,hitrate,ndcg' },
+    format: { type: 'string', default: 'md' },
+    out: { type: 'string' },
+    runs: { type: 'string' },
+    group: { type: 'string' },
+    significance: { type: 'string', default: 'ttest' },
+    focus: { type: 'string' },
+    'all-configs': { type: 'boolean', default: false },
+    'select-by': { type: 'string', default: 'recall@50' },
   });
-  if (values.help) {
-    process.stdout.write(HELP + '\n');
-    return 0;
-  }
+  if (values.help) return printHelp(HELP);
   const format = values.format as TableFormat;
   if (!FORMATS.includes(format)) throw new Error(`--format must be one of ${FORMATS.join(', ')}`);
   const metrics = values.metrics.split(',') as TableMetric[];
@@ -50,8 +42,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!['ttest', 'bootstrap', 'none'].includes(significance)) throw new Error('--significance must be ttest, bootstrap or none');
   const ks = parseList('--k', values.k)!;
 
-  const db = openDb(resolveDbPath(values.db));
-  try {
+  return withDb(resolveDbPath(values.db), (db) => {
     const runIds = parseList('--runs', values.runs);
     let runs;
     let title: string;
@@ -76,7 +67,5 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(text.endsWith('\n') ? text : text + '\n');
     }
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }

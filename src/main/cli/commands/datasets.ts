@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import type { DatasetSummary } from '../../../shared/types.ts';
 import { deleteDataset, getDataset, listDatasets } from '../../store/datasets.ts';
-import { openDb, resolveDbPath } from '../../store/db.ts';
+import { resolveDbPath } from '../../store/db.ts';
+import { JSON_OPTION, parseCommand, printHelp, withDb } from '../options.ts';
 
 export const summary = 'list the imported datasets with their counts, or delete one';
 
@@ -31,21 +31,9 @@ export function formatTable(datasets: DatasetSummary[]): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      delete: { type: 'string' },
-      db: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(HELP + '\n');
-    return 0;
-  }
-  const db = openDb(resolveDbPath(values.db));
-  try {
+  const values = parseCommand(argv, { delete: { type: 'string' }, ...JSON_OPTION });
+  if (values.help) return printHelp(HELP);
+  return withDb(resolveDbPath(values.db), (db) => {
     if (values.delete !== undefined) {
       const d = getDataset(db, values.delete);
       if (!d) throw new Error(`no dataset '${values.delete}'`);
@@ -57,7 +45,5 @@ export async function run(argv: string[]): Promise<number> {
     if (values.json) process.stdout.write(JSON.stringify(datasets) + '\n');
     else process.stdout.write(datasets.length ? formatTable(datasets) + '\n' : 'no datasets (try `cmi-studio demo` or `cmi-studio import`)\n');
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }

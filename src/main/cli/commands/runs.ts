@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import type { RunStatus } from '../../../shared/types.ts';
-import { openDb, resolveDbPath } from '../../store/db.ts';
+import { resolveDbPath } from '../../store/db.ts';
 import { getDataset } from '../../store/datasets.ts';
 import { deleteRun, listRuns, requireRun } from '../../store/runs.ts';
 import { markInterrupted } from '../../train/runner.ts';
+import { JSON_OPTION, parseCommand, printHelp, withDb } from '../options.ts';
 import { formatMetrics, runJson } from './train.ts';
 
 export const summary = 'list runs (experiments), or delete one';
@@ -12,24 +12,15 @@ const HELP = `usage: cmi-studio runs [--dataset NAME] [--model M] [--status S] [
        cmi-studio runs --delete RUN [--db PATH]`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      dataset: { type: 'string' },
-      model: { type: 'string' },
-      status: { type: 'string' },
-      delete: { type: 'string' },
-      db: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const values = parseCommand(argv, {
+    dataset: { type: 'string' },
+    model: { type: 'string' },
+    status: { type: 'string' },
+    delete: { type: 'string' },
+    ...JSON_OPTION,
   });
-  if (values.help) {
-    process.stdout.write(HELP + '\n');
-    return 0;
-  }
-  const db = openDb(resolveDbPath(values.db));
-  try {
+  if (values.help) return printHelp(HELP);
+  return withDb(resolveDbPath(values.db), (db) => {
     markInterrupted(db);
     if (values.delete !== undefined) {
       const id = Number(values.delete);
@@ -60,7 +51,5 @@ export async function run(argv: string[]): Promise<number> {
       );
     }
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }

@@ -1,11 +1,9 @@
-import { parseArgs } from 'node:util';
 import { getModel } from '../../models/registry.ts';
-import type { Config } from '../../models/types.ts';
-import { openDb, resolveDbPath } from '../../store/db.ts';
+import { resolveDbPath } from '../../store/db.ts';
 import { getDataset } from '../../store/datasets.ts';
-import { parseSetting } from '../../train/config.ts';
 import { markInterrupted, prepareRun } from '../../train/runner.ts';
 import { expandSet, interestSweep, parseGrid, parseList } from '../../train/sets.ts';
+import { JSON_OPTION, configFromSettings, parseCommand, printHelp, withDb } from '../options.ts';
 import { formatMetrics, runJson, runWithProgress } from './train.ts';
 
 export const summary = 'launch a set of runs (ablations, interests sweep, config grid, seeds), one after another';
@@ -16,41 +14,28 @@ const HELP = `usage: cmi-studio sweep --dataset NAME --model MODEL
 Runs every combination in the worker, one after another; --json prints a JSON array of runs.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      dataset: { type: 'string' },
-      model: { type: 'string' },
-      ablation: { type: 'boolean', default: false },
-      interests: { type: 'string' },
-      'interests-sweep': { type: 'boolean', default: false },
-      grid: { type: 'string', multiple: true },
-      seeds: { type: 'string' },
-      set: { type: 'string', multiple: true },
-      group: { type: 'string' },
-      db: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const values = parseCommand(argv, {
+    dataset: { type: 'string' },
+    model: { type: 'string' },
+    ablation: { type: 'boolean', default: false },
+    interests: { type: 'string' },
+    'interests-sweep': { type: 'boolean', default: false },
+    grid: { type: 'string', multiple: true },
+    seeds: { type: 'string' },
+    set: { type: 'string', multiple: true },
+    group: { type: 'string' },
+    ...JSON_OPTION,
   });
-  if (values.help) {
-    process.stdout.write(HELP + '\n');
-    return 0;
-  }
-  if (!values.dataset || !values.model) throw new Error(`--dataset and --model are required\n${HELP}`);
+  if (values.help) return printHelp(HELP);
+  const { dataset: datasetName, model: modelName } = values;
+  if (!datasetName || !modelName) throw new Error(`--dataset and --model are required\n${HELP}`);
   const dbPath = resolveDbPath(values.db);
-  const db = openDb(dbPath);
-  let ids: number[];
-  try {
+  const ids = withDb(dbPath, (db) => {
     markInterrupted(db);
-    const dataset = getDataset(db, values.dataset);
-    if (!dataset) throw new Error(`no dataset named '${values.dataset}'`);
-    const def = getModel(values.model);
-    const config: Config = {};
-    for (const kv of values.set ?? []) {
-      const [k, v] = parseSetting(def, kv);
-      config[k] = v;
-    }
+    const dataset = getDataset(db, datasetName);
+    if (!dataset) throw new Error(`no dataset named '${datasetName}'`);
+    const def = getModel(modelName);
+    const config = configFromSettings(def, values.set);
     const interests = values['interests-sweep'] ? interestSweep : parseList('--interests', values.interests);
     const requests = expandSet({
       datasetId: dataset.id,
@@ -62,11 +47,10 @@ export async function run(argv: string[]): Promise<number> {
       grid: parseGrid(def, values.grid ?? []),
       group: values.group ?? `${def.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
     });
-    ids = db.transaction(() => requests.map((r) => prepareRun(db, r)))();
-    process.stderr.write(`queued ${ids.length} runs (${ids.join(', ')}) in group ${requests[0].group}\n`);
-  } finally {
-    db.close();
-  }
+    const queued = db.transaction(() => requests.map((r) => prepareRun(db, r)))();
+    process.stderr.write(`queued ${queued.length} runs (${queued.join(', ')}) in group ${requests[0].group}\n`);
+    return queued;
+  });
   const results = [];
   for (const id of ids) {
     const r = await runWithProgress(dbPath, id);

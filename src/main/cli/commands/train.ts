@@ -1,12 +1,10 @@
-import { parseArgs } from 'node:util';
 import type { Metrics, RunSummary, TrainEvent } from '../../../shared/types.ts';
 import { getModel, modelInfos } from '../../models/registry.ts';
-import type { Config } from '../../models/types.ts';
-import { openDb, resolveDbPath } from '../../store/db.ts';
+import { resolveDbPath } from '../../store/db.ts';
 import { getDataset } from '../../store/datasets.ts';
 import { requireRun } from '../../store/runs.ts';
-import { parseSetting } from '../../train/config.ts';
 import { launchRun, markInterrupted, prepareRun } from '../../train/runner.ts';
+import { JSON_OPTION, configFromSettings, parseCommand, printHelp, withDb } from '../options.ts';
 
 export const summary = 'train a model on a dataset (or --resume a run) and evaluate it on the test day';
 
@@ -76,58 +74,44 @@ export async function runWithProgress(dbPath: string, runId: number, quiet = fal
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      dataset: { type: 'string' },
-      model: { type: 'string' },
-      interests: { type: 'string' },
-      set: { type: 'string', multiple: true },
-      seed: { type: 'string' },
-      'max-steps': { type: 'string' },
-      split: { type: 'string' },
-      resume: { type: 'string' },
-      db: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const values = parseCommand(argv, {
+    dataset: { type: 'string' },
+    model: { type: 'string' },
+    interests: { type: 'string' },
+    set: { type: 'string', multiple: true },
+    seed: { type: 'string' },
+    'max-steps': { type: 'string' },
+    split: { type: 'string' },
+    resume: { type: 'string' },
+    ...JSON_OPTION,
   });
   if (values.help) {
     const info = modelInfos().find((m) => m.name === (values.model ?? 'cmi'));
     const keys = info ? info.fields.map((f) => `  ${f.key.padEnd(16)} ${String(f.default).padEnd(10)} ${f.label}`).join('\n') : '';
-    process.stdout.write(`${HELP}\n\nmodels: ${modelInfos().map((m) => m.name).join(', ')}\n\nconfig keys of ${info?.name} (--set key=value), with defaults:\n${keys}\n`);
-    return 0;
+    return printHelp(`${HELP}\n\nmodels: ${modelInfos().map((m) => m.name).join(', ')}\n\nconfig keys of ${info?.name} (--set key=value), with defaults:\n${keys}`);
   }
   const dbPath = resolveDbPath(values.db);
-  const db = openDb(dbPath);
-  let runId: number;
-  try {
+  const runId = withDb(dbPath, (db) => {
     markInterrupted(db);
     if (values.resume !== undefined) {
-      runId = Number(values.resume);
-      if (!Number.isInteger(runId)) throw new Error(`--resume expects a run id, got '${values.resume}'`);
-      requireRun(db, runId);
-    } else {
-      if (!values.dataset || !values.model) throw new Error(`--dataset and --model are required\n${HELP}`);
-      const dataset = getDataset(db, values.dataset);
-      if (!dataset) throw new Error(`no dataset named '${values.dataset}' (see \`cmi-studio datasets\`)`);
-      const def = getModel(values.model);
-      const config: Config = {};
-      for (const kv of values.set ?? []) {
-        const [k, v] = parseSetting(def, kv);
-        config[k] = v;
-      }
-      if (values.interests !== undefined) config.interests = Number(values.interests);
-      if (values['max-steps'] !== undefined) config.maxSteps = Number(values['max-steps']);
-      const seed = values.seed !== undefined ? Number(values.seed) : 42;
-      if (!Number.isInteger(seed)) throw new Error(`--seed expects an integer, got '${values.seed}'`);
-      const kind = values.split as 'day' | 'time-quantile' | 'leave-last-out' | undefined;
-      if (kind && !['day', 'time-quantile', 'leave-last-out'].includes(kind)) throw new Error(`--split must be day, time-quantile or leave-last-out`);
-      runId = prepareRun(db, { datasetId: dataset.id, model: def.name, config, seed, split: kind ? { kind } : undefined });
+      const id = Number(values.resume);
+      if (!Number.isInteger(id)) throw new Error(`--resume expects a run id, got '${values.resume}'`);
+      requireRun(db, id);
+      return id;
     }
-  } finally {
-    db.close();
-  }
+    if (!values.dataset || !values.model) throw new Error(`--dataset and --model are required\n${HELP}`);
+    const dataset = getDataset(db, values.dataset);
+    if (!dataset) throw new Error(`no dataset named '${values.dataset}' (see \`cmi-studio datasets\`)`);
+    const def = getModel(values.model);
+    const config = configFromSettings(def, values.set);
+    if (values.interests !== undefined) config.interests = Number(values.interests);
+    if (values['max-steps'] !== undefined) config.maxSteps = Number(values['max-steps']);
+    const seed = values.seed !== undefined ? Number(values.seed) : 42;
+    if (!Number.isInteger(seed)) throw new Error(`--seed expects an integer, got '${values.seed}'`);
+    const kind = values.split as 'day' | 'time-quantile' | 'leave-last-out' | undefined;
+    if (kind && !['day', 'time-quantile', 'leave-last-out'].includes(kind)) throw new Error(`--split must be day, time-quantile or leave-last-out`);
+    return prepareRun(db, { datasetId: dataset.id, model: def.name, config, seed, split: kind ? { kind } : undefined });
+  });
   const result = await runWithProgress(dbPath, runId);
   if (values.json) process.stdout.write(JSON.stringify(runJson(result)) + '\n');
   return result.status === 'done' ? 0 : 1;

@@ -1,0 +1,48 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Config, ModelDef } from '../models/types.ts';
+import { openDb, type Db } from '../store/db.ts';
+import { parseSetting } from '../train/config.ts';
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** The options every store command takes: --db PATH and --help/-h. */
+const COMMON = {
+  db: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies OptionsConfig;
+
+/** --json: machine-readable output instead of text. */
+export const JSON_OPTION = {
+  json: { type: 'boolean', default: false },
+} as const satisfies OptionsConfig;
+
+/** Parses a command's own options plus --db and --help (strict: unknown flags throw). */
+export function parseCommand<const O extends OptionsConfig>(argv: string[], options: O) {
+  return parseArgs({ args: argv, options: { ...options, ...COMMON } }).values;
+}
+
+/** Prints a command's help text; the exit code of a help request. */
+export function printHelp(text: string): number {
+  process.stdout.write(text + '\n');
+  return 0;
+}
+
+/** Opens the store at `path` for the synchronous `fn`, closing it however `fn` ends. */
+export function withDb<T>(path: string, fn: (db: Db) => T): T {
+  const db = openDb(path);
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** The config given by repeated `--set key=value`, each checked against the model's fields. */
+export function configFromSettings(def: ModelDef, settings: string[] | undefined): Config {
+  const config: Config = {};
+  for (const kv of settings ?? []) {
+    const [k, v] = parseSetting(def, kv);
+    config[k] = v;
+  }
+  return config;
+}
