@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { deriveSeed, embed, embeddingTable, idMask, sampledSoftmaxLoss } from './layers.ts';
-import { dynamicRouting, hardReadout, initNormal } from './routing-ops.ts';
+import { deriveSeed, embed, embeddingTable, idMask } from './layers.ts';
+import { dynamicRouting, hardReadoutLoss, initNormal } from './routing-ops.ts';
 
 const fields: ConfigField[] = [{ key: 'routingIterations', label: 'Routing iterations', type: 'integer', default: 3 }];
 
@@ -56,10 +56,7 @@ class ComiRecDr implements SeqRecModel {
   }
 
   loss(batch: TrainBatch): LossOutput {
-    const { capsules } = this.encode(batch.history);
-    const readout = hardReadout(capsules, embed(this.item, batch.pos) as tf.Tensor2D);
-    const main = sampledSoftmaxLoss(readout, batch.pos, batch.neg, this.item, 1);
-    return { total: main, terms: { main } };
+    return hardReadoutLoss(this.encode(batch.history).capsules, this.item, batch);
   }
 
   interests(history: tf.Tensor2D): tf.Tensor3D {

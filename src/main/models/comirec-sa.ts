@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { deriveSeed, embed, embeddingTable, idMask, initUniform, sampledSoftmaxLoss } from './layers.ts';
-import { hardReadout } from './routing-ops.ts';
+import { deriveSeed, embed, embeddingTable, idMask, initUniform } from './layers.ts';
+import { hardReadoutLoss } from './routing-ops.ts';
 import { multiInterestAttention, selfAttentionParams, selfAttentionVariables, type AttentionOutput, type SelfAttentionParams } from './self-attention.ts';
 
 const fields: ConfigField[] = [
@@ -55,10 +55,7 @@ class ComiRecSa implements SeqRecModel {
   }
 
   loss(batch: TrainBatch): LossOutput {
-    const { interests } = this.encode(batch.history);
-    const readout = hardReadout(interests, embed(this.item, batch.pos) as tf.Tensor2D);
-    const main = sampledSoftmaxLoss(readout, batch.pos, batch.neg, this.item, 1);
-    return { total: main, terms: { main } };
+    return hardReadoutLoss(this.encode(batch.history).interests, this.item, batch);
   }
 
   interests(history: tf.Tensor2D): tf.Tensor3D {

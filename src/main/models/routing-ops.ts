@@ -2,7 +2,8 @@
 // ComiRec-DR, ComiRec-SA, Octopus). Plain TF.js ops, differentiable, any backend.
 // Shapes: B = batch rows, m = interests (capsules), L = sequence length, d = vector size.
 import * as tf from '@tensorflow/tfjs';
-import { maskedSoftmax } from './layers.ts';
+import { embed, maskedSoftmax, sampledSoftmaxLoss } from './layers.ts';
+import type { LossOutput, TrainBatch } from './types.ts';
 
 /** A variable drawn N(0, std^2): the authors' init of the routing maps (MIND's S in
  *  Wang-Yu-Qing/MIND, ComiRec-DR's per-position maps), whose scale sets how sharp the routing
@@ -93,6 +94,14 @@ export function hardReadout(interests: tf.Tensor3D, target: tf.Tensor2D): tf.Ten
     const pick = tf.oneHot(tf.argMax(scores, 1), m);
     return tf.matMul(tf.expandDims(pick, 1), interests);
   });
+}
+
+/** ComiRec's training loss (both variants): the hard readout for the row's positive, then the
+ *  in-batch sampled softmax over the item table. */
+export function hardReadoutLoss(interests: tf.Tensor3D, item: tf.Tensor2D, batch: TrainBatch): LossOutput {
+  const readout = hardReadout(interests, embed(item, batch.pos) as tf.Tensor2D);
+  const main = sampledSoftmaxLoss(readout, batch.pos, batch.neg, item, 1);
+  return { total: main, terms: { main } };
 }
 
 /** MIND's label-aware attention: v = sum_l softmax_l((u_l . target)^p) u_l over the interests
