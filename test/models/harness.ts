@@ -158,6 +158,18 @@ export function assertDrops(xs: number[], by = 0, label = ''): void {
 }
 
 /**
+ * Trains on in-memory clustered batches of 32 (rows drawn from lcg(42)), steps 1-40: no tensor
+ * leaks after step 5, every `term` loss finite, and the mean of its last 5 values below the first
+ * 5 by more than 0.1.
+ */
+export function assertTrainsOnClusters(model: SeqRecModel, config: Parameters<typeof createOptimizer>[0], term = 'total'): void {
+  const r = lcg(42);
+  const losses = trainSteps(model, config, () => syntheticBatch(r, 32), { steps: 40, firstStep: 1, baselineStep: 5 }).map((out) => out[term]);
+  assert.ok(losses.every(Number.isFinite));
+  assertDrops(losses, 0.1, 'loss ');
+}
+
+/**
  * Interests of `rows` are [B, m, 16]; fewer padding columns, then a non-zero padding embedding
  * (row 0 of `variables.item`), give the same interests.
  */

@@ -5,8 +5,8 @@ import { octopus } from '../../src/main/models/octopus.ts';
 import { resolveConfig } from '../../src/main/train/config.ts';
 import type { Config, SeqRecModel } from '../../src/main/models/types.ts';
 import {
-  MAXLEN, NUM_ITEMS, assertDrops, assertPaddingFree, batchOf, close, disposeBatch, dot, ids2, lcg, lse, rows3, softmax,
-  syntheticBatch, trainSteps, useBackend, vecMat,
+  MAXLEN, NUM_ITEMS, assertPaddingFree, assertTrainsOnClusters, batchOf, close, disposeBatch, dot, ids2, lcg,
+  lse, rows3, softmax, useBackend, vecMat,
 } from './harness.ts';
 
 useBackend('wasm');
@@ -136,12 +136,8 @@ test('interests are [B, m, d] with m from config; padding never influences them;
 
 test('trains on clustered data: the loss goes down, bases stay orthonormal, no tensor leaks across steps', () => {
   const model = create({});
-  const r = lcg(42);
-  const losses = trainSteps(model, resolveConfig(octopus, { lr: 0.02 }), () => syntheticBatch(r, 32), { steps: 40, firstStep: 1, baselineStep: 5 })
-    .map((out) => out.main);
+  assertTrainsOnClusters(model, resolveConfig(octopus, { lr: 0.02 }), 'main');
   const gram = tf.tidy(() => tf.matMul(model.variables.bases, model.variables.bases, false, true).dataSync());
   close(gram, tf.tidy(() => tf.eye(3).dataSync()), 1e-5);
-  assert.ok(losses.every(Number.isFinite));
-  assertDrops(losses, 0.1, 'loss ');
   model.dispose();
 });
