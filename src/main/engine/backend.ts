@@ -100,6 +100,9 @@ function resolveChoice(prefer: BackendChoice): BackendChoice {
  */
 export async function initBackend(prefer: BackendChoice = 'auto'): Promise<BackendInfo> {
   const choice = resolveChoice(prefer);
+  // TF.js's console advice ("install tfjs-node ...") would land in every CLI's output; the
+  // choice and its fallbacks are reported in BackendInfo instead.
+  tf.env().set('PROD', true);
   if (current && current.choice === choice && tf.getBackend() === current.info.backend) return current.info;
   const order = choice === 'auto' ? AUTO_ORDER : [choice];
   const fallbacks: string[] = [];
