@@ -4,11 +4,12 @@
 // except where docs/models.md "## CMI" says otherwise; every choice is listed there.
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
-import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
+import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import {
   candidateSoftmaxLoss, deriveSeed, embed, embeddingTable, gru, gruParams, gruVariables, idMask, infoNCE,
   initUniform, l2normalize, maskedSoftmax, sampledSoftmaxLoss, type GruParams,
 } from './layers.ts';
+import { num } from './settings.ts';
 
 const fields: ConfigField[] = [
   { key: 'epsilon', label: 'Assignment temperature ε (also the main-loss temperature)', type: 'number', default: 0.1 },
@@ -32,12 +33,6 @@ const fields: ConfigField[] = [
     help: "cross-view (authors' code): m|B|-1 negatives from the other view; both-views (paper eq. 6): 2(m|B|-1) from both",
   },
 ];
-
-function num(config: Config, key: string): number {
-  const v = config[key];
-  if (typeof v !== 'number') throw new Error(`cmi: config '${key}' must be a number`);
-  return v;
-}
 
 /** Encoder outputs for a batch of left-padded sequences (a type alias so tf.tidy accepts it). */
 type Encoded = {

@@ -5,17 +5,12 @@
 // lists every choice.
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
-import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
+import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { deriveSeed, embed, embeddingTable, idMask } from './layers.ts';
 import { dynamicRouting, hardReadoutLoss, initNormal } from './routing-ops.ts';
+import { num } from './settings.ts';
 
 const fields: ConfigField[] = [{ key: 'routingIterations', label: 'Routing iterations', type: 'integer', default: 3 }];
-
-function num(config: Config, key: string): number {
-  const v = config[key];
-  if (typeof v !== 'number') throw new Error(`comirec-dr: config '${key}' must be a number`);
-  return v;
-}
 
 class ComiRecDr implements SeqRecModel {
   readonly numInterests: number;

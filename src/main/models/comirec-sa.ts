@@ -5,20 +5,15 @@
 // lists every choice.
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
-import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
+import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { deriveSeed, embed, embeddingTable, idMask, initUniform } from './layers.ts';
 import { hardReadoutLoss } from './routing-ops.ts';
 import { multiInterestAttention, selfAttentionParams, selfAttentionVariables, type AttentionOutput, type SelfAttentionParams } from './self-attention.ts';
+import { num } from './settings.ts';
 
 const fields: ConfigField[] = [
   { key: 'positionEmbedding', label: 'Add position embeddings for the attention', type: 'boolean', default: true },
 ];
-
-function num(config: Config, key: string): number {
-  const v = config[key];
-  if (typeof v !== 'number') throw new Error(`comirec-sa: config '${key}' must be a number`);
-  return v;
-}
 
 class ComiRecSa implements SeqRecModel {
   readonly numInterests: number;

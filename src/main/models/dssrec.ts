@@ -9,12 +9,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import { Rng } from '../data/rng.ts';
-import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
+import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { deriveSeed, embed, embeddingTable, idMask, initUniform, logSumExp, maskedSoftmax, sampledSoftmaxLoss } from './layers.ts';
 import {
   causalBias, checkpointRows, dense, denseParams, hostDropout, layerNorm, layerNormParams, noDropout, positionRows, smallestMask, transformerLayer,
   transformerLayerParams, treeVariables, type DenseParams, type Dropout, type LayerNormParams, type TransformerLayerParams,
 } from './seq-ops.ts';
+import { num } from './settings.ts';
 
 const fields: ConfigField[] = [
   {
@@ -29,12 +30,6 @@ const fields: ConfigField[] = [
 
 /** Sequences per checkpointed chunk: bounds the live tape at about 1 GB for L 100, d 64. */
 const ROWS_PER_CHUNK = 128;
-
-function num(config: Config, key: string): number {
-  const v = config[key];
-  if (typeof v !== 'number') throw new Error(`dssrec: config '${key}' must be a number`);
-  return v;
-}
 
 /**
  * The seq2seq loss: row (b, k) of `past` [B, K, d] must pick `future` (b, k) among all B*K

@@ -3,19 +3,14 @@
 // with the item embeddings and trained with the shared sampled softmax.
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
-import type { Config, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
+import type { LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { deriveSeed, embed, embeddingTable, gru, gruParams, gruVariables, idMask, sampledSoftmaxLoss, type GruParams } from './layers.ts';
 import { dense, denseParams, treeVariables, type DenseParams } from './seq-ops.ts';
+import { num } from './settings.ts';
 
 const fields: ConfigField[] = [
   { key: 'temperature', label: 'Main-loss temperature (logits = u·v / temperature)', type: 'number', default: 1 },
 ];
-
-function num(config: Config, key: string): number {
-  const v = config[key];
-  if (typeof v !== 'number') throw new Error(`gru4rec: config '${key}' must be a number`);
-  return v;
-}
 
 class Gru4Rec implements SeqRecModel {
   /** Always one vector, whatever the shared `interests` key says. */

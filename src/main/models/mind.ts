@@ -5,9 +5,10 @@
 // every choice.
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
-import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
+import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { deriveSeed, embed, embeddingTable, idMask, initUniform, sampledSoftmaxLoss } from './layers.ts';
 import { dynamicRouting, initNormal, labelAwareAttention } from './routing-ops.ts';
+import { num } from './settings.ts';
 
 const fields: ConfigField[] = [
   { key: 'routingIterations', label: 'Routing iterations', type: 'integer', default: 3 },
@@ -21,12 +22,6 @@ const fields: ConfigField[] = [
     help: 'interests (paper, ComiRec): each behaviour splits itself among the interests; behaviours (Wang-Yu-Qing/MIND code): each interest averages the behaviours',
   },
 ];
-
-function num(config: Config, key: string): number {
-  const v = config[key];
-  if (typeof v !== 'number') throw new Error(`mind: config '${key}' must be a number`);
-  return v;
-}
 
 /** Encoder outputs (a type alias so tf.tidy accepts it). */
 type Encoded = {

@@ -6,10 +6,11 @@
 // choice made where the paper leaves one open.
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
-import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
+import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { deriveSeed, embed, embeddingTable, idMask, initUniform, l2normalize, sampledSoftmaxLoss } from './layers.ts';
 import { stopGradient } from './routing-ops.ts';
 import { multiInterestAttention, selfAttentionParams, selfAttentionVariables, type SelfAttentionParams } from './self-attention.ts';
+import { num } from './settings.ts';
 
 const fields: ConfigField[] = [
   {
@@ -17,12 +18,6 @@ const fields: ConfigField[] = [
     help: 'mean ||θ - θ Hᵀ H||² over the batch\'s history items (unit length, no gradient into the items); it alone trains H',
   },
 ];
-
-function num(config: Config, key: string): number {
-  const v = config[key];
-  if (typeof v !== 'number') throw new Error(`octopus: config '${key}' must be a number`);
-  return v;
-}
 
 /** Encoder outputs (a type alias so tf.tidy accepts it). */
 type Encoded = {

@@ -7,10 +7,11 @@
 // authors' code (libeibei95/OPAL, model_devcl.py); docs/models.md "## OPAL" lists them.
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
-import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
+import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { deriveSeed, embeddingTable, gruParams, gruVariables, initUniform, l2normalize, sampledSoftmaxLoss, type GruParams } from './layers.ts';
 import { orthogonalityLoss, softInterests, uniformityLoss, type SoftInterests } from './cmi.ts';
 import { checkpointRows } from './seq-ops.ts';
+import { num } from './settings.ts';
 
 const fields: ConfigField[] = [
   { key: 'epsilon', label: 'Assignment temperature ε (cosine / ε before the softmax over hyper-categories)', type: 'number', default: 0.1 },
@@ -32,12 +33,6 @@ const STAGES = ['pretrain', 'finetune'] as const;
 /** Users per checkpointed chunk of the per-category GRU. */
 const ROWS_PER_CHUNK = 256;
 type Stage = (typeof STAGES)[number];
-
-function num(config: Config, key: string): number {
-  const v = config[key];
-  if (typeof v !== 'number') throw new Error(`opal: config '${key}' must be a number`);
-  return v;
-}
 
 /**
  * Hard routing: each item goes to its single best hyper-category (argmax of its logits), as a

@@ -7,10 +7,11 @@
 // authors' code (DeerSheep0314/Re4-...); docs/models.md "## Re4" lists every choice.
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
-import type { Config, Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
+import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { deriveSeed, embed, embeddingTable, idMask, initUniform, l2normalize, logSumExp, maskedSoftmax, sampledSoftmaxLoss } from './layers.ts';
 import { multiInterestAttention, selfAttentionParams, selfAttentionVariables, type SelfAttentionParams } from './self-attention.ts';
 import { checkpointRows, dense, denseParams, flattenParams, positionRows, positionsFromEnd, treeVariables, type DenseParams } from './seq-ops.ts';
+import { num } from './settings.ts';
 
 const fields: ConfigField[] = [
   { key: 'lambdaContrast', label: 'Re-contrast loss weight', type: 'number', default: 0.1 },
@@ -19,12 +20,6 @@ const fields: ConfigField[] = [
   { key: 'tauContrast', label: 'Re-contrast temperature', type: 'number', default: 0.02 },
   { key: 'temperature', label: 'Main-loss temperature (logits = u·v / temperature)', type: 'number', default: 1 },
 ];
-
-function num(config: Config, key: string): number {
-  const v = config[key];
-  if (typeof v !== 'number') throw new Error(`re4: config '${key}' must be a number`);
-  return v;
-}
 
 /**
  * Positives of the backward flows [B, K, L]: item j is a positive of interest k when its forward
