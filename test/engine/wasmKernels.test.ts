@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/engine/backend.ts';
 
+// TF.js's own kernels and ours, without the OpenBLAS addon (test/engine/blas.test.ts checks that).
+process.env.CMI_STUDIO_BLAS = '0';
+
 function rng(seed: number): () => number {
   let s = seed >>> 0;
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);

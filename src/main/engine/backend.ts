@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { cpus } from 'node:os';
 import { registerEngineKernels } from './kernels/index.ts';
+import { nativeBlas } from './blas.ts';
 
 export type BackendChoice = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -108,9 +109,13 @@ export async function initBackend(prefer: BackendChoice = 'auto'): Promise<Backe
   const fallbacks: string[] = [];
   for (const kind of order) {
     try {
-      const device = await attempt(kind);
+      let device = await attempt(kind);
       const backend = tf.getBackend();
-      registerEngineKernels(backend, process.env.CMI_STUDIO_STOCK_KERNELS === '1');
+      const stock = process.env.CMI_STUDIO_STOCK_KERNELS === '1';
+      registerEngineKernels(backend, stock);
+      // The pure backends' BatchMatMul hands products to OpenBLAS when its addon is built.
+      const { blas, why } = nativeBlas();
+      if ((kind === 'wasm' || kind === 'cpu') && blas && !stock) device = `${device}, matmul on ${why}`;
       current = { choice, info: { backend, device, fallbacks } };
       return current.info;
     } catch (e) {

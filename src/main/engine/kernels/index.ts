@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc } from '@tensorflow/tfjs';
 import type { EngineKernel } from './types.ts';
 import { unsortedSegmentSumKernels } from './unsortedSegmentSum.ts';
-import { batchMatMulKernel } from './batchMatMul.ts';
+import { batchMatMulKernels } from './batchMatMul.ts';
 import { sliceKernels } from './slice.ts';
 import { identityKernel } from './identity.ts';
 import { argMaxKernels } from './argMax.ts';
@@ -14,7 +14,7 @@ import { gatherKernel } from './gather.ts';
 export const engineKernels: EngineKernel[] = [
   ...unsortedSegmentSumKernels,
   ...argMaxKernels,
-  batchMatMulKernel,
+  ...batchMatMulKernels,
   gatherKernel,
   ...sliceKernels,
   identityKernel,

@@ -28,9 +28,10 @@ function sizeOf(shape: number[]): number {
 }
 
 /**
- * Allocates a zero-filled output, hands `body` the output and input arrays, and returns the
- * output. On wasm the views are taken after allocating, because growing the heap detaches
- * earlier views; `body` must not run tensor ops.
+ * Allocates an output (zero-filled unless `zero` is false, for bodies that write every element),
+ * hands `body` the output and input arrays, and returns the output. On wasm the views are taken
+ * after allocating, because growing the heap detaches earlier views; `body` must not run tensor
+ * ops.
  */
 export function typedKernel(
   backend: object,
@@ -38,11 +39,12 @@ export function typedKernel(
   outShape: number[],
   outDtype: 'float32' | 'int32',
   body: (out: TypedArray, ins: TypedArray[]) => void,
+  zero = true,
 ): TensorInfo {
   if (isWasm(backend)) {
     const out = backend.makeOutput(outShape, outDtype);
     const outView = backend.typedArrayFromHeap(out);
-    outView.fill(0);
+    if (zero) outView.fill(0);
     body(outView, inputs.map((t) => backend.typedArrayFromHeap(t)));
     return out;
   }
