@@ -1,0 +1,108 @@
+// The measured tables of docs/results.md (issue "every competitor ... under one protocol",
+// point 7): every model with its default settings, the CMI ablations and the sweep over the
+// number of interests, on the bundled KuaiRand slice, early stopping deciding when each stops.
+// Hours of CPU: runs go one after another and are resumable, so the script can be stopped at any
+// time and started again; finished runs are kept, the one in flight resumes from its last
+// checkpoint, and a run already in the database with the same model, config and seed (the
+// accuracy script's CMI run, say) is reused rather than trained twice. Usage:
+//   node --import tsx scripts/results-kuairand.ts [--db PATH] [--seed S] [--parts models,ablation,interests] [--report]
+// --report prints the tables of whatever has finished without training anything.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ensureDemoDataset } from '../src/main/cli/commands/demo.ts';
+import { runWithProgress } from '../src/main/cli/commands/train.ts';
+import { buildTable } from '../src/main/report/table.ts';
+import { formatTable } from '../src/main/report/format.ts';
+import { rowsFromRuns } from '../src/main/report/from-runs.ts';
+import { getModel, models as registry } from '../src/main/models/registry.ts';
+import { openDb, type Db } from '../src/main/store/db.ts';
+import { listRuns, requireRun } from '../src/main/store/runs.ts';
+import { resolveConfig } from '../src/main/train/config.ts';
+import { markInterrupted, prepareRun, type RunRequest } from '../src/main/train/runner.ts';
+import { expandSet, interestSweep } from '../src/main/train/sets.ts';
+import type { RunSummary } from '../src/shared/types.ts';
+
+const { values } = parseArgs({
+  options: {
+    db: { type: 'string', default: '.bench/results.sqlite' },
+    seed: { type: 'string', default: '42' },
+    parts: { type: 'string', default: 'models,ablation,interests' },
+    report: { type: 'boolean', default: false },
+  },
+});
+mkdirSync('.bench', { recursive: true });
+const dbPath = values.db;
+const seed = Number(values.seed);
+const parts = new Set(values.parts.split(','));
+
+const db = openDb(dbPath);
+markInterrupted(db);
+const dataset = await ensureDemoDataset(db);
+
+/** Cheapest and most asked-about first, so a partial run already answers the main question. */
+const MODEL_ORDER = ['pop', 'gru4rec', 'mind', 'comirec-dr', 'comirec-sa', 're4', 'octopus', 'dssrec', 'opal', 'cmi'];
+const models = [...MODEL_ORDER, ...registry.map((m) => m.name).filter((n) => !MODEL_ORDER.includes(n))];
+
+const plan: { part: string; req: RunRequest }[] = [];
+const base = { datasetId: dataset.id, seed };
+if (parts.has('models')) for (const model of models) plan.push({ part: 'models', req: { ...base, model, group: 'results:models' } });
+if (parts.has('ablation')) {
+  for (const req of expandSet({ datasetId: dataset.id, model: 'cmi', ablation: true, seeds: [seed], group: 'results:ablation' })) plan.push({ part: 'ablation', req });
+}
+if (parts.has('interests')) {
+  for (const req of expandSet({ datasetId: dataset.id, model: 'cmi', interests: interestSweep, seeds: [seed], group: 'results:interests' })) plan.push({ part: 'interests', req });
+}
+
+/** A run of this model, complete config and seed already in the database, if any. */
+function existing(db: Db, req: RunRequest): RunSummary | undefined {
+  const def = getModel(req.model);
+  const config = JSON.stringify(resolveConfig(def, req.config ?? {}));
+  const label = req.label ?? def.label;
+  return listRuns(db, { datasetId: req.datasetId })
+    .filter((r) => r.model === def.name && r.seed === (req.seed ?? 42) && JSON.stringify(r.config) === config)
+    .sort((a, b) => Number(b.status === 'done') - Number(a.status === 'done') || (b.label === label ? 1 : 0) - (a.label === label ? 1 : 0))[0];
+}
+
+const entries = plan.map(({ part, req }) => ({ part, id: existing(db, req)?.id ?? (values.report ? null : prepareRun(db, req)) }));
+db.close();
+
+if (!values.report) {
+  for (const { id } of entries) {
+    if (id === null) continue;
+    const c = openDb(dbPath);
+    const run = requireRun(c, id);
+    c.close();
+    if (run.status === 'done') continue;
+    process.stderr.write(`\n== ${run.label} (${run.model}, run ${run.id})\n`);
+    const out = await runWithProgress(dbPath, id);
+    if (out.status === 'cancelled') break;
+  }
+}
+
+// Tables of what has finished.
+const rdb = openDb(dbPath);
+const sections: string[] = [];
+const titles: Record<string, string> = {
+  models: 'Every model with its default settings',
+  ablation: 'CMI ablations',
+  interests: 'CMI, number of interests',
+};
+for (const part of ['models', 'ablation', 'interests']) {
+  const ids = [...new Set(entries.filter((e) => e.part === part && e.id !== null).map((e) => e.id!))];
+  const runs = ids.map((id) => requireRun(rdb, id));
+  const done = runs.filter((r) => r.status === 'done');
+  if (!done.length) continue;
+  // The interests sweep labels every run 'CMI (#I m)'; the other parts name runs by label.
+  const rows = rowsFromRuns(rdb, done, { bestPerLabel: false, selectBy: 'recall@50' });
+  const table = buildTable(rows, { metrics: ['recall', 'hitrate', 'ndcg'], ks: [20, 50], significance: 'ttest', title: `${titles[part]} (${dataset.name}, test day)` });
+  const detail = [
+    '| run | model | #I | steps (best) | wall time | backend |',
+    '|---|---|---|---|---|---|',
+    ...runs.map((r) => `| ${r.id} ${r.label} | ${r.model} | ${r.interests} | ${r.status === 'done' ? `${r.steps} (${r.bestStep ?? '-'})` : r.status} | ${(r.seconds / 60).toFixed(1)} min | ${r.device ?? r.backend ?? '-'} |`),
+  ];
+  sections.push(`### ${titles[part]}\n\n${formatTable(table, 'md').trim()}\n\n${detail.join('\n')}\n`);
+}
+rdb.close();
+const text = sections.join('\n');
+writeFileSync('.bench/results-tables.md', text);
+process.stdout.write(text + '\nwritten to .bench/results-tables.md\n');
