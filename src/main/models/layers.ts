@@ -163,9 +163,8 @@ function recurrence(xp: tf.Tensor2D, wh: tf.Tensor2D, bh: tf.Tensor1D | null, ma
         const mk = tf.unstack(tf.expandDims(maskS, -1), 1);
         const whT = tf.transpose(whS);
         let dh: tf.Tensor = dyAll ? dyAll[L - 1] : dy;
-        let dWh: tf.Tensor = tf.zerosLike(whS);
-        let dBh: tf.Tensor = tf.zeros([3 * H]);
         const dxp: tf.Tensor[] = new Array(L);
+        const dhps: tf.Tensor[] = new Array(L);
         for (let t = L - 1; t >= 0; t--) {
           const [r, z, n, hn] = gates.slice(4 * t, 4 * t + 4);
           const prev = hs[t];
@@ -177,22 +176,22 @@ function recurrence(xp: tf.Tensor2D, wh: tf.Tensor2D, bh: tf.Tensor1D | null, ma
             const dhp = tf.concat([dPreR, dPreZ, tf.mul(dPreN, r)], 1);
             let dPrev = tf.add(tf.add(tf.sub(dh, dNext), tf.mul(dNext, z)), tf.matMul(dhp, whT));
             if (dyAll && t > 0) dPrev = tf.add(dPrev, dyAll[t - 1]);
-            return {
-              dx: tf.concat([dPreR, dPreZ, dPreN], 1),
-              dPrev,
-              dWh: tf.add(dWh, tf.matMul(prev, dhp, true, false)),
-              dBh: tf.add(dBh, tf.sum(dhp, 0)),
-            };
+            return { dx: tf.concat([dPreR, dPreZ, dPreN], 1), dPrev, dhp };
           });
           if (dh !== dy) dh.dispose(); // dy belongs to the engine
-          tf.dispose([dWh, dBh]);
           dxp[t] = out.dx;
+          dhps[t] = out.dhp;
           dh = out.dPrev;
-          dWh = out.dWh;
-          dBh = out.dBh;
         }
+        // W_h's and b_h's gradients sum over all steps: one large product over the stacked
+        // steps instead of L small ones (and L column sums) inside the sequential loop.
+        const [dWh, dBh] = tf.tidy(() => {
+          const dHp = tf.concat(dhps, 0); // [L*B, 3h], step-major
+          const prevs = tf.concat(hs.slice(0, L), 0); // the state each step started from
+          return [tf.matMul(prevs, dHp, true, false), tf.reshape(tf.matMul(tf.ones([1, L * B]), dHp), [3 * H])];
+        });
         const dXp = tf.reshape(tf.stack(dxp, 1), [B * L, 3 * H]);
-        tf.dispose([...dxp, dh, whT, ...mk, ...(dyAll ?? [])]);
+        tf.dispose([...dxp, ...dhps, dh, whT, ...mk, ...(dyAll ?? [])]);
         return bh ? [dXp, dWh, dBh] : (tf.dispose(dBh), [dXp, dWh]);
       },
     };
