@@ -1,11 +1,12 @@
 // npm run bench:train [-- --steps 3 --shapes small,paper-2k,paper-100k --backends wasm,cpu
-//                         --budget 240 --stock --no-torch]
+//                         --budget 240 --stock --compare-blas --no-torch]
 // Seconds per CMI training step (forward, backward, Adam, projection) on each backend, at the
 // paper's shape and a small one, with realistic random batches. Every configuration runs in
 // its own child process (a fresh wasm heap each time). The reference is an equivalent PyTorch
 // step (same shapes and losses, written here, not the authors' code) timed in the same run when
 // python3-torch is importable, else the quoted figure for the authors' code on this machine.
-// --stock adds wasm with TF.js's own kernels, to show what the engine's kernels save.
+// --stock adds wasm with TF.js's own kernels, to show what the engine's kernels save;
+// --compare-blas adds wasm with our kernels but TF.js's matMul instead of the OpenBLAS addon.
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,8 @@ const QUOTED_TORCH = { seconds: 2.0, batch: 512 };
 interface Job {
   backend: BackendChoice;
   stock: boolean;
+  /** false: CMI_STUDIO_BLAS=0 (TF.js's own matMul even where the OpenBLAS addon is built). */
+  blas: boolean;
   shape: Shape;
   steps: number;
   budget: number;
@@ -195,6 +198,7 @@ async function main(): Promise<void> {
       backends: { type: 'string', default: 'tensorflow-gpu,tensorflow,wasm,cpu' },
       budget: { type: 'string', default: '240' },
       stock: { type: 'boolean', default: false },
+      'compare-blas': { type: 'boolean', default: false },
       'no-torch': { type: 'boolean', default: false },
     },
   });
@@ -225,13 +229,14 @@ async function main(): Promise<void> {
       reference = { seconds: scaled, label: `authors' PyTorch code, quoted 2.0 s at batch 512, scaled by batch` };
     }
     console.log(`  reference ${reference.seconds.toFixed(2)} s/step  (${reference.label})`);
-    const jobs: Job[] = values.backends.split(',').map((b) => ({ backend: b as BackendChoice, stock: false, shape, steps, budget }));
-    if (values.stock) jobs.push({ backend: 'wasm', stock: true, shape, steps, budget });
+    const jobs: Job[] = values.backends.split(',').map((b) => ({ backend: b as BackendChoice, stock: false, blas: true, shape, steps, budget }));
+    if (values['compare-blas']) jobs.push({ backend: 'wasm', stock: false, blas: false, shape, steps, budget });
+    if (values.stock) jobs.push({ backend: 'wasm', stock: true, blas: false, shape, steps, budget });
     for (const job of jobs) {
-      const env = { ...process.env, CMI_STUDIO_STOCK_KERNELS: job.stock ? '1' : '0' };
+      const env = { ...process.env, CMI_STUDIO_STOCK_KERNELS: job.stock ? '1' : '0', CMI_STUDIO_BLAS: job.blas ? '1' : '0' };
       const r = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', JSON.stringify(job)], { encoding: 'utf8', env, maxBuffer: 1 << 26 });
       const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-      const name = `${job.backend}${job.stock ? ' (stock kernels)' : ''}`.padEnd(24);
+      const name = `${job.backend}${job.stock ? ' (stock kernels)' : !job.blas ? ' (TF.js matMul)' : ''}`.padEnd(24);
       const res = line ? (JSON.parse(line.slice(7)) as Result) : null;
       if (!res || res.error || res.seconds.length === 0) {
         // A child that dies without a result ran out of memory (wasm's heap is 4 GB).
