@@ -65,7 +65,9 @@ function blasMatMul(blas: NativeBlas, fallback: KernelFunc): KernelFunc {
     const { batch, m, n, k } = p;
     // sgemm writes every element of the output, so it is not zero-filled first.
     return typedKernel(args.backend, [a, b], p.outShape, 'float32', (out, [av, bv]) => {
-      const [A, B, C] = [av as Float32Array, bv as Float32Array, out as Float32Array];
+      // The cpu backend may hold a float32 tensor in another array type (after some casts).
+      const f32 = (x: ArrayLike<number>): Float32Array => (x instanceof Float32Array ? x : Float32Array.from(x));
+      const [A, B, C] = [f32(av), f32(bv), out as Float32Array];
       if (!p.offsets) return blas.sgemm(ta, tb, batch, m, n, k, A, p.strideA, B, p.strideB, C);
       const [offA, offB] = p.offsets;
       for (let z = 0; z < batch; z++) {
