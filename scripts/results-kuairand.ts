@@ -4,7 +4,8 @@
 // Hours of CPU: runs go one after another and are resumable, so the script can be stopped at any
 // time and started again; finished runs are kept, the one in flight resumes from its last
 // checkpoint, and a run already in the database with the same model, config and seed (the
-// accuracy script's CMI run, say) is reused rather than trained twice. Usage:
+// accuracy script's CMI run, say) is reused rather than trained twice. Two instances with
+// different --parts can share one database, one per core. Usage:
 //   node --import tsx scripts/results-kuairand.ts [--db PATH] [--seed S] [--parts models,ablation,interests] [--report]
 // --report prints the tables of whatever has finished without training anything.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -70,9 +71,11 @@ if (!values.report) {
   for (const { id } of entries) {
     if (id === null) continue;
     const c = openDb(dbPath);
+    markInterrupted(c);
     const run = requireRun(c, id);
     c.close();
-    if (run.status === 'done') continue;
+    // Done, or being trained by another instance of this script (parts can run side by side).
+    if (run.status === 'done' || run.status === 'running') continue;
     process.stderr.write(`\n== ${run.label} (${run.model}, run ${run.id})\n`);
     const out = await runWithProgress(dbPath, id);
     if (out.status === 'cancelled') break;
