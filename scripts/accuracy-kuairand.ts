@@ -2,7 +2,8 @@
 // settings on the bundled KuaiRand slice, early stopping deciding when to stop, and prints our
 // test metrics next to the authors' PyTorch code run on the same slice. Optionally (--steps)
 // also the fixed-step runs the authors' figures were taken at (200 steps with and without the
-// contrastive loss). Usage:
+// contrastive loss). Resumable: run it again after an interruption and the unfinished run goes on
+// from its last checkpoint; finished runs are reported without training. Usage:
 //   node --import tsx scripts/accuracy-kuairand.ts [--db PATH] [--seed S] [--steps] [--set key=value ...]
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -12,7 +13,8 @@ import { getModel } from '../src/main/models/registry.ts';
 import type { Config } from '../src/main/models/types.ts';
 import { openDb } from '../src/main/store/db.ts';
 import { parseSetting } from '../src/main/train/config.ts';
-import { prepareRun } from '../src/main/train/runner.ts';
+import { findSameRun, markInterrupted, prepareRun } from '../src/main/train/runner.ts';
+import { requireRun } from '../src/main/store/runs.ts';
 import type { RunSummary } from '../src/shared/types.ts';
 
 /** The authors' code on this slice, run here with its defaults (batch 512). */
@@ -47,13 +49,22 @@ if (values.steps) {
   plan.push({ setting: 'ours, 200 steps, batch 512', config: { ...overrides, batchSize: 512, maxSteps: 200 } });
   plan.push({ setting: 'ours, 200 steps, batch 512, no contrastive loss', config: { ...overrides, batchSize: 512, maxSteps: 200, lambdaCl: 0 } });
 }
-const ids = plan.map((p) => prepareRun(db, { datasetId: dataset.id, model: 'cmi', config: p.config, seed, group: 'accuracy' }));
+// A finished run of the same setting is reported as it is; an interrupted one resumes.
+markInterrupted(db);
+const found = plan.map((p) => {
+  const req = { datasetId: dataset.id, model: 'cmi', config: p.config, seed, group: 'accuracy' };
+  return findSameRun(db, req) ?? requireRun(db, prepareRun(db, req));
+});
 db.close();
 
 const results: { setting: string; run: RunSummary }[] = [];
-for (const [i, id] of ids.entries()) {
-  process.stderr.write(`\n== ${plan[i].setting} (run ${id})\n`);
-  results.push({ setting: plan[i].setting, run: await runWithProgress(dbPath, id) });
+for (const [i, run] of found.entries()) {
+  if (run.status !== 'done') {
+    process.stderr.write(`\n== ${plan[i].setting} (run ${run.id})\n`);
+    results.push({ setting: plan[i].setting, run: await runWithProgress(dbPath, run.id) });
+  } else {
+    results.push({ setting: plan[i].setting, run });
+  }
 }
 
 const lines = [

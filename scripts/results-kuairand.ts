@@ -15,13 +15,11 @@ import { runWithProgress } from '../src/main/cli/commands/train.ts';
 import { buildTable } from '../src/main/report/table.ts';
 import { formatTable } from '../src/main/report/format.ts';
 import { rowsFromRuns } from '../src/main/report/from-runs.ts';
-import { getModel, models as registry } from '../src/main/models/registry.ts';
-import { openDb, type Db } from '../src/main/store/db.ts';
-import { listRuns, requireRun } from '../src/main/store/runs.ts';
-import { resolveConfig } from '../src/main/train/config.ts';
-import { markInterrupted, prepareRun, type RunRequest } from '../src/main/train/runner.ts';
+import { models as registry } from '../src/main/models/registry.ts';
+import { openDb } from '../src/main/store/db.ts';
+import { requireRun } from '../src/main/store/runs.ts';
+import { findSameRun, markInterrupted, prepareRun, type RunRequest } from '../src/main/train/runner.ts';
 import { expandSet, interestSweep } from '../src/main/train/sets.ts';
-import type { RunSummary } from '../src/shared/types.ts';
 
 const { values } = parseArgs({
   options: {
@@ -54,17 +52,7 @@ if (parts.has('interests')) {
   for (const req of expandSet({ datasetId: dataset.id, model: 'cmi', interests: interestSweep, seeds: [seed], group: 'results:interests' })) plan.push({ part: 'interests', req });
 }
 
-/** A run of this model, complete config and seed already in the database, if any. */
-function existing(db: Db, req: RunRequest): RunSummary | undefined {
-  const def = getModel(req.model);
-  const config = JSON.stringify(resolveConfig(def, req.config ?? {}));
-  const label = req.label ?? def.label;
-  return listRuns(db, { datasetId: req.datasetId })
-    .filter((r) => r.model === def.name && r.seed === (req.seed ?? 42) && JSON.stringify(r.config) === config)
-    .sort((a, b) => Number(b.status === 'done') - Number(a.status === 'done') || (b.label === label ? 1 : 0) - (a.label === label ? 1 : 0))[0];
-}
-
-const entries = plan.map(({ part, req }) => ({ part, id: existing(db, req)?.id ?? (values.report ? null : prepareRun(db, req)) }));
+const entries = plan.map(({ part, req }) => ({ part, id: findSameRun(db, { ...req, group: undefined })?.id ?? (values.report ? null : prepareRun(db, req)) }));
 db.close();
 
 if (!values.report) {

@@ -247,7 +247,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
   test(`full CMI loss: tf gradients match central differences on ${backend}`, async () => {
     await initBackend(backend);
     const r = lcg(11);
-    const N = 9, B = 3, L = 5, Lv = 4;
+    const N = 9, L = 5, Lv = 4;
     const id = (): number => 1 + Math.floor(r() * (N - 1));
     const seq = (len: number, pad: number): number[] => Array.from({ length: len }, (_, k) => (k < pad ? 0 : id()));
     const config = resolveConfig(cmi, { dim: 4, interests: 2, epsilon: 0.5, tau: 0.5, lambdaCl: 0.3, lambdaOrth: 1 });

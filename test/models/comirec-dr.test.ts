@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { comirecDr } from '../../src/main/models/comirec-dr.ts';
 import { dynamicRouting, squash, stopGradient, type RoutingOutput } from '../../src/main/models/routing-ops.ts';
 import { resolveConfig } from '../../src/main/train/config.ts';
-import type { Config, SeqRecModel, TrainBatch } from '../../src/main/models/types.ts';
+import type { Config, SeqRecModel } from '../../src/main/models/types.ts';
 import {
   MAXLEN, NUM_ITEMS, assertPaddingFree, assertTrainsOnClusters, batchOf, close, disposeBatch, dot, ids2, lcg,
   lse, softmax, squashJs, useBackend,
@@ -41,10 +41,6 @@ function routeJs(votes: number[][][][], logits0: number[][], valid: number[][], 
 function create(overrides: Config, numItems = NUM_ITEMS): SeqRecModel {
   const config = resolveConfig(comirecDr, { dim: 16, interests: 3, maxlen: MAXLEN, ...overrides });
   return comirecDr.create({ numItems, config, seed: 1, itemCounts: new Int32Array(numItems) });
-}
-
-function lossOf(model: SeqRecModel, batch: TrainBatch): number {
-  return tf.tidy(() => model.loss(batch, 0).total.dataSync()[0]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { ensureSplit } from '../store/splits.ts';
 import { getModel } from '../models/registry.ts';
 import type { Config } from '../models/types.ts';
 import { openDb, type Db } from '../store/db.ts';
-import { createRun, requireRun, runPid, updateRun } from '../store/runs.ts';
+import { createRun, listRuns, requireRun, runPid, updateRun } from '../store/runs.ts';
 import { resolveConfig } from './config.ts';
 
 export interface RunRequest {
@@ -34,6 +34,20 @@ export function prepareRun(db: Db, req: RunRequest): number {
     seed: req.seed ?? 42,
     group: req.group ?? null,
   });
+}
+
+/**
+ * An earlier run that answers the same request — same dataset, model, complete config and seed
+ * (and group, when given) — and did not fail: a finished one first. Scripts and the demo reuse
+ * it (or resume it) instead of training the same thing twice.
+ */
+export function findSameRun(db: Db, req: RunRequest): RunSummary | undefined {
+  const def = getModel(req.model);
+  const config = JSON.stringify(resolveConfig(def, req.config ?? {}));
+  const seed = req.seed ?? 42;
+  return listRuns(db, { datasetId: req.datasetId, ...(req.group ? { group: req.group } : {}) })
+    .filter((r) => r.model === def.name && r.seed === seed && r.status !== 'failed' && JSON.stringify(r.config) === config)
+    .sort((a, b) => Number(b.status === 'done') - Number(a.status === 'done') || a.id - b.id)[0];
 }
 
 /** How the worker is started: in Node through tsx; an Electron build passes its bundled entry. */

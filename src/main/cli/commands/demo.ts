@@ -12,8 +12,7 @@ import { buildTable } from '../../report/table.ts';
 import { getDataset } from '../../store/datasets.ts';
 import { openDb, resolveDbPath, type Db } from '../../store/db.ts';
 import { listRuns } from '../../store/runs.ts';
-import { resolveConfig } from '../../train/config.ts';
-import { markInterrupted, prepareRun } from '../../train/runner.ts';
+import { findSameRun, markInterrupted, prepareRun } from '../../train/runner.ts';
 import { runWithProgress } from './train.ts';
 import { progressView } from '../progress.ts';
 import { formatTable } from './datasets.ts';
@@ -85,13 +84,11 @@ export async function run(argv: string[]): Promise<number> {
     const maxSteps = Number(values['max-steps']);
     if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new Error(`--max-steps expects a positive integer`);
     const names = values.models ? values.models.split(',').map((n) => getModel(n.trim()).name) : models.map((m) => m.name);
-    const earlier = listRuns(db, { datasetId: dataset.id, group: DEMO_GROUP });
     for (const name of names) {
-      const config = { ...demoConfig, maxSteps };
-      const full = JSON.stringify(resolveConfig(getModel(name), config));
-      const same = earlier.find((r) => r.model === name && JSON.stringify(r.config) === full && r.status !== 'failed');
+      const req = { datasetId: dataset.id, model: name, config: { ...demoConfig, maxSteps }, seed: 42, group: DEMO_GROUP };
+      const same = findSameRun(db, req);
       if (same?.status === 'done') continue;
-      queued.push(same ? same.id : prepareRun(db, { datasetId: dataset.id, model: name, config, seed: 42, group: DEMO_GROUP }));
+      queued.push(same ? same.id : prepareRun(db, req));
     }
   } finally {
     db.close();
