@@ -4,6 +4,7 @@
 import type { TrainEvent } from '../../shared/types.ts';
 import { openDb } from '../store/db.ts';
 import { updateRun } from '../store/runs.ts';
+import { describeTrainingError } from './errors.ts';
 import { trainRun } from './loop.ts';
 
 const [dbPath, runArg] = process.argv.slice(2);
@@ -29,9 +30,10 @@ async function main(): Promise<number> {
     await trainRun(db, runId, { onEvent: emit, shouldStop: () => cancelRequested });
     return 0;
   } catch (err) {
-    const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
-    updateRun(db, runId, { status: 'failed', error: message, pid: null });
-    emit({ type: 'finished', runId, status: 'failed', test: null, error: err instanceof Error ? err.message : String(err) });
+    const message = describeTrainingError(err);
+    const stack = err instanceof Error && err.stack ? `\n${err.stack}` : '';
+    updateRun(db, runId, { status: 'failed', error: message + stack, pid: null });
+    emit({ type: 'finished', runId, status: 'failed', test: null, error: message });
     return 1;
   } finally {
     db.close();
