@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ensureDemoDataset } from '../../src/main/cli/commands/demo.ts';
 import { openDb } from '../../src/main/store/db.ts';
-import { updateRun } from '../../src/main/store/runs.ts';
+import { requireRun, updateRun } from '../../src/main/store/runs.ts';
 import { findSameRun, prepareRun } from '../../src/main/train/runner.ts';
 
 test('findSameRun matches model, full config, seed and group; prefers finished runs; skips failed ones', async () => {
@@ -26,6 +26,10 @@ test('findSameRun matches model, full config, seed and group; prefers finished r
     assert.equal(findSameRun(db, { ...req, model: 'mind' }), undefined);
     assert.equal(findSameRun(db, { ...req, group: 'other' }), undefined);
     assert.equal(findSameRun(db, { ...req, group: undefined })?.id, first);
+    // A run stored before a config key existed matches (the key's default was implied).
+    const { target: _added, ...older } = requireRun(db, first).config;
+    db.prepare('UPDATE runs SET config = ? WHERE id = ?').run(JSON.stringify(older), first);
+    assert.equal(findSameRun(db, req)?.id, first, 'a config without a later-added key still matches');
     const second = prepareRun(db, req);
     updateRun(db, second, { status: 'done' });
     assert.equal(findSameRun(db, req)?.id, second, 'a finished run wins over a queued one');

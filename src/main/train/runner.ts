@@ -43,10 +43,19 @@ export function prepareRun(db: Db, req: RunRequest): number {
  */
 export function findSameRun(db: Db, req: RunRequest): RunSummary | undefined {
   const def = getModel(req.model);
-  const config = JSON.stringify(resolveConfig(def, req.config ?? {}));
+  // Both sides resolved, so a run stored before a config key existed (its default then
+  // implied) still matches, whatever the key order.
+  const canonical = (c: Config): string | null => {
+    try {
+      return JSON.stringify(Object.entries(resolveConfig(def, c)).sort(([a], [b]) => a.localeCompare(b)));
+    } catch {
+      return null; // a key this version no longer knows: not the same run
+    }
+  };
+  const wanted = canonical(req.config ?? {});
   const seed = req.seed ?? 42;
   return listRuns(db, { datasetId: req.datasetId, ...(req.group ? { group: req.group } : {}) })
-    .filter((r) => r.model === def.name && r.seed === seed && r.status !== 'failed' && JSON.stringify(r.config) === config)
+    .filter((r) => r.model === def.name && r.seed === seed && r.status !== 'failed' && canonical(r.config) === wanted)
     .sort((a, b) => Number(b.status === 'done') - Number(a.status === 'done') || a.id - b.id)[0];
 }
 
