@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/engine/backend.ts';
-import { nativeBlas } from '../../src/main/engine/blas.ts';
+import { blasComputesCorrectly, coreTypeFor, nativeBlas, type NativeBlas } from '../../src/main/engine/blas.ts';
 
 const haveOpenBlas = ['/usr/include/cblas.h', '/usr/include/x86_64-linux-gnu/cblas.h', '/usr/include/openblas/cblas.h'].some(existsSync);
 const skip = haveOpenBlas ? false : 'OpenBLAS headers absent: the addon cannot be built here';
@@ -101,4 +101,23 @@ test('the addon rejects arrays too small for the shapes it is given', { skip }, 
   const c = new Float32Array(4);
   blas.sgemm(false, false, 1, 2, 2, 2, Float32Array.of(1, 2, 3, 4), 0, Float32Array.of(5, 6, 7, 8), 0, c);
   assert.deepEqual([...c], [19, 22, 43, 50]);
+});
+
+test('the kernel family follows the processor flags: AVX-512 to SkylakeX, AVX2+FMA to Haswell, else OpenBLAS decides', () => {
+  assert.equal(coreTypeFor(new Set(['sse3', 'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx512dq'])), 'SkylakeX');
+  assert.equal(coreTypeFor(new Set(['sse3', 'avx', 'avx2', 'fma', 'avx512f'])), 'Haswell', 'AVX-512 foundation alone is not SkylakeX');
+  assert.equal(coreTypeFor(new Set(['sse3', 'avx', 'avx2'])), null, 'AVX2 without FMA');
+  assert.equal(coreTypeFor(new Set()), null, 'not x86, or no /proc/cpuinfo');
+});
+
+test('the self-check accepts the loaded addon and rejects a library that computes wrong products', { skip }, () => {
+  const { blas, why } = nativeBlas();
+  assert.ok(blas, why);
+  assert.ok(blasComputesCorrectly(blas));
+  // A kernel that drops the last term of every dot product, as a broken kernel family might.
+  const broken: NativeBlas = {
+    ...blas,
+    sgemm: (ta, tb, batch, m, n, k, a, sa, b, sb, c) => blas.sgemm(ta, tb, batch, m, n, k - 1, a, sa, b, sb, c),
+  };
+  assert.equal(blasComputesCorrectly(broken), false);
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import {
   deriveSeed, initUniform, embeddingTable, embed, idMask, l2normalize, maskedMean, maskedSoftmax,
-  gruParams, gruVariables, gru, maxOverInterests, logSumExp, crossEntropy, sampledSoftmaxLoss, candidateSoftmaxLoss, infoNCE,
+  gruParams, gruVariables, gru, packByStart, maxOverInterests, logSumExp, crossEntropy, sampledSoftmaxLoss, candidateSoftmaxLoss, infoNCE,
 } from '../../src/main/models/layers.ts';
 
 before(async () => {
@@ -209,6 +209,61 @@ test('gru gradients (fused cell, with biases and padding) match central differen
   const gx = tf.grad((xx: tf.Tensor) => tf.sum(gru(p, xx as tf.Tensor3D, mask, { all: false }).last))(x);
   assert.equal(gx.dataSync()[0], 0, 'a padding step gets no gradient');
   assert.ok(gx.dataSync().some((v) => v !== 0), 'valid steps do');
+});
+
+test('packByStart sorts rows by first valid column, stably, and counts started rows per column', () => {
+  // rows start at columns 2, 0, never (4), 2 and 1 (with a hole after it)
+  const mask = [0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 0, 1];
+  const { order, inverse, t0, k } = packByStart(mask, 5, 4);
+  assert.deepEqual([...order], [1, 4, 0, 3, 2]);
+  for (let i = 0; i < 5; i++) assert.equal(order[inverse[i]], i);
+  assert.equal(t0, 0);
+  assert.deepEqual([...k], [1, 2, 4, 4]);
+  assert.equal(packByStart([0, 0, 0, 0], 2, 2).t0, 2, 'no row starts: no step runs');
+});
+
+test('the packed gru equals a step-by-step GRU of plain ops (outputs and gradients), rows in any order', () => {
+  const [B, L, d, H] = [7, 6, 3, 4];
+  const p = gruParams(d, H, { bias: true }, 21);
+  const x = tf.randomNormal([B, L, d], 0, 1, 'float32', 8) as tf.Tensor3D;
+  // Left padding of every length, an empty row and a row with holes (OPAL's per-category rows).
+  const mask = tf.tensor2d([
+    [0, 0, 0, 1, 1, 1], [1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0], [0, 1, 1, 1, 1, 1],
+    [0, 0, 0, 0, 0, 1], [0, 1, 0, 0, 1, 0], [0, 0, 0, 1, 1, 1],
+  ]);
+  const w = tf.randomNormal([B, L, H], 0, 1, 'float32', 9);
+  const reference = (xx: tf.Tensor = x): { last: tf.Tensor2D; all: tf.Tensor3D } => {
+    const xp = tf.add(tf.reshape(tf.matMul(tf.reshape(xx, [B * L, d]), p.wx), [B, L, 3 * H]), p.bx!);
+    let h: tf.Tensor2D = tf.zeros([B, H]);
+    const all: tf.Tensor2D[] = [];
+    for (let t = 0; t < L; t++) {
+      const [xr, xz, xn] = tf.split(tf.squeeze(tf.slice(xp, [0, t, 0], [B, 1, 3 * H]), [1]), 3, 1);
+      const [hr, hz, hn] = tf.split(tf.add(tf.matMul(h, p.wh), p.bh!), 3, 1);
+      const r = tf.sigmoid(tf.add(xr, hr));
+      const z = tf.sigmoid(tf.add(xz, hz));
+      const n = tf.tanh(tf.add(xn, tf.mul(r, hn)));
+      const next = tf.add(tf.mul(tf.sub(1, z), n), tf.mul(z, h));
+      const mt = tf.slice(mask, [0, t], [B, 1]);
+      h = tf.add(tf.mul(mt, next), tf.mul(tf.sub(1, mt), h)) as tf.Tensor2D;
+      all.push(h);
+    }
+    return { last: h, all: tf.stack(all, 1) as tf.Tensor3D };
+  };
+  const loss = (out: { last: tf.Tensor2D; all: tf.Tensor3D }): tf.Scalar => tf.add(tf.sum(tf.mul(out.all, w)), tf.sum(tf.square(out.last))) as tf.Scalar;
+  const packed = gru(p, x, mask);
+  const plain = reference();
+  close(packed.last.dataSync(), plain.last.dataSync());
+  close(packed.all.dataSync(), plain.all.dataSync());
+  const vars = [p.wx, p.wh, p.bx!, p.bh!];
+  const got = tf.variableGrads(() => loss(gru(p, x, mask)), vars).grads;
+  const want = tf.variableGrads(() => loss(reference()), vars).grads;
+  for (const v of vars) close(got[v.name].dataSync(), want[v.name].dataSync(), 1e-4);
+  const gx = tf.grad((xx: tf.Tensor) => tf.sum(tf.square(gru(p, xx as tf.Tensor3D, mask, { all: false }).last)))(x);
+  close(gx.dataSync(), tf.grad((xx: tf.Tensor) => tf.sum(tf.square(reference(xx).last)))(x).dataSync(), 1e-4);
+  // Row 2 never starts: no gradient reaches its inputs; every started row gets one.
+  const g = gx.arraySync() as number[][][];
+  assert.ok(g[2].flat().every((v) => v === 0));
+  assert.ok(g[4][5].some((v) => v !== 0) && g[4][0].every((v) => v === 0));
 });
 
 test('infoNCE value and gradients match the plain concatenated-logits form, at moderate and tiny temperatures', () => {

@@ -123,80 +123,144 @@ function gradArgs(args: Array<tf.Tensor | tf.GradSaveFunc>): { inputs: tf.Tensor
  * whole backward pass ends, so a step-by-step GRU holds a dozen [B, h] gradients per step;
  * here each step's temporaries are freed as the loop goes, and the tape keeps only r, z, n,
  * h W_h's n-part and the states.
+ *
+ * Packed by start: before a row's first valid column its state is exactly zero, so rows are
+ * sorted by that column and step t computes only the k_t rows that have started (a prefix of
+ * the sorted rows). Left-padded histories are mostly padding (a contrastive view of a median
+ * user is a tenth of maxlen), so this skips most of the work; the result is the same, since
+ * a started row still follows the mask (holes in it keep the state, as before).
  */
 function recurrence(xp: tf.Tensor2D, wh: tf.Tensor2D, bh: tf.Tensor1D | null, mask: tf.Tensor2D, all: boolean): tf.Tensor {
   const [B, L] = mask.shape;
   const H = wh.shape[0];
+  const pack = packByStart(mask.dataSync(), B, L);
+  const { t0, k } = pack;
+  /** Rows [0, kt) of x grown to `rows` rows with zeros below. */
+  const padRows = (x: tf.Tensor2D, rows: number): tf.Tensor2D => (x.shape[0] === rows ? x : tf.concat([x, tf.zeros([rows - x.shape[0], x.shape[1]])]));
   const run = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const { inputs, save } = gradArgs(args);
     const [xpIn, whIn] = inputs as [tf.Tensor2D, tf.Tensor2D];
     const bhIn = bh ? (inputs[2] as tf.Tensor1D) : null;
-    const steps = tf.unstack(tf.reshape(xpIn, [B, L, 3 * H]), 1) as tf.Tensor2D[];
-    const masks = tf.unstack(tf.expandDims(mask, -1), 1) as tf.Tensor2D[];
-    const states: tf.Tensor2D[] = [tf.zeros([B, H])];
+    const order = tf.tensor1d(pack.order, 'int32');
+    const inverse = tf.tensor1d(pack.inverse, 'int32');
+    // Step-major and sorted: step t's active rows are one contiguous block.
+    const xs = tf.tidy(() => tf.transpose(tf.gather(tf.reshape(xpIn, [B, L, 3 * H]), order), [1, 0, 2])) as tf.Tensor3D;
+    const ms = tf.tidy(() => tf.transpose(tf.gather(mask, order))) as tf.Tensor2D;
+    const prevs: tf.Tensor2D[] = [];
+    const states: tf.Tensor2D[] = [];
     const kept: tf.Tensor[] = [];
-    for (let t = 0; t < L; t++) {
-      const [h, r, z, n, hn] = tf.tidy(() => {
-        const prev = states[t];
+    for (let t = t0; t < L; t++) {
+      const kt = k[t];
+      const [prev, mt, h, r, z, n, hn] = tf.tidy(() => {
+        const prev = t === t0 ? tf.zeros([kt, H]) as tf.Tensor2D : padRows(states[t - t0 - 1], kt);
+        const mt = tf.reshape(tf.slice(ms, [t, 0], [1, kt]), [kt, 1]);
+        const xt = tf.reshape(tf.slice(xs, [t, 0, 0], [1, kt, 3 * H]), [kt, 3 * H]);
         const hp = bhIn ? tf.add(tf.matMul(prev, whIn), bhIn) : tf.matMul(prev, whIn);
-        const [xr, xz, xn] = tf.split(steps[t], 3, 1);
+        const [xr, xz, xn] = tf.split(xt, 3, 1);
         const [hr, hz, hnT] = tf.split(hp, 3, 1);
         const rT = tf.sigmoid(tf.add(xr, hr));
         const zT = tf.sigmoid(tf.add(xz, hz));
         const nT = tf.tanh(tf.add(xn, tf.mul(rT, hnT)));
         // (1 - z) n + z h, then masked: padding steps leave h unchanged.
         const next = tf.add(nT, tf.mul(zT, tf.sub(prev, nT)));
-        return [tf.add(prev, tf.mul(masks[t], tf.sub(next, prev))), rT, zT, nT, hnT];
+        return [prev, mt, tf.add(prev, tf.mul(mt, tf.sub(next, prev))), rT, zT, nT, hnT];
       });
-      steps[t].dispose();
+      prevs.push(prev as tf.Tensor2D);
       states.push(h as tf.Tensor2D);
-      kept.push(r, z, n, hn);
+      kept.push(mt, r, z, n, hn);
     }
-    save([whIn, mask, ...states, ...kept]);
+    tf.dispose([xs, ms]);
+    save([whIn, ...prevs, ...kept]);
+    const value = tf.tidy(() => {
+      if (!all) return tf.gather(states.length ? padRows(states[states.length - 1], B) : tf.zeros([B, H]), inverse);
+      const full = Array.from({ length: L }, (_, t) => (t < t0 ? tf.zeros([B, H]) : padRows(states[t - t0], B)));
+      return tf.gather(tf.stack(full, 1), inverse);
+    });
     return {
-      value: all ? tf.stack(states.slice(1), 1) : states[L],
+      value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [whS, maskS] = saved;
-        const hs = saved.slice(2, L + 3);
-        const gates = saved.slice(L + 3);
-        const dyAll = all ? (tf.unstack(dy, 1) as tf.Tensor2D[]) : null;
-        const mk = tf.unstack(tf.expandDims(maskS, -1), 1);
+        const S = L - t0;
+        const whS = saved[0];
+        const prevS = saved.slice(1, 1 + S) as tf.Tensor2D[];
+        const gates = saved.slice(1 + S);
+        // Made again here: tensors of the forward pass's scope are gone by the backward pass.
+        const order = tf.tensor1d(pack.order, 'int32');
+        const inverse = tf.tensor1d(pack.inverse, 'int32');
+        const dyS = tf.gather(dy, order);
+        const dyAll = all ? (tf.unstack(dyS, 1) as tf.Tensor2D[]) : null;
         const whT = tf.transpose(whS);
-        let dh: tf.Tensor = dyAll ? dyAll[L - 1] : dy;
-        const dxp: tf.Tensor[] = new Array(L);
-        const dhps: tf.Tensor[] = new Array(L);
-        for (let t = L - 1; t >= 0; t--) {
-          const [r, z, n, hn] = gates.slice(4 * t, 4 * t + 4);
-          const prev = hs[t];
+        const dxp: tf.Tensor[] = new Array(S);
+        const dhps: tf.Tensor[] = new Array(S);
+        let dh: tf.Tensor = S ? tf.slice(dyAll ? dyAll[L - 1] : dyS, [0, 0], [k[L - 1], H]) : tf.zeros([0, H]);
+        for (let t = L - 1; t >= t0; t--) {
+          const [mt, r, z, n, hn] = gates.slice(5 * (t - t0), 5 * (t - t0) + 5);
+          const prev = prevS[t - t0];
           const out = tf.tidy(() => {
-            const dNext = tf.mul(dh, mk[t]);
+            const dNext = tf.mul(dh, mt);
             const dPreN = tf.mul(tf.mul(dNext, tf.sub(1, z)), tf.sub(1, tf.square(n)));
             const dPreR = tf.mul(tf.mul(dPreN, hn), tf.mul(r, tf.sub(1, r)));
             const dPreZ = tf.mul(tf.mul(dNext, tf.sub(prev, n)), tf.mul(z, tf.sub(1, z)));
             const dhp = tf.concat([dPreR, dPreZ, tf.mul(dPreN, r)], 1);
-            let dPrev = tf.add(tf.add(tf.sub(dh, dNext), tf.mul(dNext, z)), tf.matMul(dhp, whT));
-            if (dyAll && t > 0) dPrev = tf.add(dPrev, dyAll[t - 1]);
-            return { dx: tf.concat([dPreR, dPreZ, dPreN], 1), dPrev, dhp };
+            const dPrev = tf.add(tf.add(tf.sub(dh, dNext), tf.mul(dNext, z)), tf.matMul(dhp, whT));
+            // Rows that start at t had a constant zero state before it: their gradient stops.
+            let dh1: tf.Tensor | null = null;
+            if (t > t0) {
+              dh1 = tf.slice(dPrev, [0, 0], [k[t - 1], H]);
+              if (dyAll) dh1 = tf.add(dh1, tf.slice(dyAll[t - 1], [0, 0], [k[t - 1], H]));
+            }
+            return { dx: padRows(tf.concat([dPreR, dPreZ, dPreN], 1) as tf.Tensor2D, B), dh1, dhp };
           });
-          if (dh !== dy) dh.dispose(); // dy belongs to the engine
-          dxp[t] = out.dx;
-          dhps[t] = out.dhp;
-          dh = out.dPrev;
+          dh.dispose();
+          dxp[t - t0] = out.dx;
+          dhps[t - t0] = out.dhp;
+          dh = out.dh1 ?? tf.zeros([0, H]);
         }
         // W_h's and b_h's gradients sum over all steps: one large product over the stacked
         // steps instead of L small ones (and L column sums) inside the sequential loop.
-        const [dWh, dBh] = tf.tidy(() => {
-          const dHp = tf.concat(dhps, 0); // [L*B, 3h], step-major
-          const prevs = tf.concat(hs.slice(0, L), 0); // the state each step started from
-          return [tf.matMul(prevs, dHp, true, false), tf.reshape(tf.matMul(tf.ones([1, L * B]), dHp), [3 * H])];
+        const [dWh, dBh, dXp] = tf.tidy(() => {
+          if (!S) return [tf.zerosLike(whS), tf.zeros([3 * H]), tf.zeros([B * L, 3 * H])];
+          const dHp = tf.concat(dhps, 0);
+          const prevAll = tf.concat(prevS, 0); // the state each step started from
+          const rows = dHp.shape[0];
+          const full = Array.from({ length: L }, (_, t) => (t < t0 ? tf.zeros([B, 3 * H]) : dxp[t - t0]));
+          return [
+            tf.matMul(prevAll, dHp, true, false),
+            tf.reshape(tf.matMul(tf.ones([1, rows]), dHp), [3 * H]),
+            tf.reshape(tf.gather(tf.stack(full, 1), inverse), [B * L, 3 * H]),
+          ];
         });
-        const dXp = tf.reshape(tf.stack(dxp, 1), [B * L, 3 * H]);
-        tf.dispose([...dxp, ...dhps, dh, whT, ...mk, ...(dyAll ?? [])]);
+        tf.dispose([...dxp, ...dhps, dh, whT, dyS, order, inverse, ...(dyAll ?? [])]);
         return bh ? [dXp, dWh, dBh] : (tf.dispose(dBh), [dXp, dWh]);
       },
     };
   });
   return bh ? run(xp, wh, bh) : run(xp, wh);
+}
+
+/** Rows sorted by their first valid column (stable), its inverse permutation, the first
+ *  column any row starts at (t0, L when none) and k[t], the rows started by column t. */
+export function packByStart(mask: ArrayLike<number>, B: number, L: number): { order: Int32Array; inverse: Int32Array; t0: number; k: Int32Array } {
+  const start = new Int32Array(B).fill(L);
+  const count = new Int32Array(L + 1);
+  for (let r = 0; r < B; r++) {
+    let t = 0;
+    while (t < L && !(mask[r * L + t] > 0)) t++;
+    start[r] = t;
+    count[t]++;
+  }
+  const k = new Int32Array(L);
+  let acc = 0;
+  for (let t = 0; t < L; t++) k[t] = acc += count[t];
+  // Counting sort by start column keeps equal starts in row order.
+  const next = new Int32Array(L + 1);
+  for (let t = 1; t <= L; t++) next[t] = next[t - 1] + count[t - 1];
+  const order = new Int32Array(B);
+  for (let r = 0; r < B; r++) order[next[start[r]]++] = r;
+  const inverse = new Int32Array(B);
+  for (let i = 0; i < B; i++) inverse[order[i]] = i;
+  let t0 = 0;
+  while (t0 < L && k[t0] === 0) t0++;
+  return { order, inverse, t0, k };
 }
 
 /**
