@@ -38,8 +38,9 @@ const db = openDb(dbPath);
 markInterrupted(db);
 const dataset = await ensureDemoDataset(db);
 
-/** Cheapest and most asked-about first, so a partial run already answers the main question. */
-const MODEL_ORDER = ['pop', 'gru4rec', 'mind', 'comirec-dr', 'comirec-sa', 're4', 'octopus', 'dssrec', 'opal', 'cmi'];
+/** Cheapest per step first (docs/benchmarks.md, per-model step times), so a partial run already
+ *  answers most of the main question; Re4 and DSSRec take 15-20 s a step here. */
+const MODEL_ORDER = ['pop', 'gru4rec', 'mind', 'comirec-sa', 'comirec-dr', 'octopus', 'cmi', 'opal', 're4', 'dssrec'];
 const models = [...MODEL_ORDER, ...registry.map((m) => m.name).filter((n) => !MODEL_ORDER.includes(n))];
 
 const plan: { part: string; req: RunRequest }[] = [];

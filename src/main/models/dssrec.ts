@@ -12,8 +12,8 @@ import { Rng } from '../data/rng.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { deriveSeed, embed, embeddingTable, idMask, initUniform, logSumExp, maskedSoftmax, sampledSoftmaxLoss } from './layers.ts';
 import {
-  causalBias, checkpointRows, dense, denseParams, hostDropout, layerNorm, layerNormParams, noDropout, positionRows, smallestMask, transformerLayer,
-  transformerLayerParams, treeVariables, type DenseParams, type Dropout, type LayerNormParams, type TransformerLayerParams,
+  causalBias, checkpointRows, dense, denseParams, hostDropout, lastColumns, layerNorm, layerNormParams, lengthOrder, noDropout, positionRows, smallestMask, transformerLayer,
+  transformerLayerParams, treeVariables, usedWidth, type DenseParams, type Dropout, type LayerNormParams, type TransformerLayerParams,
 } from './seq-ops.ts';
 import { num } from './settings.ts';
 
@@ -171,10 +171,18 @@ class DssRec implements SeqRecModel {
   }
 
   /** Intention vectors of a training pass under gradient checkpointing (see checkpointRows):
-   *  a Transformer's tape over a whole batch of long sequences does not fit the wasm heap. */
+   *  a Transformer's tape over a whole batch of long sequences does not fit the wasm heap.
+   *  Sequences go through sorted by length, and each chunk only over the columns its longest
+   *  sequence fills: positions count from the most recent item and attention never reads
+   *  padding, so the intentions are the same at a fraction of the Transformer's work. */
   private trainingPass(seq: tf.Tensor2D, beta: tf.Tensor2D, step: number, pass: string): tf.Tensor3D {
-    const f = (rows: tf.Tensor[], chunk: number) => this.intentions(rows[0] as tf.Tensor2D, beta, this.dropout(step, pass, chunk)).vectors;
-    return checkpointRows(f, [seq], Object.values(this.variables), ROWS_PER_CHUNK) as tf.Tensor3D;
+    const f = (rows: tf.Tensor[], chunk: number) => {
+      const ids = rows[0] as tf.Tensor2D;
+      return this.intentions(lastColumns(ids, usedWidth(ids), 1), beta, this.dropout(step, pass, chunk)).vectors;
+    };
+    const { order, inverse } = lengthOrder(seq);
+    const sorted = checkpointRows(f, [tf.gather(seq, order)], Object.values(this.variables), ROWS_PER_CHUNK);
+    return tf.gather(sorted, inverse) as tf.Tensor3D;
   }
 
   loss(batch: TrainBatch, step: number): LossOutput {

@@ -203,7 +203,7 @@ function recurrence(xp: tf.Tensor2D, wh: tf.Tensor2D, bh: tf.Tensor1D | null, ma
             const dhp = tf.concat([dPreR, dPreZ, tf.mul(dPreN, r)], 1);
             const dPrev = tf.add(tf.add(tf.sub(dh, dNext), tf.mul(dNext, z)), tf.matMul(dhp, whT));
             // Rows that start at t had a constant zero state before it: their gradient stops.
-            let dh1: tf.Tensor | null = null;
+            let dh1: tf.Tensor | undefined;
             if (t > t0) {
               dh1 = tf.slice(dPrev, [0, 0], [k[t - 1], H]);
               if (dyAll) dh1 = tf.add(dh1, tf.slice(dyAll[t - 1], [0, 0], [k[t - 1], H]));

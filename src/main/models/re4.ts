@@ -10,7 +10,7 @@ import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { deriveSeed, embed, embeddingTable, idMask, initUniform, l2normalize, logSumExp, maskedSoftmax, sampledSoftmaxLoss } from './layers.ts';
 import { multiInterestAttention, selfAttentionParams, selfAttentionVariables, type SelfAttentionParams } from './self-attention.ts';
-import { checkpointRows, dense, denseParams, flattenParams, positionRows, positionsFromEnd, treeVariables, type DenseParams } from './seq-ops.ts';
+import { checkpointRows, dense, denseParams, flattenParams, lastColumns, lengthOrder, positionRows, positionsFromEnd, treeVariables, usedWidth, type DenseParams } from './seq-ops.ts';
 import { num } from './settings.ts';
 
 const fields: ConfigField[] = [
@@ -174,9 +174,17 @@ class Re4 implements SeqRecModel {
     const contrast = tf.mul(reContrastLoss(interests, items, mask, positives, this.tau), this.lambdaContrast) as tf.Scalar;
     const attend = tf.mul(reAttendLoss(weights, interests, items, mask), this.lambdaAttend) as tf.Scalar;
     // Mean squared error over attended pairs and dimensions, the decoder checkpointed per user.
+    // Users sorted by history length so each chunk's [L, L] attention drops the padding its
+    // users share (positions count from the most recent item, padding is never attended and
+    // has no positives: the errors are the same); the sum does not care about the order.
+    const { order } = lengthOrder(batch.history);
     const errors = checkpointRows(
-      ([z, m, x, pos]) => reconstructionErrors(reconstruct(this.decoder, z as tf.Tensor3D, m as tf.Tensor2D), x as tf.Tensor3D, pos as tf.Tensor3D),
-      [interests, mask, items, positives],
+      ([z, m, x, pos]) => {
+        const w = usedWidth(m as tf.Tensor2D);
+        const recon = reconstruct(this.decoder, z as tf.Tensor3D, lastColumns(m as tf.Tensor2D, w, 1));
+        return reconstructionErrors(recon, lastColumns(x as tf.Tensor3D, w, 1), lastColumns(pos as tf.Tensor3D, w, 2));
+      },
+      [interests, mask, items, positives].map((t) => tf.gather(t, order)),
       flattenParams(this.decoder).map(([, w]) => w),
       ROWS_PER_CHUNK,
     );

@@ -197,6 +197,48 @@ export function smallestMask(values: tf.Tensor1D, n: number): tf.Tensor1D {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Left padding: sorting rows by length and trimming the padding all rows of a chunk share
+
+/** Rows of left-padded ids [B, L] sorted by item count, longest first (stable), and the inverse
+ *  permutation, as int32 tensors: chunked passes over the sorted rows can trim each chunk to its
+ *  longest row (trimLeftPadding). */
+export function lengthOrder(ids: tf.Tensor2D): { order: tf.Tensor1D; inverse: tf.Tensor1D } {
+  const [B, L] = ids.shape;
+  const v = ids.dataSync();
+  const lengths = new Int32Array(B);
+  for (let r = 0; r < B; r++) for (let t = 0; t < L; t++) if (v[r * L + t] !== 0) lengths[r]++;
+  const order = Int32Array.from({ length: B }, (_, i) => i).sort((a, b) => lengths[b] - lengths[a] || a - b);
+  const inverse = new Int32Array(B);
+  order.forEach((r, i) => (inverse[r] = i));
+  return { order: tf.tensor1d(order, 'int32'), inverse: tf.tensor1d(inverse, 'int32') };
+}
+
+/** How many trailing columns of a left-padded [B, L] mask or id matrix hold every row's items
+ *  (at least 1). Models whose positions count from the most recent item and that never read
+ *  padding give the same valid outputs on those columns alone. */
+export function usedWidth(maskOrIds: tf.Tensor2D): number {
+  const [B, L] = maskOrIds.shape;
+  const v = maskOrIds.dataSync();
+  let first = L - 1;
+  for (let r = 0; r < B; r++) {
+    for (let t = 0; t < first; t++) {
+      if (v[r * L + t] !== 0) {
+        first = t;
+        break;
+      }
+    }
+  }
+  return L - first;
+}
+
+/** The last `width` entries of `axis` (a left-padded sequence axis). */
+export function lastColumns<T extends tf.Tensor>(x: T, width: number, axis: number): T {
+  const begin = x.shape.map((n, i) => (i === axis ? n - width : 0));
+  const size = x.shape.map((n, i) => (i === axis ? width : n));
+  return (x.shape[axis] === width ? x : tf.slice(x, begin, size)) as T;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Gradient checkpointing
 
 /**
