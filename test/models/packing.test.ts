@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { dssrec } from '../../src/main/models/dssrec.ts';
+import { opal } from '../../src/main/models/opal.ts';
 import { reconstruct, reconstructionErrors, type ReconstructParams } from '../../src/main/models/re4.ts';
 import { sampledSoftmaxLoss } from '../../src/main/models/layers.ts';
 import { denseParams, lastColumns, lengthOrder, usedWidth } from '../../src/main/models/seq-ops.ts';
@@ -57,5 +58,16 @@ test('DSSRec: the sorted, trimmed training pass gives the untrimmed intentions (
   // interests() runs the Transformer over the whole padded width, in the batch's row order.
   const want = sampledSoftmaxLoss(m.interests(batch.history), batch.pos, batch.neg, table, Math.sqrt(16));
   close(terms.main.dataSync(), want.dataSync(), 1e-4);
+  m.dispose();
+});
+
+test('OPAL fine-tune: a batch of mixed lengths (sorted, trimmed per chunk) gives each row what it gets alone', () => {
+  const config = resolveConfig(opal, { dim: 8, interests: 3, maxlen: 10 });
+  const m = opal.create({ numItems: SAMPLED_ITEMS, config, seed: 7, itemCounts: new Int32Array(SAMPLED_ITEMS) });
+  m.stage = 'finetune';
+  const rows = [[0, 0, 0, 0, 0, 0, 3, 9, 14, 2], [5, 1, 44, 7, 12, 30, 8, 6, 21, 11], [0, 0, 0, 0, 0, 0, 0, 0, 0, 40], [0, 0, 0, 17, 23, 9, 51, 4, 2, 33]];
+  const together = m.interests(ids2(rows)).arraySync();
+  // Alone, each row is trimmed to its own length.
+  rows.forEach((row, r) => close(m.interests(ids2([row])).dataSync(), together[r].flat(), 1e-5));
   m.dispose();
 });

@@ -10,7 +10,7 @@ import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { deriveSeed, embeddingTable, gruParams, gruVariables, initUniform, l2normalize, sampledSoftmaxLoss, type GruParams } from './layers.ts';
 import { orthogonalityLoss, softInterests, uniformityLoss, type SoftInterests } from './cmi.ts';
-import { checkpointRows } from './seq-ops.ts';
+import { checkpointRows, lastColumns, lengthOrder, usedWidth } from './seq-ops.ts';
 import { num } from './settings.ts';
 
 const fields: ConfigField[] = [
@@ -164,13 +164,20 @@ class Opal implements SeqRecModel {
       const soft = softInterests(this.item, this.category, seq, this.epsilon);
       if (this.current === 'pretrain') return { soft, interests: soft.interests };
       const route = hardRouting(soft.logits, soft.mask); // [B, m, L]
-      // Checkpointed over rows: the recurrence's tape grows with B * L * m otherwise.
-      const last = checkpointRows(
-        ([x, r]) => categoryGru(this.rnn, x as tf.Tensor3D, r as tf.Tensor3D),
-        [soft.items, tf.transpose(route, [0, 2, 1])],
+      // Checkpointed over rows: the recurrence's tape grows with B * L * m otherwise. Rows go
+      // sorted by length and each chunk runs only over the columns it fills: padding steps
+      // route nowhere and leave every state as it is, so the states are the same.
+      const { order, inverse } = lengthOrder(seq);
+      const sorted = checkpointRows(
+        ([x, r]) => {
+          const w = usedWidth(tf.sum(r, 2) as tf.Tensor2D);
+          return categoryGru(this.rnn, lastColumns(x as tf.Tensor3D, w, 1), lastColumns(r as tf.Tensor3D, w, 1));
+        },
+        [tf.gather(soft.items, order), tf.gather(tf.transpose(route, [0, 2, 1]), order)],
         Object.values(gruVariables('gru', this.rnn)),
         ROWS_PER_CHUNK,
-      ) as tf.Tensor3D;
+      );
+      const last = tf.gather(sorted, inverse) as tf.Tensor3D;
       const [B, m, d] = last.shape;
       const projected = tf.relu(tf.add(tf.matMul(tf.reshape(last, [B * m, d]), this.mlpW), this.mlpB));
       const hard = l2normalize(tf.reshape(projected, [B, m, d]));
