@@ -87,7 +87,10 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const staticRoot = resolve(opts.staticDir);
   const uploadRoot = await mkdtemp(join(tmpdir(), 'cmi-studio-uploads-'));
-  const server = createServer();
+  // Node closes idle keep-alive sockets after 5 s; a client (a browser, undici's fetch) that
+  // reuses one just as it closes gets ECONNRESET, which a busy event loop (an import or a
+  // training worker's messages) makes likely. Loopback sockets are cheap: keep them a minute.
+  const server = createServer({ keepAliveTimeout: 60_000, headersTimeout: 65_000 });
   const wss = new WebSocketServer({ noServer: true });
   let port = 0;
 
