@@ -115,46 +115,44 @@ function gradArgs(args: Array<tf.Tensor | tf.GradSaveFunc>): { inputs: tf.Tensor
   return { inputs: args.slice(0, -1) as tf.Tensor[], save: args[args.length - 1] as tf.GradSaveFunc };
 }
 
+/** How a batch is packed for the recurrence: see packByStart. */
+type Packing = { order: Int32Array; inverse: Int32Array; t0: number; k: Int32Array };
+
 /**
  * The recurrent part of a GRU as one op with a hand-written backward pass (backpropagation
- * through time). xp [B*L, 3h] are the input projections x W_x (+ b_x) of all steps, gates in
- * PyTorch's order r, z, n; mask [B, L]. Returns every step's state [B, L, h] (`all`) or the
- * last one [B, h]. Why one op: TF.js keeps the gradient of every taped intermediate until the
- * whole backward pass ends, so a step-by-step GRU holds a dozen [B, h] gradients per step;
- * here each step's temporaries are freed as the loop goes, and the tape keeps only r, z, n,
- * h W_h's n-part and the states.
+ * through time), over rows sorted by the column they start at (packByStart). xp [L*B, 3h] are
+ * the input projections x W_x (+ b_x), step-major (row t*B + b), gates in PyTorch's order r, z,
+ * n; mask [L, B], step-major too. Returns every step's state, step-major [L, B, h] (`all`), or
+ * the last one [B, h], rows still sorted. Why one op: TF.js keeps the gradient of every taped
+ * intermediate until the whole backward pass ends, so a step-by-step GRU holds a dozen [B, h]
+ * gradients per step; here each step's temporaries are freed as the loop goes, and the tape
+ * keeps only r, z, n, h W_h's n-part and the states.
  *
- * Packed by start: before a row's first valid column its state is exactly zero, so rows are
- * sorted by that column and step t computes only the k_t rows that have started (a prefix of
- * the sorted rows). Left-padded histories are mostly padding (a contrastive view of a median
- * user is a tenth of maxlen), so this skips most of the work; the result is the same, since
- * a started row still follows the mask (holes in it keep the state, as before).
+ * Before a row's first valid column its state is exactly zero, so step t computes only the k_t
+ * rows that have started, a contiguous block at the top of step t's rows. Left-padded
+ * histories are mostly padding (a contrastive view holds a tenth of maxlen here), so this skips
+ * most of the work with the same result: a started row still follows the mask (holes in it
+ * keep the state, as before).
  */
-function recurrence(xp: tf.Tensor2D, wh: tf.Tensor2D, bh: tf.Tensor1D | null, mask: tf.Tensor2D, all: boolean): tf.Tensor {
-  const [B, L] = mask.shape;
+function recurrence(xp: tf.Tensor2D, wh: tf.Tensor2D, bh: tf.Tensor1D | null, mask: tf.Tensor2D, pack: Packing, all: boolean): tf.Tensor {
+  const [L, B] = mask.shape;
   const H = wh.shape[0];
-  const pack = packByStart(mask.dataSync(), B, L);
   const { t0, k } = pack;
-  /** Rows [0, kt) of x grown to `rows` rows with zeros below. */
+  /** x grown to `rows` rows with zeros below. */
   const padRows = (x: tf.Tensor2D, rows: number): tf.Tensor2D => (x.shape[0] === rows ? x : tf.concat([x, tf.zeros([rows - x.shape[0], x.shape[1]])]));
   const run = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const { inputs, save } = gradArgs(args);
     const [xpIn, whIn] = inputs as [tf.Tensor2D, tf.Tensor2D];
     const bhIn = bh ? (inputs[2] as tf.Tensor1D) : null;
-    const order = tf.tensor1d(pack.order, 'int32');
-    const inverse = tf.tensor1d(pack.inverse, 'int32');
-    // Step-major and sorted: step t's active rows are one contiguous block.
-    const xs = tf.tidy(() => tf.transpose(tf.gather(tf.reshape(xpIn, [B, L, 3 * H]), order), [1, 0, 2])) as tf.Tensor3D;
-    const ms = tf.tidy(() => tf.transpose(tf.gather(mask, order))) as tf.Tensor2D;
     const prevs: tf.Tensor2D[] = [];
     const states: tf.Tensor2D[] = [];
     const kept: tf.Tensor[] = [];
     for (let t = t0; t < L; t++) {
       const kt = k[t];
       const [prev, mt, h, r, z, n, hn] = tf.tidy(() => {
-        const prev = t === t0 ? tf.zeros([kt, H]) as tf.Tensor2D : padRows(states[t - t0 - 1], kt);
-        const mt = tf.reshape(tf.slice(ms, [t, 0], [1, kt]), [kt, 1]);
-        const xt = tf.reshape(tf.slice(xs, [t, 0, 0], [1, kt, 3 * H]), [kt, 3 * H]);
+        const prev = t === t0 ? (tf.zeros([kt, H]) as tf.Tensor2D) : padRows(states[t - t0 - 1], kt);
+        const mt = tf.reshape(tf.slice(mask, [t, 0], [1, kt]), [kt, 1]);
+        const xt = tf.slice(xpIn, [t * B, 0], [kt, 3 * H]);
         const hp = bhIn ? tf.add(tf.matMul(prev, whIn), bhIn) : tf.matMul(prev, whIn);
         const [xr, xz, xn] = tf.split(xt, 3, 1);
         const [hr, hz, hnT] = tf.split(hp, 3, 1);
@@ -169,12 +167,11 @@ function recurrence(xp: tf.Tensor2D, wh: tf.Tensor2D, bh: tf.Tensor1D | null, ma
       states.push(h as tf.Tensor2D);
       kept.push(mt, r, z, n, hn);
     }
-    tf.dispose([xs, ms]);
     save([whIn, ...prevs, ...kept]);
     const value = tf.tidy(() => {
-      if (!all) return tf.gather(states.length ? padRows(states[states.length - 1], B) : tf.zeros([B, H]), inverse);
+      if (!all) return states.length ? padRows(states[states.length - 1], B) : tf.zeros([B, H]);
       const full = Array.from({ length: L }, (_, t) => (t < t0 ? tf.zeros([B, H]) : padRows(states[t - t0], B)));
-      return tf.gather(tf.stack(full, 1), inverse);
+      return tf.reshape(tf.concat(full, 0), [L, B, H]);
     });
     return {
       value,
@@ -183,15 +180,13 @@ function recurrence(xp: tf.Tensor2D, wh: tf.Tensor2D, bh: tf.Tensor1D | null, ma
         const whS = saved[0];
         const prevS = saved.slice(1, 1 + S) as tf.Tensor2D[];
         const gates = saved.slice(1 + S);
-        // Made again here: tensors of the forward pass's scope are gone by the backward pass.
-        const order = tf.tensor1d(pack.order, 'int32');
-        const inverse = tf.tensor1d(pack.inverse, 'int32');
-        const dyS = tf.gather(dy, order);
-        const dyAll = all ? (tf.unstack(dyS, 1) as tf.Tensor2D[]) : null;
+        const dyFlat = all ? tf.reshape(dy, [L * B, H]) : dy;
+        /** Rows [0, rows) of the upstream gradient of step t's state (the last state's when not `all`). */
+        const upstream = (t: number, rows: number): tf.Tensor => tf.slice(dyFlat, [all ? t * B : 0, 0], [rows, H]);
         const whT = tf.transpose(whS);
         const dxp: tf.Tensor[] = new Array(S);
         const dhps: tf.Tensor[] = new Array(S);
-        let dh: tf.Tensor = S ? tf.slice(dyAll ? dyAll[L - 1] : dyS, [0, 0], [k[L - 1], H]) : tf.zeros([0, H]);
+        let dh: tf.Tensor = S ? upstream(L - 1, k[L - 1]) : tf.zeros([0, H]);
         for (let t = L - 1; t >= t0; t--) {
           const [mt, r, z, n, hn] = gates.slice(5 * (t - t0), 5 * (t - t0) + 5);
           const prev = prevS[t - t0];
@@ -206,7 +201,7 @@ function recurrence(xp: tf.Tensor2D, wh: tf.Tensor2D, bh: tf.Tensor1D | null, ma
             let dh1: tf.Tensor | undefined;
             if (t > t0) {
               dh1 = tf.slice(dPrev, [0, 0], [k[t - 1], H]);
-              if (dyAll) dh1 = tf.add(dh1, tf.slice(dyAll[t - 1], [0, 0], [k[t - 1], H]));
+              if (all) dh1 = tf.add(dh1, upstream(t - 1, k[t - 1]));
             }
             return { dx: padRows(tf.concat([dPreR, dPreZ, dPreN], 1) as tf.Tensor2D, B), dh1, dhp };
           });
@@ -218,18 +213,17 @@ function recurrence(xp: tf.Tensor2D, wh: tf.Tensor2D, bh: tf.Tensor1D | null, ma
         // W_h's and b_h's gradients sum over all steps: one large product over the stacked
         // steps instead of L small ones (and L column sums) inside the sequential loop.
         const [dWh, dBh, dXp] = tf.tidy(() => {
-          if (!S) return [tf.zerosLike(whS), tf.zeros([3 * H]), tf.zeros([B * L, 3 * H])];
+          if (!S) return [tf.zerosLike(whS), tf.zeros([3 * H]), tf.zeros([L * B, 3 * H])];
           const dHp = tf.concat(dhps, 0);
           const prevAll = tf.concat(prevS, 0); // the state each step started from
-          const rows = dHp.shape[0];
-          const full = Array.from({ length: L }, (_, t) => (t < t0 ? tf.zeros([B, 3 * H]) : dxp[t - t0]));
+          const before = t0 > 0 ? [tf.zeros([t0 * B, 3 * H])] : [];
           return [
             tf.matMul(prevAll, dHp, true, false),
-            tf.reshape(tf.matMul(tf.ones([1, rows]), dHp), [3 * H]),
-            tf.reshape(tf.gather(tf.stack(full, 1), inverse), [B * L, 3 * H]),
+            tf.reshape(tf.matMul(tf.ones([1, dHp.shape[0]]), dHp), [3 * H]),
+            tf.concat([...before, ...dxp], 0),
           ];
         });
-        tf.dispose([...dxp, ...dhps, dh, whT, dyS, order, inverse, ...(dyAll ?? [])]);
+        tf.dispose([...dxp, ...dhps, dh, whT, ...(all ? [dyFlat] : [])]);
         return bh ? [dXp, dWh, dBh] : (tf.dispose(dBh), [dXp, dWh]);
       },
     };
@@ -274,11 +268,19 @@ export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D, opts: { all
 export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D, opts: { all?: boolean } = {}): { last: tf.Tensor2D; all?: tf.Tensor3D } {
   return tf.tidy(() => {
     const [B, L, d] = x.shape;
-    let xp = tf.matMul(tf.reshape(x, [B * L, d]), p.wx) as tf.Tensor2D;
+    const pack = packByStart(mask.dataSync(), B, L);
+    const order = tf.tensor1d(pack.order, 'int32');
+    const inverse = tf.tensor1d(pack.inverse, 'int32');
+    // Sorted and step-major before the projection: x is a third of xp's size, and each step's
+    // rows are then one contiguous block.
+    const xs = tf.reshape(tf.transpose(tf.gather(x, order), [1, 0, 2]), [L * B, d]);
+    let xp = tf.matMul(xs, p.wx) as tf.Tensor2D;
     if (p.bx) xp = tf.add(xp, p.bx);
+    const ms = tf.transpose(tf.gather(mask, order)) as tf.Tensor2D;
     const bh = (p.bh ?? null) as tf.Tensor1D | null;
-    if (opts.all === false) return { last: recurrence(xp, p.wh, bh, mask, false) as tf.Tensor2D };
-    const all = recurrence(xp, p.wh, bh, mask, true) as tf.Tensor3D;
+    if (opts.all === false) return { last: tf.gather(recurrence(xp, p.wh, bh, ms, pack, false), inverse) as tf.Tensor2D };
+    const allSorted = recurrence(xp, p.wh, bh, ms, pack, true); // [L, B, h]
+    const all = tf.gather(tf.transpose(allSorted, [1, 0, 2]), inverse) as tf.Tensor3D;
     return { last: tf.squeeze(tf.slice(all, [0, L - 1, 0], [B, 1, -1]), [1]) as tf.Tensor2D, all };
   });
 }
