@@ -7,7 +7,9 @@
 // accuracy script's CMI run, say) is reused rather than trained twice. Two instances with
 // different --parts can share one database, one per core. Usage:
 //   node --import tsx scripts/results-kuairand.ts [--db PATH] [--seed S] [--parts models,ablation,interests] [--report]
-// --report prints the tables of whatever has finished without training anything.
+// --report prints the tables of whatever has finished without training anything. The tables
+// have the columns of the CMI paper's Table 1 (Recall and HitRate at 10, 20, 50); NDCG and
+// other K are a `cmi-studio compare --db .bench/results.sqlite` away.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ensureDemoDataset } from '../src/main/cli/commands/demo.ts';
@@ -86,7 +88,7 @@ for (const part of ['models', 'ablation', 'interests']) {
   if (!done.length) continue;
   // The interests sweep labels every run 'CMI (#I m)'; the other parts name runs by label.
   const rows = rowsFromRuns(rdb, done, { bestPerLabel: false, selectBy: 'recall@50' });
-  const table = buildTable(rows, { metrics: ['recall', 'hitrate', 'ndcg'], ks: [20, 50], significance: 'ttest', title: `${titles[part]} (${dataset.name}, test day)` });
+  const table = buildTable(rows, { metrics: ['recall', 'hitrate'], ks: [10, 20, 50], significance: 'ttest', title: `${titles[part]} (${dataset.name}, test day)` });
   const detail = [
     '| run | model | #I | steps (best) | wall time | backend |',
     '|---|---|---|---|---|---|',
