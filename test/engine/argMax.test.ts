@@ -29,5 +29,12 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const got = tf.tidy(() => Array.from(tf.argMax(tf.tensor(values, shape), axis).dataSync()));
       assert.deepEqual(got, reference(values, shape, axis < 0 ? axis + 3 : axis), `axis ${axis}`);
     }
+    // Wider than the kernel's column block (4096), with a ragged last block.
+    const wide = [3, 2, 9001];
+    const many = Float32Array.from({ length: 3 * 2 * 9001 }, () => ((s = (s * 1103515245 + 12345) % 2147483648) % 7) - 3);
+    for (const axis of [0, 1]) {
+      const got = tf.tidy(() => Array.from(tf.argMax(tf.tensor(many, wide), axis).dataSync()));
+      assert.deepEqual(got, reference(many, wide, axis), `wide, axis ${axis}`);
+    }
   });
 }
