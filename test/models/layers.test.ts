@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import {
   deriveSeed, initUniform, embeddingTable, embed, idMask, l2normalize, maskedMean, maskedSoftmax,
-  gruParams, gruVariables, gru, packByStart, maxOverInterests, logSumExp, crossEntropy, sampledSoftmaxLoss, candidateSoftmaxLoss, infoNCE,
+  gruParams, gruVariables, gru, packByStart, permuteRows, maxOverInterests, logSumExp, crossEntropy, sampledSoftmaxLoss, candidateSoftmaxLoss, infoNCE,
 } from '../../src/main/models/layers.ts';
 
 before(async () => {
@@ -220,6 +220,17 @@ test('packByStart sorts rows by first valid column, stably, and counts started r
   assert.equal(t0, 0);
   assert.deepEqual([...k], [1, 2, 4, 4]);
   assert.equal(packByStart([0, 0, 0, 0], 2, 2).t0, 2, 'no row starts: no step runs');
+});
+
+test('permuteRows gives tf.gather by a permutation, and the same gradient', () => {
+  const x = tf.randomNormal([5, 3, 2], 0, 1, 'float32', 4);
+  const order = tf.tensor1d([3, 0, 4, 1, 2], 'int32');
+  const inverse = tf.tensor1d([1, 3, 4, 0, 2], 'int32');
+  const w = tf.randomNormal([5, 3, 2], 0, 1, 'float32', 5);
+  close(permuteRows(x, order, inverse).dataSync(), tf.gather(x, order).dataSync());
+  const got = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(permuteRows(t, order, inverse), w)))(x);
+  const want = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, order), w)))(x);
+  close(got.dataSync(), want.dataSync());
 });
 
 test('the packed gru equals a step-by-step GRU of plain ops (outputs and gradients), rows in any order', () => {

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import { Rng } from '../data/rng.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { deriveSeed, embed, embeddingTable, idMask, initUniform, logSumExp, maskedSoftmax, sampledSoftmaxLoss } from './layers.ts';
+import { deriveSeed, embed, embeddingTable, idMask, initUniform, logSumExp, maskedSoftmax, permuteRows, sampledSoftmaxLoss } from './layers.ts';
 import {
   causalBias, checkpointRows, dense, denseParams, hostDropout, lastColumns, layerNorm, layerNormParams, lengthOrder, noDropout, positionRows, smallestMask, transformerLayer,
   transformerLayerParams, treeVariables, usedWidth, type DenseParams, type Dropout, type LayerNormParams, type TransformerLayerParams,
@@ -182,7 +182,7 @@ class DssRec implements SeqRecModel {
     };
     const { order, inverse } = lengthOrder(seq);
     const sorted = checkpointRows(f, [tf.gather(seq, order)], Object.values(this.variables), ROWS_PER_CHUNK);
-    return tf.gather(sorted, inverse) as tf.Tensor3D;
+    return permuteRows(sorted, inverse, order) as tf.Tensor3D;
   }
 
   loss(batch: TrainBatch, step: number): LossOutput {

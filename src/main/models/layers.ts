@@ -115,6 +115,20 @@ function gradArgs(args: Array<tf.Tensor | tf.GradSaveFunc>): { inputs: tf.Tensor
   return { inputs: args.slice(0, -1) as tf.Tensor[], save: args[args.length - 1] as tf.GradSaveFunc };
 }
 
+/**
+ * x's rows (axis 0) in the order `order`, whose inverse permutation is `inverse`. The same as
+ * tf.gather(x, order), but its gradient is the inverse gather rather than gather's general
+ * gradient (a scatter-add into zeros), which a permutation does not need.
+ */
+export function permuteRows<T extends tf.Tensor>(x: T, order: tf.Tensor1D, inverse: tf.Tensor1D): T {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const { inputs: [xi], save } = gradArgs(args);
+    save([inverse]); // kept for the backward pass, which may outlive the caller's scope
+    return { value: tf.gather(xi, order), gradFunc: (dy: tf.Tensor, [inv]: tf.Tensor[]) => tf.gather(dy, inv) };
+  });
+  return op(x) as T;
+}
+
 /** How a batch is packed for the recurrence: see packByStart. */
 type Packing = { order: Int32Array; inverse: Int32Array; t0: number; k: Int32Array };
 
@@ -273,14 +287,14 @@ export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D, opts: { all
     const inverse = tf.tensor1d(pack.inverse, 'int32');
     // Sorted and step-major before the projection: x is a third of xp's size, and each step's
     // rows are then one contiguous block.
-    const xs = tf.reshape(tf.transpose(tf.gather(x, order), [1, 0, 2]), [L * B, d]);
+    const xs = tf.reshape(tf.transpose(permuteRows(x, order, inverse), [1, 0, 2]), [L * B, d]);
     let xp = tf.matMul(xs, p.wx) as tf.Tensor2D;
     if (p.bx) xp = tf.add(xp, p.bx);
     const ms = tf.transpose(tf.gather(mask, order)) as tf.Tensor2D;
     const bh = (p.bh ?? null) as tf.Tensor1D | null;
-    if (opts.all === false) return { last: tf.gather(recurrence(xp, p.wh, bh, ms, pack, false), inverse) as tf.Tensor2D };
+    if (opts.all === false) return { last: permuteRows(recurrence(xp, p.wh, bh, ms, pack, false), inverse, order) as tf.Tensor2D };
     const allSorted = recurrence(xp, p.wh, bh, ms, pack, true); // [L, B, h]
-    const all = tf.gather(tf.transpose(allSorted, [1, 0, 2]), inverse) as tf.Tensor3D;
+    const all = permuteRows(tf.transpose(allSorted, [1, 0, 2]), inverse, order) as tf.Tensor3D;
     return { last: tf.squeeze(tf.slice(all, [0, L - 1, 0], [B, 1, -1]), [1]) as tf.Tensor2D, all };
   });
 }

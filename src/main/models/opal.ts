@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { deriveSeed, embeddingTable, gruParams, gruVariables, initUniform, l2normalize, sampledSoftmaxLoss, type GruParams } from './layers.ts';
+import { deriveSeed, embeddingTable, gruParams, gruVariables, initUniform, l2normalize, permuteRows, sampledSoftmaxLoss, type GruParams } from './layers.ts';
 import { orthogonalityLoss, softInterests, uniformityLoss, type SoftInterests } from './cmi.ts';
 import { checkpointRows, lastColumns, lengthOrder, usedWidth } from './seq-ops.ts';
 import { num } from './settings.ts';
@@ -173,11 +173,11 @@ class Opal implements SeqRecModel {
           const w = usedWidth(tf.sum(r, 2) as tf.Tensor2D);
           return categoryGru(this.rnn, lastColumns(x as tf.Tensor3D, w, 1), lastColumns(r as tf.Tensor3D, w, 1));
         },
-        [tf.gather(soft.items, order), tf.gather(tf.transpose(route, [0, 2, 1]), order)],
+        [permuteRows(soft.items, order, inverse), permuteRows(tf.transpose(route, [0, 2, 1]), order, inverse)],
         Object.values(gruVariables('gru', this.rnn)),
         ROWS_PER_CHUNK,
       );
-      const last = tf.gather(sorted, inverse) as tf.Tensor3D;
+      const last = permuteRows(sorted, inverse, order) as tf.Tensor3D;
       const [B, m, d] = last.shape;
       const projected = tf.relu(tf.add(tf.matMul(tf.reshape(last, [B * m, d]), this.mlpW), this.mlpB));
       const hard = l2normalize(tf.reshape(projected, [B, m, d]));

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { deriveSeed, embed, embeddingTable, idMask, initUniform, l2normalize, logSumExp, maskedSoftmax, sampledSoftmaxLoss } from './layers.ts';
+import { deriveSeed, embed, embeddingTable, idMask, initUniform, l2normalize, logSumExp, maskedSoftmax, permuteRows, sampledSoftmaxLoss } from './layers.ts';
 import { multiInterestAttention, selfAttentionParams, selfAttentionVariables, type SelfAttentionParams } from './self-attention.ts';
 import { checkpointRows, dense, denseParams, flattenParams, lastColumns, lengthOrder, positionRows, positionsFromEnd, treeVariables, usedWidth, type DenseParams } from './seq-ops.ts';
 import { num } from './settings.ts';
@@ -177,14 +177,14 @@ class Re4 implements SeqRecModel {
     // Users sorted by history length so each chunk's [L, L] attention drops the padding its
     // users share (positions count from the most recent item, padding is never attended and
     // has no positives: the errors are the same); the sum does not care about the order.
-    const { order } = lengthOrder(batch.history);
+    const { order, inverse } = lengthOrder(batch.history);
     const errors = checkpointRows(
       ([z, m, x, pos]) => {
         const w = usedWidth(m as tf.Tensor2D);
         const recon = reconstruct(this.decoder, z as tf.Tensor3D, lastColumns(m as tf.Tensor2D, w, 1));
         return reconstructionErrors(recon, lastColumns(x as tf.Tensor3D, w, 1), lastColumns(pos as tf.Tensor3D, w, 2));
       },
-      [interests, mask, items, positives].map((t) => tf.gather(t, order)),
+      [interests, mask, items, positives].map((t) => permuteRows(t, order, inverse)),
       flattenParams(this.decoder).map(([, w]) => w),
       ROWS_PER_CHUNK,
     );
