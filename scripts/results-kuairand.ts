@@ -43,6 +43,7 @@ const dataset = await ensureDemoDataset(db);
 /** Cheapest per step first (docs/benchmarks.md, per-model step times), so a partial run already
  *  answers most of the main question; Re4 and DSSRec take 15-20 s a step here. */
 const MODEL_ORDER = ['pop', 'gru4rec', 'mind', 'comirec-sa', 'comirec-dr', 'octopus', 'cmi', 'opal', 're4', 'dssrec'];
+const PAPER_ORDER = ['pop', 'gru4rec', 'mind', 'comirec-dr', 'comirec-sa', 'octopus', 'dssrec', 're4', 'opal', 'cmi'];
 const models = [...MODEL_ORDER, ...registry.map((m) => m.name).filter((n) => !MODEL_ORDER.includes(n))];
 
 const plan: { part: string; req: RunRequest }[] = [];
@@ -87,7 +88,11 @@ for (const part of ['models', 'ablation', 'interests']) {
   const done = runs.filter((r) => r.status === 'done');
   if (!done.length) continue;
   // The interests sweep labels every run 'CMI (#I m)'; the other parts name runs by label.
-  const rows = rowsFromRuns(rdb, done, { bestPerLabel: false, selectBy: 'recall@50' });
+  // Rows in the papers' order (floors, baselines, then the seed papers' models) rather than the
+  // order the runs trained in.
+  const modelOf = new Map(done.map((r) => [r.label, r.model]));
+  const rank = (row: { label: string; interests: number }) => (PAPER_ORDER.indexOf(modelOf.get(row.label) ?? '') + 1 || PAPER_ORDER.length + 1) * 1000 + row.interests;
+  const rows = rowsFromRuns(rdb, done, { bestPerLabel: false, selectBy: 'recall@50' }).sort((a, b) => rank(a) - rank(b));
   const table = buildTable(rows, { metrics: ['recall', 'hitrate'], ks: [10, 20, 50], significance: 'ttest', title: `${titles[part]} (${dataset.name}, test day)` });
   const detail = [
     '| run | model | #I | steps (best) | wall time | backend |',
