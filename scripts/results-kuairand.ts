@@ -97,7 +97,7 @@ for (const part of ['models', 'ablation', 'interests']) {
   const detail = [
     '| run | model | #I | steps (best) | wall time | backend |',
     '|---|---|---|---|---|---|',
-    ...runs.map((r) => `| ${r.id} ${r.label} | ${r.model} | ${r.interests} | ${r.status === 'done' ? `${r.steps} (${r.bestStep ?? '-'})` : r.status} | ${(r.seconds / 60).toFixed(1)} min | ${r.device ?? r.backend ?? '-'} |`),
+    ...runs.map((r) => `| ${r.id} ${r.label} | ${r.model} | ${r.interests} | ${r.status === 'done' ? `${r.steps} (${r.bestStep ?? '-'})` : r.status} | ${(r.seconds / 60).toFixed(1)} min | ${r.backend ?? '-'} |`),
   ];
   sections.push(`### ${titles[part]}\n\n${formatTable(table, 'md').trim()}\n\n${detail.join('\n')}\n`);
 }
