@@ -2,8 +2,9 @@
 // settings on the bundled KuaiRand slice, early stopping deciding when to stop, and prints our
 // test metrics next to the authors' PyTorch code run on the same slice. Optionally (--steps)
 // also the fixed-step runs the authors' figures were taken at (200 steps with and without the
-// contrastive loss). Resumable: run it again after an interruption and the unfinished run goes on
-// from its last checkpoint; finished runs are reported without training. Usage:
+// contrastive loss, and with the authors' main-loss candidates). Resumable: run it again after
+// an interruption and the unfinished run goes on from its last checkpoint; finished runs are
+// reported without training. Usage:
 //   node --import tsx scripts/accuracy-kuairand.ts [--db PATH] [--seed S] [--steps] [--set key=value ...]
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -48,6 +49,8 @@ const plan: { setting: string; config: Config }[] = [{ setting: 'ours, defaults,
 if (values.steps) {
   plan.push({ setting: 'ours, 200 steps, batch 512', config: { ...overrides, batchSize: 512, maxSteps: 200 } });
   plan.push({ setting: 'ours, 200 steps, batch 512, no contrastive loss', config: { ...overrides, batchSize: 512, maxSteps: 200, lambdaCl: 0 } });
+  // The authors' code scores a row's own positive against the sampled negatives only.
+  plan.push({ setting: "ours, 200 steps, batch 512, the authors' main-loss candidates", config: { ...overrides, batchSize: 512, maxSteps: 200, mainNegatives: 'random' } });
 }
 // A finished run of the same setting is reported as it is; an interrupted one resumes.
 markInterrupted(db);
