@@ -7,10 +7,12 @@
 // accuracy script's CMI run, say) is reused rather than trained twice. Two instances with
 // different --parts can share one database, one per core. Usage:
 //   node --import tsx scripts/results-kuairand.ts [--db PATH] [--seed S] [--parts models,ablation,interests] [--report]
-// --report prints the tables of whatever has finished without training anything. The tables
+// --report prints the tables of whatever has finished without training anything; --doc FILE
+// also puts each part's tables between its markers in FILE (<!-- RESULTS_MODELS --> ...
+// <!-- /RESULTS_MODELS -->, likewise ABLATION and INTERESTS), as docs/results.md has them. The tables
 // have the columns of the CMI paper's Table 1 (Recall and HitRate at 10, 20, 50); NDCG and
 // other K are a `cmi-studio compare --db .bench/results.sqlite` away.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ensureDemoDataset } from '../src/main/cli/commands/demo.ts';
 import { runWithProgress } from '../src/main/cli/commands/train.ts';
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '42' },
     parts: { type: 'string', default: 'models,ablation,interests' },
     report: { type: 'boolean', default: false },
+    doc: { type: 'string' },
   },
 });
 mkdirSync('.bench', { recursive: true });
@@ -76,7 +79,7 @@ if (!values.report) {
 
 // Tables of what has finished.
 const rdb = openDb(dbPath);
-const sections: string[] = [];
+const sections: { part: string; title: string; body: string }[] = [];
 const titles: Record<string, string> = {
   models: 'Every model with its default settings',
   ablation: 'CMI ablations',
@@ -99,9 +102,22 @@ for (const part of ['models', 'ablation', 'interests']) {
     '|---|---|---|---|---|---|',
     ...runs.map((r) => `| ${r.id} ${r.label} | ${r.model} | ${r.interests} | ${r.status === 'done' ? `${r.steps} (${r.bestStep ?? '-'})` : r.status} | ${(r.seconds / 60).toFixed(1)} min | ${r.backend ?? '-'} |`),
   ];
-  sections.push(`### ${titles[part]}\n\n${formatTable(table, 'md').trim()}\n\n${detail.join('\n')}\n`);
+  sections.push({ part, title: titles[part], body: `${formatTable(table, 'md').trim()}\n\n${detail.join('\n')}` });
 }
 rdb.close();
-const text = sections.join('\n');
+const text = sections.map((s) => `### ${s.title}\n\n${s.body}\n`).join('\n');
 writeFileSync('.bench/results-tables.md', text);
 process.stdout.write(text + '\nwritten to .bench/results-tables.md\n');
+if (values.doc) {
+  let doc = readFileSync(values.doc, 'utf8');
+  for (const { part, body } of sections) {
+    const open = `<!-- RESULTS_${part.toUpperCase()} -->`;
+    const close = `<!-- /RESULTS_${part.toUpperCase()} -->`;
+    const from = doc.indexOf(open);
+    const to = doc.indexOf(close);
+    if (from < 0 || to < from) throw new Error(`${values.doc} has no ${open} ... ${close} section`);
+    doc = `${doc.slice(0, from + open.length)}\n${body}\n${doc.slice(to)}`;
+  }
+  writeFileSync(values.doc, doc);
+  process.stdout.write(`tables written into ${values.doc}\n`);
+}
