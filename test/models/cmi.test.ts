@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/engine/backend.ts';
-import { cmi } from '../../src/main/models/cmi.ts';
+import { cmi, uniformityLoss } from '../../src/main/models/cmi.ts';
 import { resolveConfig } from '../../src/main/train/config.ts';
 import type { Config, SeqRecModel, TrainBatch } from '../../src/main/models/types.ts';
 
@@ -159,6 +159,16 @@ test('uniformity loss is lambda * std/mean (unbiased std) of the average assignm
   const t = terms(model, batchOf(history, [5, 3], [4, 1]));
   close([t.unif], [(2 * std) / mean]);
   model.dispose();
+});
+
+test('uniformity: 0 with one interest, and a finite gradient when usage is exactly uniform', () => {
+  const mask = tf.tensor2d([[0, 1, 1]]);
+  const grad = (a: tf.Tensor3D) => tf.grad((x: tf.Tensor) => uniformityLoss(x as tf.Tensor3D, mask))(a);
+  const one = tf.tensor3d([[[0], [1], [1]]]);
+  assert.equal(uniformityLoss(one, mask).dataSync()[0], 0);
+  const uniform = tf.tensor3d([[[0, 0], [0.5, 0.5], [0.5, 0.5]]]);
+  assert.ok(Math.abs(uniformityLoss(uniform, mask).dataSync()[0]) < 1e-5, 'uniform usage: ~0');
+  assert.ok(grad(uniform).dataSync().every(Number.isFinite), 'uniform usage: finite gradient (was NaN from sqrt at 0)');
 });
 
 /** Hand sampled softmax: logits[r][c] = max_l vec[r][l].item[cand[c]] / T, CE at labels[r]. */

@@ -93,13 +93,17 @@ export function orthogonalityLoss(category: tf.Tensor2D): tf.Scalar {
 }
 
 /** Uniformity: std/mean of the batch's average assignment per category (unbiased std, as
- *  torch.Tensor.std), pushing items to spread over all categories (unweighted). */
+ *  torch.Tensor.std), pushing items to spread over all categories (unweighted). With one
+ *  category there is nothing to spread over: 0 (torch's std of one value is NaN, and so was the
+ *  gradient of sqrt at 0 here, which made a one-interest CMI fail at its second step). The
+ *  variance is floored at 1e-12 for the same reason when usage is exactly uniform. */
 export function uniformityLoss(assignment: tf.Tensor3D, mask: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
     const m = assignment.shape[2];
+    if (m < 2) return tf.scalar(0);
     const usage = tf.div(tf.sum(tf.reshape(assignment, [-1, m]), 0), tf.maximum(tf.sum(mask), 1));
     const meanUsage = tf.mean(usage);
-    const std = tf.sqrt(tf.div(tf.sum(tf.square(tf.sub(usage, meanUsage))), Math.max(m - 1, 1)));
+    const std = tf.sqrt(tf.maximum(tf.div(tf.sum(tf.square(tf.sub(usage, meanUsage))), m - 1), 1e-12));
     return tf.div(std, meanUsage) as tf.Scalar;
   });
 }
