@@ -6,12 +6,12 @@
 // checkpoint, and a run already in the database with the same model, config and seed (the
 // accuracy script's CMI run, say) is reused rather than trained twice. Two instances with
 // different --parts can share one database, one per core. Usage:
-//   node --import tsx scripts/results-kuairand.ts [--db PATH] [--seed S] [--parts models,ablation,interests] [--report]
+//   node --import tsx scripts/results-kuairand.ts [--db PATH] [--seed S] [--parts models,ablation,interests] [--report] [--doc FILE]
 // --report prints the tables of whatever has finished without training anything; --doc FILE
 // also puts each part's tables between its markers in FILE (<!-- RESULTS_MODELS --> ...
-// <!-- /RESULTS_MODELS -->, likewise ABLATION and INTERESTS), as docs/results.md has them. The tables
-// have the columns of the CMI paper's Table 1 (Recall and HitRate at 10, 20, 50); NDCG and
-// other K are a `cmi-studio compare --db .bench/results.sqlite` away.
+// <!-- /RESULTS_MODELS -->, likewise ABLATION and INTERESTS), as docs/results.md has them.
+// The tables have the columns of the CMI paper's Table 1 (Recall and HitRate at 10, 20, 50);
+// NDCG and other K are a `cmi-studio compare --db .bench/results.sqlite` away.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ensureDemoDataset } from '../src/main/cli/commands/demo.ts';

@@ -114,7 +114,7 @@ export function nativeBlas(): { blas: NativeBlas | null; why: string } {
     const blas = createRequire(import.meta.url)(file) as NativeBlas;
     if (!process.env.OPENBLAS_NUM_THREADS) blas.setThreads(1);
     if (!blasComputesCorrectly(blas)) {
-      return (loaded = { blas: null, why: `native/blas: OpenBLAS ${forced ?? process.env.OPENBLAS_CORETYPE ?? ''} kernels computed a wrong product; set OPENBLAS_CORETYPE to an older family` });
+      return (loaded = { blas: null, why: `native/blas: OpenBLAS ${process.env.OPENBLAS_CORETYPE ?? '(detected)'} kernels computed a wrong product; set OPENBLAS_CORETYPE to an older family` });
     }
     return (loaded = { blas, why: describe(blas.info()) });
   } catch (e) {

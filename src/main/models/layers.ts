@@ -614,21 +614,18 @@ export function infoNCE(a: tf.Tensor2D, b: tf.Tensor2D, temperature: number, opt
     const an = l2normalize(a);
     const bn = l2normalize(b);
     const as = tf.div(an, temperature) as tf.Tensor2D; // temperature on one side: no [N, N] division
-    const bs = tf.div(bn, temperature) as tf.Tensor2D;
     const positive = tf.sum(tf.mul(as, bn), 1);
-    /** [1 or 2, N] log-sum-exps of x yᵀ, a row's own column masked out with maskDiagonal. */
-    const lse = (x: tf.Tensor2D, y: tf.Tensor2D, maskDiagonal: boolean, columns: boolean): tf.Tensor2D => {
-      if (blocked) return blockedProductLogSumExp(x, y, maskDiagonal, columns, rowsPerBlock);
-      const self = maskDiagonal ? diagonalOffset(0, N, N) : null;
-      const out = productLogSumExp(x, y, self, columns, bound);
-      self?.dispose();
-      return out;
-    };
-    let [fromA, fromB] = tf.unstack(lse(as, bn, false, true));
+    const cross = blocked ? blockedProductLogSumExp(as, bn, false, true, rowsPerBlock) : productLogSumExp(as, bn, null, true, bound);
+    let [fromA, fromB] = tf.unstack(cross);
     if (opts.withinView ?? true) {
       // A row is never its own negative: the diagonal of the within-view blocks goes to -1e9.
-      fromA = logAddExp(fromA, tf.squeeze(lse(as, an, true, false), [0]));
-      fromB = logAddExp(fromB, tf.squeeze(lse(bs, bn, true, false), [0]));
+      const bs = tf.div(bn, temperature) as tf.Tensor2D;
+      const self = blocked ? null : diagonalOffset(0, N, N); // one [N, N] offset for both blocks
+      const within = (x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor1D =>
+        tf.squeeze(self ? productLogSumExp(x, y, self, false, bound) : blockedProductLogSumExp(x, y, true, false, rowsPerBlock), [0]) as tf.Tensor1D;
+      fromA = logAddExp(fromA, within(as, an));
+      fromB = logAddExp(fromB, within(bs, bn));
+      self?.dispose();
     }
     return tf.add(tf.mean(tf.sub(fromA, positive)), tf.mean(tf.sub(fromB, positive))) as tf.Scalar;
   });

@@ -4,7 +4,7 @@
 // the parts whose tape would not fit the wasm heap. Plain TF.js ops, any backend.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../data/rng.ts';
-import { deriveSeed, initUniform } from './layers.ts';
+import { deriveSeed, initUniform, packByStart } from './layers.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Dense and layer norm
@@ -199,17 +199,12 @@ export function smallestMask(values: tf.Tensor1D, n: number): tf.Tensor1D {
 // ---------------------------------------------------------------------------------------------
 // Left padding: sorting rows by length and trimming the padding all rows of a chunk share
 
-/** Rows of left-padded ids [B, L] sorted by item count, longest first (stable), and the inverse
- *  permutation, as int32 tensors: chunked passes over the sorted rows can trim each chunk to its
- *  longest row (trimLeftPadding). */
+/** Rows of left-padded ids [B, L] sorted by the column their first item is in (layers.ts's
+ *  packByStart: longest first, stable), and the inverse permutation, as int32 tensors: chunked
+ *  passes over the sorted rows can trim each chunk to its longest row (usedWidth, lastColumns). */
 export function lengthOrder(ids: tf.Tensor2D): { order: tf.Tensor1D; inverse: tf.Tensor1D } {
   const [B, L] = ids.shape;
-  const v = ids.dataSync();
-  const lengths = new Int32Array(B);
-  for (let r = 0; r < B; r++) for (let t = 0; t < L; t++) if (v[r * L + t] !== 0) lengths[r]++;
-  const order = Int32Array.from({ length: B }, (_, i) => i).sort((a, b) => lengths[b] - lengths[a] || a - b);
-  const inverse = new Int32Array(B);
-  order.forEach((r, i) => (inverse[r] = i));
+  const { order, inverse } = packByStart(ids.dataSync(), B, L);
   return { order: tf.tensor1d(order, 'int32'), inverse: tf.tensor1d(inverse, 'int32') };
 }
 
