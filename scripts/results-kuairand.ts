@@ -18,6 +18,7 @@ import { ensureDemoDataset } from '../src/main/cli/commands/demo.ts';
 import { runWithProgress } from '../src/main/cli/commands/train.ts';
 import { buildTable } from '../src/main/report/table.ts';
 import { formatTable } from '../src/main/report/format.ts';
+import { replaceSections } from '../src/main/report/doc-sections.ts';
 import { rowsFromRuns } from '../src/main/report/from-runs.ts';
 import { models as registry } from '../src/main/models/registry.ts';
 import { openDb } from '../src/main/store/db.ts';
@@ -89,35 +90,33 @@ for (const part of ['models', 'ablation', 'interests']) {
   const ids = [...new Set(entries.filter((e) => e.part === part && e.id !== null).map((e) => e.id!))];
   const runs = ids.map((id) => requireRun(rdb, id));
   const done = runs.filter((r) => r.status === 'done');
-  if (!done.length) continue;
+  if (!runs.length) continue;
   // The interests sweep labels every run 'CMI (#I m)'; the other parts name runs by label.
   // Rows in the papers' order (floors, baselines, then the seed papers' models) rather than the
   // order the runs trained in.
   const modelOf = new Map(done.map((r) => [r.label, r.model]));
   const rank = (row: { label: string; interests: number }) => (PAPER_ORDER.indexOf(modelOf.get(row.label) ?? '') + 1 || PAPER_ORDER.length + 1) * 1000 + row.interests;
   const rows = rowsFromRuns(rdb, done, { bestPerLabel: false, selectBy: 'recall@50' }).sort((a, b) => rank(a) - rank(b));
-  const table = buildTable(rows, { metrics: ['recall', 'hitrate'], ks: [10, 20, 50], significance: 'ttest', title: `${titles[part]} (${dataset.name}, test day)` });
+  const table = rows.length === 0 ? null : buildTable(rows, { metrics: ['recall', 'hitrate'], ks: [10, 20, 50], significance: 'ttest', title: `${titles[part]} (${dataset.name}, test day)` });
   const detail = [
-    '| run | model | #I | steps (best) | wall time | backend |',
-    '|---|---|---|---|---|---|',
-    ...runs.map((r) => `| ${r.id} ${r.label} | ${r.model} | ${r.interests} | ${r.status === 'done' ? `${r.steps} (${r.bestStep ?? '-'})` : r.status} | ${(r.seconds / 60).toFixed(1)} min | ${r.backend ?? '-'} |`),
+    '| run | model | #I | steps (best) | valid R@50 at best | wall time | backend |',
+    '|---|---|---|---|---|---|---|',
+    ...runs.map((r) => {
+      // An unfinished run shows where it stands, so a table stopped by time says so rather than
+      // silently omitting the model.
+      const steps = r.status === 'done' ? `${r.steps} (${r.bestStep ?? '-'})` : r.steps ? `${r.status} at ${r.steps} (${r.bestStep ?? '-'})` : r.status;
+      const valid = r.valid?.['recall@50'];
+      return `| ${r.id} ${r.label} | ${r.model} | ${r.interests} | ${steps} | ${valid === undefined ? '-' : valid.toFixed(4)} | ${(r.seconds / 60).toFixed(1)} min | ${r.backend ?? '-'} |`;
+    }),
   ];
-  sections.push({ part, title: titles[part], body: `${formatTable(table, 'md').trim()}\n\n${detail.join('\n')}` });
+  sections.push({ part, title: titles[part], body: `${table ? `${formatTable(table, 'md').trim()}\n\n` : ''}${detail.join('\n')}` });
 }
 rdb.close();
 const text = sections.map((s) => `### ${s.title}\n\n${s.body}\n`).join('\n');
 writeFileSync('.bench/results-tables.md', text);
 process.stdout.write(text + '\nwritten to .bench/results-tables.md\n');
 if (values.doc) {
-  let doc = readFileSync(values.doc, 'utf8');
-  for (const { part, body } of sections) {
-    const open = `<!-- RESULTS_${part.toUpperCase()} -->`;
-    const close = `<!-- /RESULTS_${part.toUpperCase()} -->`;
-    const from = doc.indexOf(open);
-    const to = doc.indexOf(close);
-    if (from < 0 || to < from) throw new Error(`${values.doc} has no ${open} ... ${close} section`);
-    doc = `${doc.slice(0, from + open.length)}\n${body}\n${doc.slice(to)}`;
-  }
+  const doc = replaceSections(readFileSync(values.doc, 'utf8'), sections.map(({ part, body }) => ({ name: `RESULTS_${part.toUpperCase()}`, body })), values.doc);
   writeFileSync(values.doc, doc);
   process.stdout.write(`tables written into ${values.doc}\n`);
 }
