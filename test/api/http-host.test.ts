@@ -1,7 +1,7 @@
 // The browser host: token on every API call, upload and WebSocket; loopback Host and Origin
 // only; the API served as POST /api/<method> with the same envelope as IPC; events streamed.
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +72,32 @@ describe('browser host (HTTP + WebSocket)', () => {
   it('prints a loopback address that carries the token', () => {
     assert.equal(host.url, `http://127.0.0.1:${host.port}/?token=${host.token}`);
     assert.ok(host.token.length >= 32);
+  });
+
+  it('keeps an idle keep-alive socket open past Node\'s 5 s default, so a reused socket is not reset', async () => {
+    // A browser or undici reuses idle sockets; with Node's default the server closed them after
+    // 5 s and a request racing that close failed with ECONNRESET (a flaky UI test showed it).
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ status: number; reused: boolean; port: number | undefined }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: host.port, path: '/', agent, headers: { host: `127.0.0.1:${host.port}` } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket, port: req.socket?.localPort }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const first = await get();
+      await new Promise((r) => setTimeout(r, 6_000));
+      const second = await get();
+      assert.equal(first.status, 200);
+      assert.equal(second.status, 200);
+      assert.ok(second.reused, 'the second request reused the idle socket');
+      assert.equal(second.port, first.port);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('refuses API calls without the token or with a wrong one', async () => {
