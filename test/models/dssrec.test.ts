@@ -27,6 +27,32 @@ test('trains with the future window: the loss and its main term go down, no tens
   m.dispose();
 });
 
+test('two stages by default: pre-train with seq2seq, then fine-tune on seq2item alone; pretrain alone is one joint stage', () => {
+  const batch = (): TrainBatch => ({ size: 3, history: ids2([[0, 1, 2, 3], [4, 5, 6, 7], [0, 0, 8, 9]]), pos: tf.tensor1d([10, 11, 12], 'int32'), neg: tf.tensor1d([13, 14, 15], 'int32'), future: ids2([[0, 20, 21], [22, 23, 24], [0, 0, 25]]) });
+  const m = model({ dropout: 0 });
+  assert.deepEqual(m.stages, ['pretrain', 'finetune']);
+  assert.equal(m.stage, 'pretrain');
+  const pre = m.loss(batch(), 0);
+  assert.ok(pre.terms.seq2seq.dataSync()[0] > 0);
+  m.stage = 'finetune';
+  const fine = m.loss(batch(), 0);
+  assert.equal(fine.terms.seq2seq.dataSync()[0], 0);
+  close(fine.total.dataSync(), fine.terms.main.dataSync());
+  close(fine.terms.main.dataSync(), pre.terms.main.dataSync(), 1e-6);
+  // The seq2seq term has no say in the fine-tune gradients: the future-only biases get none.
+  const { grads } = tf.variableGrads(() => m.loss(batch(), 0).total, [m.variables.betaFuture, m.variables.item]);
+  assert.equal(tf.sum(tf.abs(grads[m.variables.betaFuture.name])).dataSync()[0], 0);
+  assert.ok(tf.sum(tf.abs(grads[m.variables.item.name])).dataSync()[0] > 0);
+  assert.throws(() => (m.stage = 'warmup'), /unknown stage 'warmup'/);
+  m.dispose();
+  const joint = model({ trainStages: 'pretrain' });
+  assert.deepEqual(joint.stages, ['pretrain']);
+  joint.dispose();
+  const noSeq2seq = model({ lambdaSeq2seq: 0 });
+  assert.deepEqual(noSeq2seq.stages, ['pretrain'], 'without seq2seq both stages would train the same loss');
+  noSeq2seq.dispose();
+});
+
 test('K intention vectors [B, K, d]; the same items with more left padding give the same interests', () => {
   const m = model({ interests: 3 });
   const a = assertMorePaddingSame(m, [[5, 17, 42, 8], [0, 0, 33, 2]], 3, 1e-4);

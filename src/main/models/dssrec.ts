@@ -4,8 +4,9 @@
 // aggregation). Besides seq2item (here the shared sampled softmax, max over intentions), a
 // seq2seq loss in latent space matches each intention of the history with the same intention
 // of the future subsequence against every other (sequence, intention) of the batch, keeping
-// only the most confident pairs. Details follow abinashsinha330/DSSRec (the open-source code
-// OPAL used); docs/models.md "## DSSRec" lists every choice.
+// only the most confident pairs. As in that code's pipeline, training has two stages: pre-train
+// with both losses, then fine-tune on seq2item alone. Details follow abinashsinha330/DSSRec (the
+// open-source code OPAL used); docs/models.md "## DSSRec" lists every choice.
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import { Rng } from '../data/rng.ts';
@@ -26,7 +27,14 @@ const fields: ConfigField[] = [
   { key: 'layers', label: 'Transformer layers', type: 'integer', default: 2 },
   { key: 'heads', label: 'Attention heads', type: 'integer', default: 1 },
   { key: 'dropout', label: 'Dropout (embeddings, attention, hidden; training only)', type: 'number', default: 0.5 },
+  {
+    key: 'trainStages', label: 'Stages trained', type: 'select', default: 'both', options: ['both', 'pretrain'],
+    help: "both (the code's pipeline): pre-train with seq2item + seq2seq until validation stalls, then fine-tune on seq2item alone from the best pre-trained weights; pretrain: one joint stage with both losses",
+  },
 ];
+
+const STAGES = ['pretrain', 'finetune'] as const;
+type Stage = (typeof STAGES)[number];
 
 /** Sequences per checkpointed chunk: bounds the live tape at about 1 GB for L 100, d 64. */
 const ROWS_PER_CHUNK = 128;
@@ -77,6 +85,8 @@ class DssRec implements SeqRecModel {
   readonly numInterests: number;
   readonly variables: Record<string, tf.Variable>;
   readonly needs: { future: boolean };
+  readonly stages: readonly Stage[];
+  private current: Stage;
   private readonly item: tf.Variable<tf.Rank.R2>;
   private readonly position: tf.Variable<tf.Rank.R2>;
   private readonly embNorm: LayerNormParams;
@@ -103,6 +113,9 @@ class DssRec implements SeqRecModel {
     if (!(this.keep > 0 && this.keep <= 1)) throw new Error(`dssrec: seq2seqKeep must be in (0, 1], got ${this.keep}`);
     if (!(this.dropRate >= 0 && this.dropRate < 1)) throw new Error(`dssrec: dropout must be in [0, 1), got ${this.dropRate}`);
     this.needs = { future: this.lambdaSeq2seq > 0 };
+    // Without seq2seq the two stages would train the same loss twice.
+    this.stages = config.trainStages === 'both' && this.lambdaSeq2seq > 0 ? STAGES : ['pretrain'];
+    this.current = this.stages[0];
     // Histories are at most maxlen wide and futures futureLen: positions cover both.
     const P = Math.max(num(config, 'maxlen'), num(config, 'futureLen'));
 
@@ -120,6 +133,16 @@ class DssRec implements SeqRecModel {
       norms: { hidden: layerNormParams(d), prototype: layerNormParams(d), key: layerNormParams(d), query: layerNormParams(d), output: layerNormParams(d) },
     };
     this.variables = treeVariables({ item: this.item, position: this.position, embNorm: this.embNorm, layers: this.layers, ...this.dis });
+  }
+
+  get stage(): string {
+    return this.current;
+  }
+
+  set stage(value: string) {
+    const found = this.stages.find((s) => s === value);
+    if (!found) throw new Error(`dssrec: unknown stage '${value}'; stages: ${this.stages.join(', ')}`);
+    this.current = found;
   }
 
   /** Transformer hidden states [B, L, d] of a left-padded sequence. */
@@ -190,7 +213,10 @@ class DssRec implements SeqRecModel {
     // The code's seq2item scales inner products by 1/sqrt(d); the shared loss keeps that scale.
     const main = sampledSoftmaxLoss(past, batch.pos, batch.neg, this.item, Math.sqrt(this.dim));
     let seq2seq: tf.Scalar = tf.scalar(0);
-    if (this.needs.future) {
+    // The fine-tune stage trains seq2item alone: the seq2seq term, summed over a sequence's
+    // kept intention pairs, is several times the seq2item term and kept its loss near chance
+    // level on the KuaiRand slice when the two trained jointly throughout (docs/results.md).
+    if (this.needs.future && this.current === 'pretrain') {
       const future = this.trainingPass(batch.future, this.dis.betaFuture, step, 'future');
       seq2seq = tf.mul(seq2seqLoss(past, future, this.keep), this.lambdaSeq2seq) as tf.Scalar;
     }

@@ -143,4 +143,10 @@ export const migrations: string[] = [
   CREATE INDEX users_raw ON users (dataset_id, raw);
   CREATE INDEX items_raw ON items (dataset_id, raw);
   `,
+  // v4: DSSRec gained its fine-tune stage (trainStages, default 'both'). Runs stored before it
+  // trained one joint stage: say so, or they would read as (and be reused for) two-stage runs.
+  `
+  UPDATE runs SET config = json_set(config, '$.trainStages', 'pretrain')
+  WHERE model = 'dssrec' AND json_extract(config, '$.trainStages') IS NULL;
+  `,
 ];
