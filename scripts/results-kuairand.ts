@@ -22,7 +22,7 @@ import { replaceSections } from '../src/main/report/doc-sections.ts';
 import { rowsFromRuns } from '../src/main/report/from-runs.ts';
 import { models as registry } from '../src/main/models/registry.ts';
 import { openDb } from '../src/main/store/db.ts';
-import { requireRun } from '../src/main/store/runs.ts';
+import { listRuns, requireRun } from '../src/main/store/runs.ts';
 import { findSameRun, markInterrupted, prepareRun, type RunRequest } from '../src/main/train/runner.ts';
 import { expandSet, interestSweep } from '../src/main/train/sets.ts';
 
@@ -87,7 +87,11 @@ const titles: Record<string, string> = {
   interests: 'CMI, number of interests',
 };
 for (const part of ['models', 'ablation', 'interests']) {
-  const ids = [...new Set(entries.filter((e) => e.part === part && e.id !== null).map((e) => e.id!))];
+  // Planned runs, then finished runs of the part's group that no longer match a default (a
+  // model whose defaults changed since): kept in the tables, under their own label.
+  const planned = entries.filter((e) => e.part === part && e.id !== null).map((e) => e.id!);
+  const superseded = listRuns(rdb, { datasetId: dataset.id, group: `results:${part}`, status: 'done' }).map((r) => r.id);
+  const ids = [...new Set([...planned, ...superseded])];
   const runs = ids.map((id) => requireRun(rdb, id));
   const done = runs.filter((r) => r.status === 'done');
   if (!runs.length) continue;
