@@ -45,7 +45,7 @@ markInterrupted(db);
 const dataset = await ensureDemoDataset(db);
 
 /** Cheapest per step first (docs/benchmarks.md, per-model step times), so a partial run already
- *  answers most of the main question; Re4 and DSSRec take 15-20 s a step here. */
+ *  answers most of the main question; Re4 and DSSRec take 5-10 s a step here. */
 const MODEL_ORDER = ['pop', 'gru4rec', 'mind', 'comirec-sa', 'comirec-dr', 'octopus', 'cmi', 'opal', 're4', 'dssrec'];
 const PAPER_ORDER = ['pop', 'gru4rec', 'mind', 'comirec-dr', 'comirec-sa', 'octopus', 'dssrec', 're4', 'opal', 'cmi'];
 const models = [...MODEL_ORDER, ...registry.map((m) => m.name).filter((n) => !MODEL_ORDER.includes(n))];
