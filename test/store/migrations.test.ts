@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { migrations } from '../../src/main/store/migrations.ts';
 import { openDb, SCHEMA_VERSION } from '../../src/main/store/db.ts';
 
-test('v4: DSSRec runs stored before its fine-tune stage read as one joint stage; other runs are untouched', () => {
+test('from v3: DSSRec runs stored before its fine-tune stage read as one joint stage (v4), multi-stage runs before fresh optimisers read as keep (v5); other runs are untouched', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cmi-migrate-'));
   try {
     const path = join(dir, 'old.sqlite');
@@ -20,6 +20,10 @@ test('v4: DSSRec runs stored before its fine-tune stage read as one joint stage;
     const insert = old.prepare("INSERT INTO runs (dataset_id, split_id, model, label, config, seed, status) VALUES (1, 1, ?, ?, ?, 42, 'done')");
     insert.run('dssrec', 'DSSRec', JSON.stringify({ dim: 64, lambdaSeq2seq: 1 }));
     insert.run('dssrec', 'DSSRec two-stage', JSON.stringify({ dim: 64, trainStages: 'both' }));
+    insert.run('dssrec', 'DSSRec seq2item only', JSON.stringify({ trainStages: 'both', lambdaSeq2seq: 0 }));
+    insert.run('opal', 'OPAL', JSON.stringify({ dim: 64 }));
+    insert.run('opal', 'OPAL w/o fine-tune', JSON.stringify({ trainStages: 'pretrain' }));
+    insert.run('opal', 'OPAL fresh', JSON.stringify({ stageOptimizer: 'fresh' }));
     insert.run('cmi', 'CMI', JSON.stringify({ dim: 64 }));
     old.close();
 
@@ -28,7 +32,11 @@ test('v4: DSSRec runs stored before its fine-tune stage read as one joint stage;
     const configs = db.prepare('SELECT label, config FROM runs ORDER BY id').all() as { label: string; config: string }[];
     assert.deepEqual(configs.map((r) => [r.label, JSON.parse(r.config)]), [
       ['DSSRec', { dim: 64, lambdaSeq2seq: 1, trainStages: 'pretrain' }],
-      ['DSSRec two-stage', { dim: 64, trainStages: 'both' }],
+      ['DSSRec two-stage', { dim: 64, trainStages: 'both', stageOptimizer: 'keep' }],
+      ['DSSRec seq2item only', { trainStages: 'both', lambdaSeq2seq: 0 }],
+      ['OPAL', { dim: 64, stageOptimizer: 'keep' }],
+      ['OPAL w/o fine-tune', { trainStages: 'pretrain' }],
+      ['OPAL fresh', { stageOptimizer: 'fresh' }],
       ['CMI', { dim: 64 }],
     ]);
     db.close();

@@ -16,7 +16,7 @@ import {
   causalBias, checkpointRows, dense, denseParams, hostDropout, lastColumns, layerNorm, layerNormParams, lengthOrder, noDropout, positionRows, smallestMask, transformerLayer,
   transformerLayerParams, treeVariables, usedWidth, type DenseParams, type Dropout, type LayerNormParams, type TransformerLayerParams,
 } from './seq-ops.ts';
-import { num } from './settings.ts';
+import { num, stageOptimizerField } from './settings.ts';
 
 const fields: ConfigField[] = [
   {
@@ -31,6 +31,7 @@ const fields: ConfigField[] = [
     key: 'trainStages', label: 'Stages trained', type: 'select', default: 'both', options: ['both', 'pretrain'],
     help: "both (the code's pipeline): pre-train with seq2item + seq2seq until validation stalls, then fine-tune on seq2item alone from the best pre-trained weights; pretrain: one joint stage with both losses",
   },
+  stageOptimizerField,
 ];
 
 const STAGES = ['pretrain', 'finetune'] as const;

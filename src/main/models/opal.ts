@@ -11,7 +11,7 @@ import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, Train
 import { deriveSeed, embeddingTable, gruParams, gruVariables, initUniform, l2normalize, permuteRows, sampledSoftmaxLoss, type GruParams } from './layers.ts';
 import { orthogonalityLoss, softInterests, uniformityLoss, type SoftInterests } from './cmi.ts';
 import { checkpointRows, lastColumns, lengthOrder, usedWidth } from './seq-ops.ts';
-import { num } from './settings.ts';
+import { num, stageOptimizerField } from './settings.ts';
 
 const fields: ConfigField[] = [
   { key: 'epsilon', label: 'Assignment temperature ε (cosine / ε before the softmax over hyper-categories)', type: 'number', default: 0.1 },
@@ -23,6 +23,7 @@ const fields: ConfigField[] = [
     key: 'trainStages', label: 'Stages trained', type: 'select', default: 'both', options: ['both', 'pretrain', 'finetune'],
     help: "'pretrain' alone is the paper's ablation w/o fine-tune; 'finetune' alone (hard interests from random weights) is w/o pre-train",
   },
+  stageOptimizerField,
   {
     key: 'mainNegatives', label: 'Main-loss candidates', type: 'select', default: 'random', options: ['random', 'batch'],
     help: "random (paper eq. 6 and the authors' code): the row's positive plus the batch's B shared negatives; batch: every positive and negative of the batch",

@@ -149,4 +149,13 @@ export const migrations: string[] = [
   UPDATE runs SET config = json_set(config, '$.trainStages', 'pretrain')
   WHERE model = 'dssrec' AND json_extract(config, '$.trainStages') IS NULL;
   `,
+  // v5: a stage switch now starts a fresh optimiser (stageOptimizer, default 'fresh'). Runs that
+  // switched stages before it kept Adam's state: say so. One-stage runs never switch; untouched.
+  `
+  UPDATE runs SET config = json_set(config, '$.stageOptimizer', 'keep')
+  WHERE json_extract(config, '$.stageOptimizer') IS NULL AND (
+    (model = 'opal' AND coalesce(json_extract(config, '$.trainStages'), 'both') = 'both')
+    OR (model = 'dssrec' AND json_extract(config, '$.trainStages') = 'both' AND coalesce(json_extract(config, '$.lambdaSeq2seq'), 1) > 0)
+  );
+  `,
 ];

@@ -244,8 +244,10 @@ async function optimise(
       }
       if (state.evalsWithoutImprovement >= patience && !atLimit) {
         if (state.stage + 1 < stages.length) {
-          // Multi-stage models (OPAL) move on from the best weights of the finished stage.
+          // Multi-stage models (OPAL, DSSRec) move on from the best weights of the finished
+          // stage, with a new optimiser unless the run says keep (stageOptimizer).
           restoreBest(db, runId, model);
+          if (config.stageOptimizer !== 'keep') optimizer.reset();
           state.stage++;
           model.stage = stages[state.stage];
           state.evalsWithoutImprovement = 0;

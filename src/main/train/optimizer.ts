@@ -58,9 +58,15 @@ export class Adam {
     });
   }
 
-  dispose(): void {
+  /** Back to the state of a new optimiser: no moments, step 0. */
+  reset(): void {
     for (const s of this.slots.values()) tf.dispose([s.m, s.v]);
     this.slots.clear();
+    this.step = 0;
+  }
+
+  dispose(): void {
+    this.reset();
   }
 }
 
@@ -94,14 +100,23 @@ export async function optimizerState(opt: Adam): Promise<SavedTensors> {
   return out;
 }
 
-/** Puts saved Adam state back, so the next step continues exactly where the saved run was. */
+/**
+ * Puts saved Adam state back, so the next step continues exactly where the saved run was. Only
+ * variables that have had a gradient have slots (a fine-tune stage under a fresh optimiser
+ * leaves the pre-train-only ones without), so a missing slot is restored as missing; a slot
+ * the model has no variable for means the checkpoint is another model's.
+ */
 export async function restoreOptimizer(opt: Adam, model: SeqRecModel, state: SavedTensors): Promise<void> {
   const step = state.step;
   if (!step || step.data.length !== 1) throw new Error("optimiser state has no 'step'");
-  opt.dispose();
+  opt.reset();
   opt.step = step.data[0];
-  if (opt.step === 0) return;
+  for (const key of Object.keys(state)) {
+    const name = key.replace(/\/[mv]$/, '');
+    if (key !== 'step' && !(name in model.variables)) throw new Error(`optimiser state has '${key}', which is not a slot of this model's variables`);
+  }
   for (const [name, v] of Object.entries(model.variables)) {
+    if (!(`${name}/m` in state) && !(`${name}/v` in state)) continue;
     opt.slots.set(name, {
       m: tf.variable(checked(state, `${name}/m`, v.shape), false),
       v: tf.variable(checked(state, `${name}/v`, v.shape), false),
