@@ -16,7 +16,7 @@ import {
   causalBias, checkpointRows, dense, denseParams, hostDropout, lastColumns, layerNorm, layerNormParams, lengthOrder, noDropout, positionRows, smallestMask, transformerLayer,
   transformerLayerParams, treeVariables, usedWidth, type DenseParams, type Dropout, type LayerNormParams, type TransformerLayerParams,
 } from './seq-ops.ts';
-import { num, stageOptimizerField } from './settings.ts';
+import { num, stageNamed, stageOptimizerField } from './settings.ts';
 
 const fields: ConfigField[] = [
   {
@@ -141,9 +141,7 @@ class DssRec implements SeqRecModel {
   }
 
   set stage(value: string) {
-    const found = this.stages.find((s) => s === value);
-    if (!found) throw new Error(`dssrec: unknown stage '${value}'; stages: ${this.stages.join(', ')}`);
-    this.current = found;
+    this.current = stageNamed('dssrec', this.stages, value);
   }
 
   /** Transformer hidden states [B, L, d] of a left-padded sequence. */

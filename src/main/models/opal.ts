@@ -11,7 +11,7 @@ import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, Train
 import { deriveSeed, embeddingTable, gruParams, gruVariables, initUniform, l2normalize, permuteRows, sampledSoftmaxLoss, type GruParams } from './layers.ts';
 import { orthogonalityLoss, softInterests, uniformityLoss, type SoftInterests } from './cmi.ts';
 import { checkpointRows, lastColumns, lengthOrder, usedWidth } from './seq-ops.ts';
-import { num, stageOptimizerField } from './settings.ts';
+import { num, stageNamed, stageOptimizerField } from './settings.ts';
 
 const fields: ConfigField[] = [
   { key: 'epsilon', label: 'Assignment temperature ε (cosine / ε before the softmax over hyper-categories)', type: 'number', default: 0.1 },
@@ -146,9 +146,7 @@ class Opal implements SeqRecModel {
   }
 
   set stage(value: string) {
-    const found = STAGES.find((s) => s === value);
-    if (!found) throw new Error(`opal: unknown stage '${value}'; stages: ${STAGES.join(', ')}`);
-    this.current = found;
+    this.current = stageNamed('opal', STAGES, value);
   }
 
   /** Item and hyper-category rows stay on the unit sphere by projection after every update, as

@@ -18,3 +18,10 @@ export const stageOptimizerField: ConfigField = {
   key: 'stageOptimizer', label: 'Optimiser at a stage switch', type: 'select', default: 'fresh', options: ['fresh', 'keep'],
   help: "fresh (the authors' pipelines: fine-tuning loads the pre-trained weights into a new run): Adam's moments and step count start again; keep: they carry over from the previous stage",
 };
+
+/** The stage called `value` among `stages`: what a multi-stage model's stage setter accepts. */
+export function stageNamed<S extends string>(model: string, stages: readonly S[], value: string): S {
+  const found = stages.find((s) => s === value);
+  if (!found) throw new Error(`${model}: unknown stage '${value}'; stages: ${stages.join(', ')}`);
+  return found;
+}

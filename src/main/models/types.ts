@@ -48,7 +48,7 @@ export interface SeqRecModel {
   readonly numInterests: number;
   /** Trainable variables by stable names: checkpoints and the optimiser key on these. */
   readonly variables: Record<string, tf.Variable>;
-  /** Multi-stage models (OPAL): the stage names in order; the trainer advances on plateau. */
+  /** Multi-stage models (OPAL, DSSRec): the stage names in order; the trainer advances on plateau. */
   readonly stages?: readonly string[];
   stage?: string;
   /** The batch parts this model reads, so the sampler skips what nobody needs. */
