@@ -28,6 +28,24 @@ export interface ImportRequest {
   /** Feedback columns to keep with each interaction (the preset's list when absent). */
   keep?: string[];
   dryRun?: boolean;
+  /** A malformed data row fails the import ('fail', the default) or is skipped and counted. */
+  onError?: ImportOnError;
+}
+
+/**
+ * 'skip' drops rows with a bad field count, id, day, time or number; a bad header, a missing
+ * column, a structural error (quotes, binary data) or an I/O error still fails the import.
+ */
+export type ImportOnError = 'fail' | 'skip';
+
+/** A skipped row's error, located as file:line:column (column: field index or character). */
+export interface ImportRowError {
+  file: string;
+  line: number;
+  column: number;
+  columnKind: 'field' | 'char';
+  /** The full message, `file:line:column: ...`. */
+  message: string;
 }
 
 /** reading: rows are parsed and inserted; finishing: day numbering, id maps, indexes, commit. */
@@ -62,6 +80,10 @@ export interface ImportResult extends DatasetCounts {
   dryRun: boolean;
   datasetId?: number;
   seconds: number;
+  /** Malformed rows skipped (onError 'skip'), counted in `rows`. */
+  skipped: number;
+  /** The first of them (at most 10). */
+  errors: ImportRowError[];
 }
 
 export interface DatasetSummary extends DatasetCounts {

@@ -35,6 +35,15 @@ export class RuleError extends ImportError {
   }
 }
 
+/** A plain message for a file that cannot be opened, instead of Node's raw `ENOENT: ...`. */
+export function fileOpenError(path: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return new Error(`file not found: ${path}`);
+  if (code === 'EACCES' || code === 'EPERM') return new Error(`permission denied: ${path}`);
+  if (code === 'EISDIR') return new Error(`${path} is a folder, not a file`);
+  return new Error(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+}
+
 /** The import was cancelled through its AbortSignal; the store was rolled back. */
 export class ImportAbortedError extends Error {
   constructor() {

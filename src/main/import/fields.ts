@@ -27,6 +27,40 @@ function parseNumberText(b: Buffer, s: number, e: number): number {
   return NUMBER_TEXT.test(text) ? Number(text) : NaN;
 }
 
+/** What parseIntId returns for a valid id too long for a double: read it with intIdText. */
+export const BIG_ID = Infinity;
+
+/**
+ * An integer id: plain decimal digits with an optional leading '-' (no '+', spaces, exponent or
+ * fraction: `1e3`, `+7`, ` 12` and `1.0` are not ids). Leading zeros are not significant. The
+ * value when it has at most 15 significant digits (exact in a double), BIG_ID when it has more,
+ * else NaN.
+ */
+export function parseIntId(b: Buffer, s: number, e: number): number {
+  let i = s;
+  const neg = b[i] === 45;
+  if (neg) i++;
+  if (i === e) return NaN;
+  while (i < e - 1 && b[i] === 48) i++;
+  const long = e - i > 15;
+  let v = 0;
+  for (; i < e; i++) {
+    const d = b[i] - 48;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  if (long) return BIG_ID;
+  return neg ? -v : v;
+}
+
+/** The exact text of an id parseIntId called BIG_ID: sign and digits, leading zeros dropped. */
+export function intIdText(b: Buffer, s: number, e: number): string {
+  const neg = b[s] === 45;
+  let i = neg ? s + 1 : s;
+  while (i < e - 1 && b[i] === 48) i++;
+  return (neg ? '-' : '') + b.toString('latin1', i, e);
+}
+
 /** Days since 1970-01-01 of a valid calendar date, else NaN. */
 function epochDay(y: number, m: number, d: number): number {
   if (m < 1 || m > 12 || d < 1 || d > 31) return NaN;
@@ -75,15 +109,39 @@ export function parseDayKey(b: Buffer, s: number, e: number, format: DayFormat):
 /** How a time column is written: epoch seconds, epoch milliseconds, or ISO 8601 text. */
 export type TimeFormat = 'epoch-s' | 'epoch-ms' | 'iso';
 
+/** Times must fall in [1970-01-01, 2100-01-01): a wider range only admits unit mistakes. */
+export const TIME_END_MS = Date.UTC(2100, 0, 1);
+/** A number below this is seconds, at or above it milliseconds (1e11 s is the year 5138, 1e11 ms is 1973). */
+const SECONDS_BELOW = 1e11;
+
 /**
- * Numbers below 1e11 are read as seconds (1e11 s is the year 5138, 1e11 ms is 1973), decided
- * once from the first value so a column is never half seconds, half milliseconds.
+ * The first value fixes the unit: numbers below 1e11 are seconds, others milliseconds. Every
+ * later value must then lie in the range of that unit (timeInRange), so a column is never half
+ * seconds, half milliseconds.
  */
 export function detectTimeFormat(text: string): TimeFormat | undefined {
   const b = Buffer.from(text, 'utf8');
   const v = parseNumber(b, 0, b.length);
-  if (!Number.isNaN(v)) return Math.abs(v) < 1e11 ? 'epoch-s' : 'epoch-ms';
+  if (!Number.isNaN(v)) return Math.abs(v) < SECONDS_BELOW ? 'epoch-s' : 'epoch-ms';
   return Number.isNaN(parseIsoMs(b, 0, b.length)) ? undefined : 'iso';
+}
+
+/** The smallest epoch-ms time of a format: a millisecond value below 1e11 reads as seconds. */
+export function timeFloorMs(format: TimeFormat): number {
+  return format === 'epoch-ms' ? SECONDS_BELOW : 0;
+}
+
+/** Why epoch-ms `ms` (parsed as `format`) is out of range: the unit it suggests, or the range. */
+export function timeRangeReason(ms: number, format: TimeFormat, fixedAt: string): string {
+  const range = 'between 1970-01-01 and 2099-12-31';
+  if (format === 'epoch-s' && ms >= SECONDS_BELOW * 1000) {
+    return `this looks like milliseconds, but the column's first value (${fixedAt}) fixed its unit as seconds`;
+  }
+  if (format === 'epoch-ms' && ms >= 0 && ms < SECONDS_BELOW) {
+    return `this looks like seconds, but the column's first value (${fixedAt}) fixed its unit as milliseconds`;
+  }
+  const unit = format === 'epoch-s' ? 'seconds' : format === 'epoch-ms' ? 'milliseconds' : 'a date-time';
+  return `a time ${range} (read as ${unit})`;
 }
 
 /** Epoch milliseconds, rounded to an integer; NaN when the field does not match the format. */

@@ -1,8 +1,9 @@
 // Raw id -> dense id (1..n in order of first appearance). Ids are looked up once per positive,
 // tens of millions of times, so small non-negative integer ids (all of WeChat's and KuaiRand's)
 // index a typed array directly; a JS Map keyed by a parsed double costs ~10x more. Other ids
-// fall back to Maps. A text id that is a canonical decimal integer ("123", not "0123") takes
-// the integer path: String(n) gives back exactly its text, so no two raw ids can collide.
+// fall back to Maps. A text id that is a canonical decimal integer ("123", not "0123") of at most
+// 15 digits takes the integer path: String(n) gives back exactly its text, so no two raw ids can
+// collide. Longer integers (beyond a double's 2^53) are keyed by their exact text.
 
 /** Keys below this index the table; 2^24 entries is at most 64 MiB of Int32. */
 const TABLE_LIMIT = 1 << 24;
@@ -51,7 +52,8 @@ export class DenseIds {
     return this.ofText(escaped ? text.replaceAll('""', '"') : text);
   }
 
-  private ofText(text: string): number {
+  /** The dense id of an id given by its text (text ids; integer ids too long for a double). */
+  ofText(text: string): number {
     let id = this.texts.get(text);
     if (id === undefined) {
       id = this.raw.push(text);
@@ -73,6 +75,8 @@ export class DenseIds {
 export class IntKeyedNumbers {
   private table = new Float64Array(1 << 12).fill(NaN);
   private readonly big = new Map<number, number>();
+  /** Integer keys too long for a double, by their exact text. */
+  private readonly bigText = new Map<string, number>();
 
   set(key: number, value: number): void {
     if (key >= 0 && key < TABLE_LIMIT) {
@@ -92,5 +96,13 @@ export class IntKeyedNumbers {
   get(key: number): number {
     if (key >= 0 && key < TABLE_LIMIT) return key < this.table.length ? this.table[key] : NaN;
     return this.big.get(key) ?? NaN;
+  }
+
+  setText(key: string, value: number): void {
+    this.bigText.set(key, value);
+  }
+
+  getText(key: string): number {
+    return this.bigText.get(key) ?? NaN;
   }
 }

@@ -27,7 +27,22 @@ const BYTES_PER_POSITIVE = 50;
 const IMPORT_CACHE_KIB = 256 << 10;
 
 function counts(r: ReadResult): Omit<ImportResult, 'name' | 'dryRun' | 'seconds'> {
-  return { rows: r.rows, interactions: r.interactions, users: r.usersRaw.length, items: r.itemsRaw.length, days: r.dayKeys.length };
+  const errors = r.errors.map((e) => ({ file: e.file, line: e.line, column: e.column, columnKind: e.columnKind, message: e.message }));
+  return { rows: r.rows, interactions: r.interactions, users: r.usersRaw.length, items: r.itemsRaw.length, days: r.dayKeys.length, skipped: r.skipped, errors };
+}
+
+/** The store's own write failures (a full disk, an I/O error), told as such and naming the store. */
+function storeError(db: Db, err: unknown): unknown {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string') return err;
+  const where = db.name === ':memory:' ? 'the in-memory store' : db.name;
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') {
+    return new Error(`the disk is full: cannot write to ${where} (${code}); nothing was imported, the store is as it was`, { cause: err });
+  }
+  if (code.startsWith('SQLITE_IOERR')) {
+    return new Error(`cannot write to ${where} (${code}: ${(err as Error).message}); nothing was imported, the store is as it was`, { cause: err });
+  }
+  return err;
 }
 
 /**
@@ -64,7 +79,9 @@ async function write(db: Db, plan: ImportPlan, req: ImportRequest, opts: ImportO
   const writer = new InteractionWriter(db, datasetId, plan.keep.length);
   const read = await readPositives(plan, { onBatch: (b) => writer.write(b), onProgress: opts.onProgress, signal: opts.signal });
   if (read.interactions === 0) {
-    throw new Error(`the positive rule \`${plan.rule.rule}\` matched none of the ${read.rows} rows; nothing imported`);
+    if (read.skipped === read.rows) throw new Error(`all ${read.rows} rows were skipped as malformed (first: ${read.errors[0]?.message}); nothing imported`);
+    const good = read.rows - read.skipped;
+    throw new Error(`the positive rule \`${plan.rule.rule}\` matched none of the ${good} rows${read.skipped ? ` (${read.skipped} skipped)` : ''}; nothing imported`);
   }
   // A cancel that arrives after the last read still wins, up to the commit.
   const checkAbort = (): void => {
@@ -103,8 +120,9 @@ export async function importDataset(db: Db, req: ImportRequest, opts: ImportOpti
     db.exec('COMMIT');
     return { name: plan.name, dryRun: false, datasetId: done.datasetId, seconds: seconds(), ...counts(done) };
   } catch (err) {
+    // SQLite may have rolled back already (SQLITE_FULL can end the transaction).
     if (db.inTransaction) db.exec('ROLLBACK');
-    throw err;
+    throw storeError(db, err);
   } finally {
     restore();
   }

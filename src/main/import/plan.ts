@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ColumnMapping, ImportPreset, ImportRequest, TimeKind } from '../../shared/types.ts';
-import { ImportError } from './errors.ts';
+import { ImportError, fileOpenError } from './errors.ts';
 import { readHead } from './head.ts';
 import { PRESETS, isFeedInfoHeader, presetRule, type PresetSpec } from './presets.ts';
 import { compileRule, ruleColumns, type CompiledRule } from './rule.ts';
@@ -37,6 +37,8 @@ export interface ImportPlan {
   joinsFeedInfo: boolean;
   timeKind: TimeKind;
   totalBytes: number;
+  /** onError 'skip': malformed data rows are counted and dropped instead of failing the import. */
+  skipBadRows: boolean;
 }
 
 function missingColumn(file: SourceFile, name: string, why: string): ImportError {
@@ -50,14 +52,14 @@ function checkDelimiter(d: string): void {
 }
 
 async function sourceFile(path: string, spec: PresetSpec, delimiter: string | undefined): Promise<SourceFile> {
-  let bytes: number;
+  let st;
   try {
-    const st = await stat(path);
-    if (!st.isFile()) throw new Error(`${path} is not a file`);
-    bytes = st.size;
+    st = await stat(path);
   } catch (err) {
-    throw new Error(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    throw fileOpenError(path, err);
   }
+  if (!st.isFile()) throw new Error(`${path} is not a file`);
+  const bytes = st.size;
   const head = await readHead(path, { delimiter: delimiter ?? spec.delimiter, quoting: spec.quoting, rows: 1, stripTypes: spec.stripTypes });
   if (head.rows.length === 0) {
     throw new ImportError(path, head.headerLine + 1, 1, 'char', 'no data rows after the header');
@@ -75,6 +77,9 @@ export async function planImport(req: ImportRequest): Promise<ImportPlan> {
   const twice = req.files.find((f, i) => req.files.findIndex((g) => resolve(g) === resolve(f)) !== i);
   if (twice !== undefined) throw new Error(`${twice} is given twice`);
   if (req.delimiter !== undefined) checkDelimiter(req.delimiter);
+  if (req.onError !== undefined && req.onError !== 'fail' && req.onError !== 'skip') {
+    throw new Error(`bad onError ${JSON.stringify(req.onError)}: expected 'fail' or 'skip'`);
+  }
 
   const files = await Promise.all(req.files.map((f) => sourceFile(f, spec, req.delimiter)));
   const feedInfos = req.preset === 'wechat' ? files.filter((f) => isFeedInfoHeader(f.header)) : [];
@@ -130,5 +135,6 @@ export async function planImport(req: ImportRequest): Promise<ImportPlan> {
     joinsFeedInfo: usesJoin,
     timeKind: resolved.time ? 'timestamp' : 'day',
     totalBytes: read.reduce((sum, f) => sum + f.bytes, 0),
+    skipBadRows: req.onError === 'skip',
   };
 }

@@ -1,17 +1,25 @@
 // The streaming pass: reads feed_info.csv (when the rule needs it), then every interaction file
 // record by record; checks each row, evaluates the positive rule, and hands the positives out in
 // fixed-size batches of typed arrays with dense user/item ids (1..n in order of first
-// appearance among positives). Memory stays bounded by the id maps and one batch.
+// appearance among positives). Memory stays bounded by the id maps and one batch. A bad row is
+// an error, or with onError 'skip' a counted, skipped row (the first few errors are kept).
+import { basename } from 'node:path';
 import type { ImportPhase, ImportProgress } from '../../shared/types.ts';
 import { ImportError } from './errors.ts';
 import {
+  BIG_ID,
+  TIME_END_MS,
   dayOfTime,
   detectDayFormat,
   detectTimeFormat,
   fieldText,
+  intIdText,
   parseDayKey,
+  parseIntId,
   parseNumber,
   parseTimeMs,
+  timeFloorMs,
+  timeRangeReason,
   type DayFormat,
   type TimeFormat,
 } from './fields.ts';
@@ -20,6 +28,8 @@ import { JOINED_COLUMN, type ImportPlan, type SourceFile } from './plan.ts';
 import { scanFile, type FileRecord, type RecordHandler } from './scanner.ts';
 
 export const BATCH_ROWS = 1 << 16;
+/** Skipped rows whose errors are reported (the rest are only counted). */
+export const REPORTED_ERRORS = 10;
 
 /** Positive interactions, columns as typed arrays; rows [0, count) are valid. */
 export interface PositiveBatch {
@@ -43,6 +53,10 @@ export interface ReadResult {
   itemsRaw: string[];
   /** Distinct day keys of the positives, ascending: day index = position + 1. */
   dayKeys: number[];
+  /** Bad rows skipped (onError 'skip'; always 0 otherwise). */
+  skipped: number;
+  /** The first REPORTED_ERRORS of them. */
+  errors: ImportError[];
 }
 
 export interface ReadOptions {
@@ -80,6 +94,11 @@ class Reader {
   private readonly videoSeconds = new IntKeyedNumbers();
   private dayFormat: DayFormat | undefined;
   private timeFormat: TimeFormat | undefined;
+  /** Epoch-ms floor of the fixed time unit, and where the unit was fixed (file:line). */
+  private timeFloor = 0;
+  private timeFixedAt = '';
+  private skipped = 0;
+  private readonly errors: ImportError[] = [];
   private bytesBefore = 0;
   private readonly started = performance.now();
   private lastReport = 0;
@@ -104,6 +123,8 @@ class Reader {
       usersRaw: this.users.raw,
       itemsRaw: this.items.raw,
       dayKeys: [...this.days].sort((a, b) => a - b),
+      skipped: this.skipped,
+      errors: this.errors,
     };
   }
 
@@ -133,6 +154,13 @@ class Reader {
     });
   }
 
+  /** A row-level data error: thrown, or with onError 'skip' counted (the row is dropped). */
+  private reject(err: ImportError): void {
+    if (!this.plan.skipBadRows) throw err;
+    this.skipped++;
+    if (this.errors.length < REPORTED_ERRORS) this.errors.push(err);
+  }
+
   private flush(): void {
     if (this.batch.count === 0) return;
     this.opts.onBatch?.(this.batch);
@@ -149,13 +177,14 @@ class Reader {
         header = false;
         return;
       }
-      if (rec.count !== ncols) throw this.countError(file, rec, ncols);
+      if (rec.count !== ncols) return this.reject(this.countError(file, rec, ncols));
       const b = rec.buf;
-      const feed = parseNumber(b, rec.starts[fi], rec.ends[fi]);
-      if (!Number.isInteger(feed)) throw this.fieldError(file, rec, fi, 'an integer id');
+      const feed = parseIntId(b, rec.starts[fi], rec.ends[fi]);
+      if (Number.isNaN(feed)) return this.reject(this.fieldError(file, rec, fi, 'an integer id'));
       const seconds = parseNumber(b, rec.starts[vi], rec.ends[vi]);
-      if (Number.isNaN(seconds) && rec.starts[vi] !== rec.ends[vi]) throw this.fieldError(file, rec, vi, 'a number');
-      this.videoSeconds.set(feed, seconds);
+      if (Number.isNaN(seconds) && rec.starts[vi] !== rec.ends[vi]) return this.reject(this.fieldError(file, rec, vi, 'a number'));
+      if (feed === BIG_ID) this.videoSeconds.setText(intIdText(b, rec.starts[fi], rec.ends[fi]), seconds);
+      else this.videoSeconds.set(feed, seconds);
     };
   }
 
@@ -168,16 +197,34 @@ class Reader {
     return new ImportError(file.path, rec.line, k + 1, 'field', `expected ${what} in column '${file.header[k]}', got ${got}`);
   }
 
-  private detectFormats(file: SourceFile, rec: FileRecord, di: number, ti: number): void {
+  /** Fixes the day and time formats from the first row that has them; the error when it cannot. */
+  private detectFormats(file: SourceFile, rec: FileRecord, di: number, ti: number): ImportError | undefined {
     const text = (k: number): string => fieldText(rec.buf, rec.starts[k], rec.ends[k], rec.hasEscapes && rec.escaped[k] === 1);
     if (di >= 0 && this.dayFormat === undefined) {
       this.dayFormat = detectDayFormat(text(di));
-      if (!this.dayFormat) throw this.fieldError(file, rec, di, 'a day (an integer, yyyymmdd or yyyy-mm-dd)');
+      if (!this.dayFormat) return this.fieldError(file, rec, di, 'a day (an integer, yyyymmdd or yyyy-mm-dd)');
     }
     if (ti >= 0 && this.timeFormat === undefined) {
       this.timeFormat = detectTimeFormat(text(ti));
-      if (!this.timeFormat) throw this.fieldError(file, rec, ti, 'a time (epoch seconds or ms, or an ISO date-time)');
+      if (!this.timeFormat) return this.fieldError(file, rec, ti, 'a time (epoch seconds or ms, or an ISO date-time)');
+      this.timeFloor = timeFloorMs(this.timeFormat);
+      this.timeFixedAt = `${basename(file.path)}:${rec.line}`;
+      // A first value out of range must not fix the unit for the rows after it.
+      const ms = parseTimeMs(rec.buf, rec.starts[ti], rec.ends[ti], this.timeFormat);
+      if (!(ms >= this.timeFloor && ms < TIME_END_MS)) {
+        const err = this.timeError(file, rec, ti, ms);
+        this.timeFormat = undefined;
+        return err;
+      }
     }
+    return undefined;
+  }
+
+  private timeError(file: SourceFile, rec: FileRecord, k: number, ms: number): ImportError {
+    const format = this.timeFormat as TimeFormat;
+    if (Number.isNaN(ms)) return this.fieldError(file, rec, k, `a time (${format})`);
+    const reason = timeRangeReason(ms, format, this.timeFixedAt);
+    return new ImportError(file.path, rec.line, k + 1, 'field', `time ${quote(rec, k)} in column '${file.header[k]}' ${reason}`);
   }
 
   /** The per-row work; everything the closure needs is hoisted into constants. */
@@ -208,35 +255,38 @@ class Reader {
         header = false;
         return;
       }
-      if (rec.count !== ncols) throw this.countError(file, rec, ncols);
+      this.rows++;
+      if (rec.count !== ncols) return this.reject(this.countError(file, rec, ncols));
       const b = rec.buf;
       const st = rec.starts;
       const en = rec.ends;
-      this.rows++;
 
       let userNum = 0;
       let itemNum = 0;
       if (intIds) {
-        userNum = parseNumber(b, st[ui], en[ui]);
-        if (!Number.isInteger(userNum)) throw this.fieldError(file, rec, ui, 'an integer id');
-        itemNum = parseNumber(b, st[ii], en[ii]);
-        if (!Number.isInteger(itemNum)) throw this.fieldError(file, rec, ii, 'an integer id');
+        userNum = parseIntId(b, st[ui], en[ui]);
+        if (userNum !== userNum) return this.reject(this.fieldError(file, rec, ui, 'an integer id'));
+        itemNum = parseIntId(b, st[ii], en[ii]);
+        if (itemNum !== itemNum) return this.reject(this.fieldError(file, rec, ii, 'an integer id'));
       } else {
-        if (st[ui] === en[ui]) throw this.fieldError(file, rec, ui, 'a user id');
-        if (st[ii] === en[ii]) throw this.fieldError(file, rec, ii, 'an item id');
+        if (st[ui] === en[ui]) return this.reject(this.fieldError(file, rec, ui, 'a user id'));
+        if (st[ii] === en[ii]) return this.reject(this.fieldError(file, rec, ii, 'an item id'));
       }
 
-      if (this.dayFormat === undefined && di >= 0) this.detectFormats(file, rec, di, ti);
-      if (this.timeFormat === undefined && ti >= 0) this.detectFormats(file, rec, di, ti);
+      if ((this.dayFormat === undefined && di >= 0) || (this.timeFormat === undefined && ti >= 0)) {
+        const err = this.detectFormats(file, rec, di, ti);
+        if (err) return this.reject(err);
+      }
       let day = 0;
       if (di >= 0) {
         day = parseDayKey(b, st[di], en[di], this.dayFormat as DayFormat);
-        if (Number.isNaN(day)) throw this.fieldError(file, rec, di, `a day written as ${this.dayFormat}`);
+        if (day !== day) return this.reject(this.fieldError(file, rec, di, `a day written as ${this.dayFormat}`));
       }
       let time: number;
       if (ti >= 0) {
         time = parseTimeMs(b, st[ti], en[ti], this.timeFormat as TimeFormat);
-        if (Number.isNaN(time)) throw this.fieldError(file, rec, ti, `a time (${this.timeFormat})`);
+        // One comparison pair per row: NaN, another unit and an absurd date all fail it.
+        if (!(time >= this.timeFloor && time < TIME_END_MS)) return this.reject(this.timeError(file, rec, ti, time));
         if (di < 0) day = dayOfTime(time);
       } else {
         time = day;
@@ -245,7 +295,7 @@ class Reader {
       for (let k = 0; k < nr; k++) {
         const f = ruleIdx[k];
         if (f < 0) {
-          row[k] = videoSeconds.get(itemNum);
+          row[k] = itemNum === BIG_ID ? videoSeconds.getText(intIdText(b, st[ii], en[ii])) : videoSeconds.get(itemNum);
           continue;
         }
         const s0 = st[f];
@@ -258,30 +308,38 @@ class Reader {
         }
         const v = parseNumber(b, s0, e0);
         // An empty cell is a missing value (NaN); anything else must be a number.
-        if (v !== v && s0 !== e0) throw this.fieldError(file, rec, f, 'a number');
+        if (v !== v && s0 !== e0) return this.reject(this.fieldError(file, rec, f, 'a number'));
         row[k] = v;
       }
       if (!test(row)) return;
 
-      const uid = intIds ? users.ofInt(userNum) : users.ofField(b, st[ui], en[ui], rec.hasEscapes && rec.escaped[ui] === 1);
-      const iid = intIds ? items.ofInt(itemNum) : items.ofField(b, st[ii], en[ii], rec.hasEscapes && rec.escaped[ii] === 1);
+      // Kept values first: a row skipped for a bad one must not leave its ids behind.
+      const n = batch.count;
+      for (let k = 0; k < nk; k++) {
+        const f = keepIdx[k];
+        const v = parseNumber(b, st[f], en[f]);
+        if (v !== v && st[f] !== en[f]) return this.reject(this.fieldError(file, rec, f, 'a number'));
+        batch.feedback[n * nk + k] = v;
+      }
+      let uid: number;
+      let iid: number;
+      if (intIds) {
+        uid = userNum === BIG_ID ? users.ofText(intIdText(b, st[ui], en[ui])) : users.ofInt(userNum);
+        iid = itemNum === BIG_ID ? items.ofText(intIdText(b, st[ii], en[ii])) : items.ofInt(itemNum);
+      } else {
+        uid = users.ofField(b, st[ui], en[ui], rec.hasEscapes && rec.escaped[ui] === 1);
+        iid = items.ofField(b, st[ii], en[ii], rec.hasEscapes && rec.escaped[ii] === 1);
+      }
       if (day !== lastDay) {
         this.days.add(day);
         lastDay = day;
       }
 
-      const n = batch.count;
       batch.user[n] = uid;
       batch.item[n] = iid;
       batch.time[n] = time;
       batch.day[n] = day;
       batch.seq[n] = this.rows;
-      for (let k = 0; k < nk; k++) {
-        const f = keepIdx[k];
-        const v = parseNumber(b, st[f], en[f]);
-        if (v !== v && st[f] !== en[f]) throw this.fieldError(file, rec, f, 'a number');
-        batch.feedback[n * nk + k] = v;
-      }
       this.interactions++;
       batch.count = n + 1;
       if (batch.count === BATCH_ROWS) this.flush();
@@ -289,7 +347,10 @@ class Reader {
   }
 }
 
-/** Streams the plan's files; positives go to `onBatch`. Throws ImportError on the first bad row. */
+/**
+ * Streams the plan's files; positives go to `onBatch`. Throws ImportError on the first bad row,
+ * or (plan.skipBadRows) skips bad rows and reports them in the result.
+ */
 export function readPositives(plan: ImportPlan, opts: ReadOptions = {}): Promise<ReadResult> {
   return new Reader(plan, opts).run();
 }

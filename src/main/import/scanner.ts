@@ -3,11 +3,13 @@
 // carries a partial record over to the next chunk, and checks every byte once for binary data
 // (NUL, invalid UTF-8) with Node's native validator. Quoted fields (RFC 4180: "" escapes,
 // delimiters and newlines inside quotes) are handled when `quoting` is on; a line without a
-// quote takes a tight byte loop. Records end at LF; a CR right before it is dropped; a BOM at
-// the start is skipped; blank lines are skipped.
+// quote takes a tight byte loop. Records end at LF; a CR right before it is dropped; a file whose
+// first chunk has CRs but no LF (old Mac line endings) has its records end at CR instead. A BOM
+// at the start is skipped; blank lines are skipped. A file whose size or modification time
+// changes while it is read is an error (a truncated last row would otherwise pass as a short row).
 import { open } from 'node:fs/promises';
 import { isUtf8 } from 'node:buffer';
-import { ImportAbortedError, ImportError } from './errors.ts';
+import { ImportAbortedError, ImportError, fileOpenError } from './errors.ts';
 
 const LF = 10;
 const CR = 13;
@@ -52,6 +54,8 @@ export interface ScanOptions {
   /** After each chunk is parsed: bytes of the file read so far. */
   onChunk?: (bytesRead: number) => void;
   chunkSize?: number;
+  /** The size the file had when the import was planned: a different size at open is an error. */
+  expectBytes?: number;
 }
 
 /** Called per record; return false to stop reading (header or preview reads). */
@@ -95,6 +99,8 @@ class Scanner {
   /** Offset of the next quote at or after `pos` (Infinity when none in the buffer). */
   private nextQuote = -1;
   private stopped = false;
+  /** The record terminator: LF, or CR for a file with CR-only line endings. */
+  private eol = LF;
   private readonly delim: number;
   private readonly rec = new FileRecord();
 
@@ -108,8 +114,15 @@ class Scanner {
   }
 
   async run(): Promise<void> {
-    const fh = await open(this.path, 'r');
+    let fh;
     try {
+      fh = await open(this.path, 'r');
+    } catch (err) {
+      throw fileOpenError(this.path, err);
+    }
+    try {
+      const before = await fh.stat();
+      if (this.opts.expectBytes !== undefined && before.size !== this.opts.expectBytes) this.changed(this.opts.expectBytes, before.size);
       let filePos = 0;
       let first = true;
       while (!this.stopped) {
@@ -118,13 +131,20 @@ class Scanner {
           if (this.len === this.buf.length) this.growBuffer();
           const { bytesRead } = await fh.read(this.buf, this.len, this.buf.length - this.len, filePos);
           if (this.opts.signal?.aborted) throw new ImportAbortedError();
-          if (bytesRead === 0) this.eof = true;
+          if (bytesRead === 0) {
+            this.eof = true;
+            // Checked before the last record is parsed: a cut-off row is not reported as a short row.
+            const now = await fh.stat();
+            if (filePos !== before.size || now.size !== before.size || now.mtimeMs !== before.mtimeMs) this.changed(before.size, now.size);
+          }
           this.len += bytesRead;
           filePos += bytesRead;
         }
         if (first && (this.len >= 3 || this.eof)) {
           first = false;
           if (this.buf[0] === 0xef && this.buf[1] === 0xbb && this.buf[2] === 0xbf) this.pos = this.checked = 3;
+          const head = this.buf.subarray(this.pos, this.len);
+          if (head.indexOf(LF) < 0 && head.indexOf(CR) >= 0) this.eol = CR;
         }
         this.checkBinary();
         // -1: look for the next quote; Infinity: quotes are plain data.
@@ -136,6 +156,10 @@ class Scanner {
     } finally {
       await fh.close();
     }
+  }
+
+  private changed(was: number, now: number): never {
+    throw new Error(`${this.path}: the file changed while it was read (${was} bytes when reading began, ${now} bytes now); read it again once it is complete`);
   }
 
   private compact(): void {
@@ -163,7 +187,7 @@ class Scanner {
   /** Checks the newly read complete lines (a cut after LF never splits a UTF-8 sequence). */
   private checkBinary(): void {
     if (this.badAt !== Infinity) return;
-    const end = this.eof ? this.len : this.buf.lastIndexOf(LF, this.len - 1) + 1;
+    const end = this.eof ? this.len : this.buf.lastIndexOf(this.eol, this.len - 1) + 1;
     if (end <= this.checked) return;
     const region = this.buf.subarray(this.checked, end);
     if (region.indexOf(0) >= 0 || !isUtf8(region)) this.badAt = this.checked + firstBadByte(region);
@@ -175,7 +199,7 @@ class Scanner {
     let line = this.line;
     let lineStart = this.pos;
     for (let i = this.pos; i < at; i++) {
-      if (this.buf[i] === LF) {
+      if (this.buf[i] === this.eol) {
         line++;
         lineStart = i + 1;
       }
@@ -192,6 +216,7 @@ class Scanner {
   private parse(): void {
     const b = this.buf;
     const d = this.delim;
+    const eol = this.eol;
     const len = this.len;
     const rec = this.rec;
     rec.buf = b;
@@ -219,7 +244,7 @@ class Scanner {
           ends[n] = i;
           n++;
           fs = i + 1;
-        } else if (c === LF) {
+        } else if (c === eol) {
           break;
         }
       }
@@ -259,6 +284,8 @@ class Scanner {
   private parseQuoted(): boolean {
     const b = this.buf;
     const d = this.delim;
+    const eol = this.eol;
+    const crlf = eol === LF;
     const len = this.len;
     const eof = this.eof;
     const rec = this.rec;
@@ -294,9 +321,9 @@ class Scanner {
         rec.escaped[n] = escaped ? 1 : 0;
         if (escaped) rec.hasEscapes = true;
         const k = close + 1;
-        if (k < len && b[k] === CR && k + 1 >= len && !eof) return false;
-        if (k >= len || b[k] === LF || (b[k] === CR && (k + 1 >= len || b[k + 1] === LF))) {
-          next = k >= len ? len : b[k] === LF ? k : k + 1;
+        if (crlf && k < len && b[k] === CR && k + 1 >= len && !eof) return false;
+        if (k >= len || b[k] === eol || (crlf && b[k] === CR && (k + 1 >= len || b[k + 1] === LF))) {
+          next = k >= len ? len : b[k] === eol ? k : k + 1;
           fieldEnd = -1;
         } else if (b[k] === d) {
           next = k;
@@ -307,10 +334,10 @@ class Scanner {
       } else {
         // Unquoted field: a quote inside it is data, as in most CSV readers.
         let j = i;
-        while (j < len && b[j] !== d && b[j] !== LF) j++;
+        while (j < len && b[j] !== d && b[j] !== eol) j++;
         if (j === len && !eof) return false;
         fieldEnd = j;
-        if (j < len && b[j] === LF && j > i && b[j - 1] === CR) fieldEnd = j - 1;
+        if (j < len && b[j] === eol && j > i && b[j - 1] === CR) fieldEnd = j - 1;
         else if (j === len && j > i && b[j - 1] === CR) fieldEnd = j - 1;
         rec.starts[n] = i;
         rec.ends[n] = fieldEnd;
@@ -326,7 +353,7 @@ class Scanner {
       if (next >= this.badAt) this.failBinary();
       rec.count = n;
       rec.line = this.line;
-      for (let k = this.pos; k < next; k++) if (b[k] === LF) this.line++;
+      for (let k = this.pos; k < next; k++) if (b[k] === eol) this.line++;
       this.line++;
       this.pos = next + 1;
       if (this.onRecord(rec) === false) this.stopped = true;
