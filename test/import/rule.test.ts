@@ -105,3 +105,60 @@ test('validation happens against the given columns only', () => {
   assert.doesNotThrow(() => validateRule('label == 1', ['user_id', 'label']));
   assert.equal(ruleError('label == 1', ['user_id']).column, 1);
 });
+
+test('a flat 20,000-term allow-list parses, compiles and evaluates', () => {
+  const ids = Array.from({ length: 20_000 }, (_, i) => i * 7 + 3);
+  const allow = ids.map((id) => `play == ${id}`).join(' || ');
+  const c = compileRule(allow, COLS);
+  assert.ok(c.test(Float64Array.of(ids[19_999])), 'the last id is allowed');
+  assert.ok(c.test(Float64Array.of(ids[0])), 'the first id is allowed');
+  assert.ok(!c.test(Float64Array.of(4)), 'an id not in the list is not');
+  const deny = ids.map((id) => `play != ${id}`).join(' && ');
+  assert.ok(compileRule(deny, COLS).test(Float64Array.of(4)), 'a 20,000-term && chain');
+  assert.ok(!compileRule(deny, COLS).test(Float64Array.of(ids[12_345])), 'a 20,000-term && chain rejects a listed id');
+});
+
+test('long arithmetic chains, mixed operators included, keep left-to-right order', () => {
+  const n = 20_000;
+  // play - like + like - like ... : alternating operators must not nest in the generated code.
+  const mixed = ['play', ...Array.from({ length: n }, (_, i) => `${i % 2 ? '+' : '-'} like`)].join(' ');
+  assert.ok(evalRule(`${mixed} == play`, { play: 5, like: 1 }), 'alternating + and - cancel out');
+  const sum = Array.from({ length: n }, () => 'like').join(' + ');
+  assert.ok(evalRule(`${sum} == ${n}`, { like: 1 }), 'a 20,000-term sum');
+  // Left to right: ((8 / 2) * 4) / 8 = 2, then 2 - 1 + 3 = 4 (right to left would give 0.5 - 1 + 3).
+  assert.ok(evalRule('play / 2 * 4 / 8 - 1 + 3 == 4', { play: 8 }), 'mixed * / + - in order');
+  const muldiv = ['play', ...Array.from({ length: n }, (_, i) => `${i % 2 ? '*' : '/'} favorite`)].join(' ');
+  assert.ok(evalRule(`${muldiv} == play`, { play: 6, favorite: 2 }), 'alternating / and * cancel out');
+});
+
+test('deep nesting is a positioned error, not a stack overflow', () => {
+  for (const [rule, what] of [
+    ['('.repeat(10_000) + 'like' + ')'.repeat(10_000), 'parentheses'],
+    ['!'.repeat(10_000) + 'like', 'negations'],
+    ['- '.repeat(10_000) + 'like > 0', 'unary minus'],
+  ] as const) {
+    const err = ruleError(rule);
+    assert.match(err.message, /nests deeper than 200 levels/, what);
+    assert.ok(err.column > 1 && err.column <= rule.length, `${what}: a position inside the rule (${err.column})`);
+  }
+  assert.doesNotThrow(() => validateRule('('.repeat(150) + 'like' + ')'.repeat(150), COLS), '150 levels are fine');
+});
+
+test('a literal division by zero is rejected at its position; a runtime one follows IEEE', () => {
+  for (const [rule, column] of [
+    ['play / 0 > 1', 6],
+    ['like == 1 || play / (2 - 2) > 1', 19],
+    ['play / -0.0 < 1', 6],
+    ['play * 2 / false > 1', 10],
+  ] as const) {
+    const err = ruleError(rule);
+    assert.match(err.message, /division by zero/, rule);
+    assert.equal(err.column, column, `${rule}: ${err.message}`);
+  }
+  // A column that happens to be 0: x / 0 is ±Infinity, 0 / 0 is NaN (false in every comparison but !=).
+  assert.equal(evalRule('play / like > 1000', { play: 5, like: 0 }), true);
+  assert.equal(evalRule('-play / like < -1000', { play: 5, like: 0 }), true);
+  assert.equal(evalRule('play / like >= 0', { play: 0, like: 0 }), false);
+  assert.equal(evalRule('play / like != 0', { play: 0, like: 0 }), true);
+  assert.doesNotThrow(() => validateRule('play / (2 - 1) > 1', COLS), 'a constant non-zero divisor is fine');
+});

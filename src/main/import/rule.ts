@@ -1,9 +1,12 @@
 // The positive rule: a small expression language over a row's numeric columns, e.g.
 // `like == 1 || favorite == 1 || play >= 0.9 * videoplayseconds * 1000`.
 // Recursive descent with C precedence (unary ! -, * /, + -, comparisons, &&, ||). The parser
-// checks everything (syntax, column names) and only then turns the tree into JavaScript that
-// `new Function` compiles to a closure over a Float64Array: the rule runs once per row, tens of
-// millions of times, so it must not walk a tree.
+// checks everything (syntax, column names, a literal division by zero) and only then turns the
+// tree into JavaScript that `new Function` compiles to a closure over a Float64Array: the rule
+// runs once per row, tens of millions of times, so it must not walk a tree.
+// Left-associative runs (`a || b || ...`, `a + b - c ...`) are parsed in a loop into one n-ary
+// node and emitted flat, so a 20,000-term id allow-list neither recurses in the parser nor nests
+// in the generated code; only parentheses and unary operators nest, up to MAX_DEPTH.
 import { RuleError } from './errors.ts';
 
 type TokenKind = 'num' | 'ident' | 'op' | '(' | ')' | 'end';
@@ -20,7 +23,12 @@ type Node =
   | { k: 'bool'; value: boolean; pos: number }
   | { k: 'col'; name: string; pos: number }
   | { k: 'unary'; op: '!' | '-'; arg: Node; pos: number }
-  | { k: 'binary'; op: string; left: Node; right: Node; pos: number };
+  | { k: 'binary'; op: string; left: Node; right: Node; pos: number }
+  /** args[0] ops[0] args[1] ops[1] ... evaluated left to right; one precedence level. */
+  | { k: 'chain'; ops: string[]; args: Node[]; pos: number };
+
+/** Nesting (parentheses, unary operators) allowed: far beyond any real rule, far below the stack. */
+export const MAX_DEPTH = 200;
 
 const OPERATORS = ['||', '&&', '==', '!=', '<=', '>=', '<', '>', '+', '-', '*', '/', '!'];
 const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=']);
@@ -85,6 +93,7 @@ function tokenize(src: string): Token[] {
 
 class Parser {
   private i = 0;
+  private depth = 0;
   constructor(
     private readonly tokens: Token[],
     private readonly columns: ReadonlySet<string>,
@@ -106,22 +115,30 @@ class Parser {
     return t.kind === 'op' && t.text === text;
   }
 
-  private or(): Node {
-    let left = this.and();
-    while (this.isOp('||')) {
-      const pos = this.tokens[this.i++].pos;
-      left = { k: 'binary', op: '||', left, right: this.and(), pos };
+  /** One left-associative precedence level, parsed in a loop into a flat chain. */
+  private chain(ops: readonly string[], next: () => Node): Node {
+    const first = next();
+    const t0 = this.peek();
+    if (t0.kind !== 'op' || !ops.includes(t0.text)) return first;
+    const node: Node & { k: 'chain' } = { k: 'chain', ops: [], args: [first], pos: t0.pos };
+    for (let t = this.peek(); t.kind === 'op' && ops.includes(t.text); t = this.peek()) {
+      this.i++;
+      const arg = next();
+      if (t.text === '/' && constValue(arg) === 0) {
+        throw new RuleError(t.pos, 'division by zero: the divisor is always 0');
+      }
+      node.ops.push(t.text);
+      node.args.push(arg);
     }
-    return left;
+    return node;
+  }
+
+  private or(): Node {
+    return this.chain(['||'], () => this.and());
   }
 
   private and(): Node {
-    let left = this.comparison();
-    while (this.isOp('&&')) {
-      const pos = this.tokens[this.i++].pos;
-      left = { k: 'binary', op: '&&', left, right: this.comparison(), pos };
-    }
-    return left;
+    return this.chain(['&&'], () => this.comparison());
   }
 
   private comparison(): Node {
@@ -138,27 +155,25 @@ class Parser {
   }
 
   private sum(): Node {
-    let left = this.product();
-    while (this.isOp('+') || this.isOp('-')) {
-      const t = this.tokens[this.i++];
-      left = { k: 'binary', op: t.text, left, right: this.product(), pos: t.pos };
-    }
-    return left;
+    return this.chain(['+', '-'], () => this.product());
   }
 
   private product(): Node {
-    let left = this.unary();
-    while (this.isOp('*') || this.isOp('/')) {
-      const t = this.tokens[this.i++];
-      left = { k: 'binary', op: t.text, left, right: this.unary(), pos: t.pos };
-    }
-    return left;
+    return this.chain(['*', '/'], () => this.unary());
+  }
+
+  /** Enters one level of nesting at token `t`; the parser recurses only here. */
+  private nest(t: Token): void {
+    if (++this.depth > MAX_DEPTH) throw new RuleError(t.pos, `the rule nests deeper than ${MAX_DEPTH} levels (parentheses or unary operators)`);
   }
 
   private unary(): Node {
     if (this.isOp('!') || this.isOp('-')) {
       const t = this.tokens[this.i++];
-      return { k: 'unary', op: t.text as '!' | '-', arg: this.unary(), pos: t.pos };
+      this.nest(t);
+      const arg = this.unary();
+      this.depth--;
+      return { k: 'unary', op: t.text as '!' | '-', arg, pos: t.pos };
     }
     return this.atom();
   }
@@ -180,7 +195,9 @@ class Parser {
       }
       case '(': {
         this.i++;
+        this.nest(t);
         const inner = this.or();
+        this.depth--;
         const close = this.peek();
         if (close.kind !== ')') {
           throw new RuleError(close.pos, close.kind === 'end' ? "missing ')'" : `expected ')', got '${close.text}'`);
@@ -192,6 +209,45 @@ class Parser {
         throw new RuleError(t.pos, 'the rule ends where a value was expected');
       default:
         throw new RuleError(t.pos, `expected a number, a column or '(', got '${t.text}'`);
+    }
+  }
+}
+
+/** The value of a subtree without columns (as the compiled rule computes it), else undefined. */
+function constValue(node: Node): number | undefined {
+  switch (node.k) {
+    case 'num':
+      return node.value;
+    case 'bool':
+      return node.value ? 1 : 0;
+    case 'col':
+      return undefined;
+    case 'unary': {
+      const v = constValue(node.arg);
+      if (v === undefined) return undefined;
+      return node.op === '-' ? -v : v !== 0 && v === v ? 0 : 1;
+    }
+    case 'binary': {
+      const a = constValue(node.left);
+      const b = constValue(node.right);
+      if (a === undefined || b === undefined) return undefined;
+      const ops: Record<string, boolean> = { '==': a === b, '!=': a !== b, '<': a < b, '<=': a <= b, '>': a > b, '>=': a >= b };
+      return ops[node.op] ? 1 : 0;
+    }
+    case 'chain': {
+      const vs = node.args.map(constValue);
+      if (vs.some((v) => v === undefined)) return undefined;
+      const nums = vs as number[];
+      if (node.ops[0] === '||' || node.ops[0] === '&&') {
+        const truth = nums.map((v) => v !== 0 && v === v);
+        return (node.ops[0] === '||' ? truth.some(Boolean) : truth.every(Boolean)) ? 1 : 0;
+      }
+      let acc = nums[0];
+      node.ops.forEach((op, i) => {
+        const v = nums[i + 1];
+        acc = op === '+' ? acc + v : op === '-' ? acc - v : op === '*' ? acc * v : acc / v;
+      });
+      return acc;
     }
   }
 }
@@ -220,31 +276,49 @@ function editDistance(a: string, b: string): number {
  * `(like == 1) + (follow == 1) >= 2` works); numbers used as conditions are true when non-zero
  * and not missing (`!!x`: 0 and NaN are falsy).
  */
-function emit(node: Node, want: Type, slot: (name: string) => number): string {
-  const [code, type] = emitNatural(node, slot);
+interface EmitContext {
+  slot: (name: string) => number;
+  /** Temporaries for mixed arithmetic chains (t0, t1, ...). */
+  temps: number;
+}
+
+function emit(node: Node, want: Type, cx: EmitContext): string {
+  const [code, type] = emitNatural(node, cx);
   if (type === want) return code;
   return want === 'num' ? `(+${code})` : `(!!${code})`;
 }
 
-function emitNatural(node: Node, slot: (name: string) => number): [string, Type] {
+/**
+ * A chain in JavaScript. V8 keeps `a || b || ...` and `a + b + ...` (one operator repeated) flat,
+ * but nests `a + b - c ...` one level per operator, which overflows its stack at a few thousand
+ * terms; mixed chains therefore go through a temporary: `(t = a, t = t + b, t = t - c, t)`.
+ */
+function emitChain(node: Node & { k: 'chain' }, cx: EmitContext): [string, Type] {
+  const logical = node.ops[0] === '||' || node.ops[0] === '&&';
+  const args = node.args.map((a) => emit(a, logical ? 'bool' : 'num', cx));
+  if (node.ops.every((op) => op === node.ops[0])) return [`(${args.join(` ${node.ops[0]} `)})`, logical ? 'bool' : 'num'];
+  const t = `t${cx.temps++}`;
+  const steps = node.ops.map((op, i) => `${t} = ${t} ${op} ${args[i + 1]}`);
+  return [`(${t} = ${args[0]}, ${steps.join(', ')}, ${t})`, 'num'];
+}
+
+function emitNatural(node: Node, cx: EmitContext): [string, Type] {
   switch (node.k) {
     case 'num':
       return [`(${JSON.stringify(node.value)})`, 'num'];
     case 'bool':
       return [String(node.value), 'bool'];
     case 'col':
-      return [`r[${slot(node.name)}]`, 'num'];
+      return [`r[${cx.slot(node.name)}]`, 'num'];
     case 'unary':
-      return node.op === '!' ? [`(!${emit(node.arg, 'bool', slot)})`, 'bool'] : [`(-${emit(node.arg, 'num', slot)})`, 'num'];
+      return node.op === '!' ? [`(!${emit(node.arg, 'bool', cx)})`, 'bool'] : [`(-${emit(node.arg, 'num', cx)})`, 'num'];
     case 'binary': {
-      if (node.op === '||' || node.op === '&&') {
-        return [`(${emit(node.left, 'bool', slot)} ${node.op} ${emit(node.right, 'bool', slot)})`, 'bool'];
-      }
       // == and != compare numbers: JS's === on two numbers is the same test, without coercion.
       const op = node.op === '==' ? '===' : node.op === '!=' ? '!==' : node.op;
-      const code = `(${emit(node.left, 'num', slot)} ${op} ${emit(node.right, 'num', slot)})`;
-      return [code, COMPARISONS.has(node.op) ? 'bool' : 'num'];
+      return [`(${emit(node.left, 'num', cx)} ${op} ${emit(node.right, 'num', cx)})`, 'bool'];
     }
+    case 'chain':
+      return emitChain(node, cx);
   }
 }
 
@@ -283,8 +357,11 @@ export function compileRule(rule: string, columns: readonly string[]): CompiledR
     if (i < 0) i = used.push(name) - 1;
     return i;
   };
-  const body = emit(ast, 'bool', slot);
-  // Safe: `body` only holds numbers, `r[i]`, operators and parentheses the parser produced.
-  const test = new Function('r', `"use strict"; return ${body};`) as (row: Float64Array) => boolean;
+  const cx: EmitContext = { slot, temps: 0 };
+  const body = emit(ast, 'bool', cx);
+  const temps = Array.from({ length: cx.temps }, (_, i) => `t${i}`);
+  const decl = temps.length > 0 ? `let ${temps.join(', ')}; ` : '';
+  // Safe: `body` only holds numbers, `r[i]`, temporaries, operators and parentheses the parser produced.
+  const test = new Function('r', `"use strict"; ${decl}return ${body};`) as (row: Float64Array) => boolean;
   return { rule, columns: used, test };
 }
