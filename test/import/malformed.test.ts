@@ -216,6 +216,71 @@ const cases: Case[] = [
     at: ['m.inter', 3, 3, 'field'],
     message: /expected 3 fields like the header, got 2/,
   },
+  // Integer id columns take plain digits (an optional leading '-'), nothing a float parser accepts.
+  ...(['1e3', '+7', ' 12', '1.0', '0x1f', '12 '] as const).map(
+    (id, k): Case => ({
+      name: `a WeChat ${k % 2 ? 'feedid' : 'userid'} written ${JSON.stringify(id)}`,
+      files: { 'user_action.csv': [HEADER, row(1), k % 2 ? `8,${id},1,1,0,0,1,1000,2000,0,0,0,0` : `${id},1,1,1,0,0,1,1000,2000,0,0,0,0`].join('\n') },
+      at: ['user_action.csv', 3, k % 2 ? 2 : 1, 'field'],
+      message: new RegExp(`expected an integer id in column '${k % 2 ? 'feedid' : 'userid'}', got ${JSON.stringify(JSON.stringify(id)).slice(1, -1).replace(/[+.]/g, '\\$&')}`),
+    }),
+  ),
+  {
+    name: 'csv: a seconds column with one millisecond value',
+    files: { 'x.csv': 'uid,vid,ts\n1,2,1700000000\n1,3,1700000100\n1,4,1700000200123\n1,5,1700000300\n' },
+    req: CSV_MAP,
+    at: ['x.csv', 4, 3, 'field'],
+    message: /time "1700000200123" in column 'ts' looks like milliseconds, but the column's first value \(x\.csv:2\) fixed its unit as seconds/,
+  },
+  {
+    name: 'csv: a time of 2^63 among seconds',
+    files: { 'x.csv': 'uid,vid,ts\n1,2,1700000000\n1,3,9223372036854775808\n1,4,1700000300\n' },
+    req: CSV_MAP,
+    at: ['x.csv', 3, 3, 'field'],
+    message: /looks like milliseconds/,
+  },
+  {
+    name: 'csv: a first time of 2^63',
+    files: { 'x.csv': 'uid,vid,ts\n1,2,9223372036854775808\n1,3,1700000000\n' },
+    req: CSV_MAP,
+    at: ['x.csv', 2, 3, 'field'],
+    message: /time "9223372036854775808" in column 'ts' is outside 1970-01-01 \.\. 2099-12-31 \(read as milliseconds\)/,
+  },
+  {
+    name: 'csv: seconds in the year 2500',
+    files: { 'x.csv': 'uid,vid,ts\n1,2,1700000000\n1,3,16725225600\n' },
+    req: CSV_MAP,
+    at: ['x.csv', 3, 3, 'field'],
+    message: /is outside 1970-01-01 \.\. 2099-12-31 \(read as seconds\)/,
+  },
+  {
+    name: 'csv: a negative time',
+    files: { 'x.csv': 'uid,vid,ts\n1,2,1700000000\n1,3,-5\n' },
+    req: CSV_MAP,
+    at: ['x.csv', 3, 3, 'field'],
+    message: /time "-5" in column 'ts' is outside 1970-01-01/,
+  },
+  {
+    name: 'csv: an ISO time in 2150',
+    files: { 'x.csv': 'uid,vid,ts\n1,2,2024-01-05T10:00:00Z\n1,3,2150-01-05T10:00:00Z\n' },
+    req: CSV_MAP,
+    at: ['x.csv', 3, 3, 'field'],
+    message: /is outside 1970-01-01 \.\. 2099-12-31 \(read as a date-time\)/,
+  },
+  {
+    name: 'KuaiRand: a seconds value in a millisecond column',
+    files: { 'kr.tsv': kuairandWith(4, 5, '1649664993') },
+    req: { preset: 'kuairand' },
+    at: ['kr.tsv', 4, 5, 'field'],
+    message: /time "1649664993" in column 'time_ms' looks like seconds, but the column's first value \(kr\.tsv:2\) fixed its unit as milliseconds/,
+  },
+  {
+    name: 'csv: CR-only line endings, then a short row',
+    files: { 'x.csv': 'uid,vid,ts\r1,2,1700000000\r1,3\r1,4,1700000001\r' },
+    req: CSV_MAP,
+    at: ['x.csv', 3, 3, 'field'],
+    message: /expected 3 fields like the header, got 2/,
+  },
 ];
 
 describe('malformed input', () => {

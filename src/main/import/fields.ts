@@ -133,15 +133,14 @@ export function timeFloorMs(format: TimeFormat): number {
 
 /** Why epoch-ms `ms` (parsed as `format`) is out of range: the unit it suggests, or the range. */
 export function timeRangeReason(ms: number, format: TimeFormat, fixedAt: string): string {
-  const range = 'between 1970-01-01 and 2099-12-31';
   if (format === 'epoch-s' && ms >= SECONDS_BELOW * 1000) {
-    return `this looks like milliseconds, but the column's first value (${fixedAt}) fixed its unit as seconds`;
+    return `looks like milliseconds, but the column's first value (${fixedAt}) fixed its unit as seconds`;
   }
   if (format === 'epoch-ms' && ms >= 0 && ms < SECONDS_BELOW) {
-    return `this looks like seconds, but the column's first value (${fixedAt}) fixed its unit as milliseconds`;
+    return `looks like seconds, but the column's first value (${fixedAt}) fixed its unit as milliseconds`;
   }
   const unit = format === 'epoch-s' ? 'seconds' : format === 'epoch-ms' ? 'milliseconds' : 'a date-time';
-  return `a time ${range} (read as ${unit})`;
+  return `is outside 1970-01-01 .. 2099-12-31 (read as ${unit})`;
 }
 
 /** Epoch milliseconds, rounded to an integer; NaN when the field does not match the format. */
