@@ -8,7 +8,8 @@ import type { Db } from '../store/db.ts';
 import { getDataset, insertDataset, setDatasetCounts } from '../store/datasets.ts';
 import { ImportAbortedError } from './errors.ts';
 import { planImport, type ImportPlan } from './plan.ts';
-import { readPositives, type ReadResult } from './reader.ts';
+import { readPositives, type PositiveBatch, type ReadResult } from './reader.ts';
+import { DiskFullError, SpaceGuard, storeName } from './space.ts';
 import { InteractionWriter } from './writer.ts';
 
 export { ImportAbortedError, ImportError, RuleError } from './errors.ts';
@@ -35,10 +36,8 @@ function counts(r: ReadResult): Omit<ImportResult, 'name' | 'dryRun' | 'seconds'
 function storeError(db: Db, err: unknown): unknown {
   const code = (err as { code?: unknown } | undefined)?.code;
   if (typeof code !== 'string') return err;
-  const where = db.name === ':memory:' ? 'the in-memory store' : db.name;
-  if (code === 'SQLITE_FULL' || code === 'ENOSPC') {
-    return new Error(`the disk is full: cannot write to ${where} (${code}); nothing was imported, the store is as it was`, { cause: err });
-  }
+  const where = storeName(db);
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return new DiskFullError(where, code);
   if (code.startsWith('SQLITE_IOERR')) {
     return new Error(`cannot write to ${where} (${code}: ${(err as Error).message}); nothing was imported, the store is as it was`, { cause: err });
   }
@@ -77,7 +76,12 @@ async function write(db: Db, plan: ImportPlan, req: ImportRequest, opts: ImportO
   });
   const dropped = InteractionWriter.prepareIndex(db, plan.totalBytes / BYTES_PER_POSITIVE);
   const writer = new InteractionWriter(db, datasetId, plan.keep.length);
-  const read = await readPositives(plan, { onBatch: (b) => writer.write(b), onProgress: opts.onProgress, signal: opts.signal });
+  const space = new SpaceGuard(db);
+  const onBatch = (b: PositiveBatch): void => {
+    writer.write(b);
+    space.check();
+  };
+  const read = await readPositives(plan, { onBatch, onProgress: opts.onProgress, signal: opts.signal });
   if (read.interactions === 0) {
     if (read.skipped === read.rows) throw new Error(`all ${read.rows} rows were skipped as malformed (first: ${read.errors[0]?.message}); nothing imported`);
     const good = read.rows - read.skipped;
@@ -92,6 +96,7 @@ async function write(db: Db, plan: ImportPlan, req: ImportRequest, opts: ImportO
   writer.writeIdMaps(read.usersRaw, read.itemsRaw);
   checkAbort();
   if (dropped) InteractionWriter.rebuildIndex(db);
+  space.check();
   setDatasetCounts(db, datasetId, counts(read));
   checkAbort();
   return { ...read, datasetId };
