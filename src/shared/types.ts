@@ -80,7 +80,7 @@ export interface ImportResult extends DatasetCounts {
   dryRun: boolean;
   datasetId?: number;
   seconds: number;
-  /** Malformed rows skipped (onError 'skip'), counted in `rows`. */
+  /** Malformed rows skipped (onError 'skip'): interaction rows (counted in `rows`) and feed_info rows. */
   skipped: number;
   /** The first of them (at most 10). */
   errors: ImportRowError[];

@@ -24,7 +24,7 @@ describe('cmi-studio import / datasets / demo', () => {
     const lines = r.stdout.trim().split('\n');
     assert.equal(lines.length, 1);
     const out = JSON.parse(lines[0]) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(out).sort(), ['datasetId', 'days', 'dryRun', 'interactions', 'items', 'name', 'rows', 'seconds', 'users']);
+    assert.deepEqual(Object.keys(out).sort(), ['datasetId', 'days', 'dryRun', 'errors', 'interactions', 'items', 'name', 'rows', 'seconds', 'skipped', 'users']);
     assert.deepEqual([out.name, out.dryRun, out.rows, out.interactions, out.users, out.items, out.days], ['kr', false, 41828, 33745, 664, 1854, 14]);
     assert.equal(typeof out.datasetId, 'number');
     assert.equal(typeof out.seconds, 'number');

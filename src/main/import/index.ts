@@ -83,9 +83,9 @@ async function write(db: Db, plan: ImportPlan, req: ImportRequest, opts: ImportO
   };
   const read = await readPositives(plan, { onBatch, onProgress: opts.onProgress, signal: opts.signal });
   if (read.interactions === 0) {
-    if (read.skipped === read.rows) throw new Error(`all ${read.rows} rows were skipped as malformed (first: ${read.errors[0]?.message}); nothing imported`);
-    const good = read.rows - read.skipped;
-    throw new Error(`the positive rule \`${plan.rule.rule}\` matched none of the ${good} rows${read.skipped ? ` (${read.skipped} skipped)` : ''}; nothing imported`);
+    if (read.goodRows === 0) throw new Error(`all ${read.rows} rows were skipped as malformed (first: ${read.errors[0]?.message}); nothing imported`);
+    const skipped = read.rows - read.goodRows;
+    throw new Error(`the positive rule \`${plan.rule.rule}\` matched none of the ${read.goodRows} rows${skipped ? ` (${skipped} skipped)` : ''}; nothing imported`);
   }
   // A cancel that arrives after the last read still wins, up to the commit.
   const checkAbort = (): void => {

@@ -53,8 +53,10 @@ export interface ReadResult {
   itemsRaw: string[];
   /** Distinct day keys of the positives, ascending: day index = position + 1. */
   dayKeys: number[];
-  /** Bad rows skipped (onError 'skip'; always 0 otherwise). */
+  /** Bad rows skipped, of all files (onError 'skip'; always 0 otherwise). */
   skipped: number;
+  /** Interaction rows that passed every check (rows minus their skipped ones). */
+  goodRows: number;
   /** The first REPORTED_ERRORS of them. */
   errors: ImportError[];
 }
@@ -98,6 +100,9 @@ class Reader {
   private timeFloor = 0;
   private timeFixedAt = '';
   private skipped = 0;
+  private skippedRows = 0;
+  /** Interaction rows are being read (not feed_info). */
+  private inActions = false;
   private readonly errors: ImportError[] = [];
   private bytesBefore = 0;
   private readonly started = performance.now();
@@ -114,6 +119,7 @@ class Reader {
   async run(): Promise<ReadResult> {
     const { plan } = this;
     if (plan.feedInfo) await this.scan(plan.feedInfo, this.feedInfoHandler(plan.feedInfo));
+    this.inActions = true;
     for (const file of plan.actions) await this.scan(file, this.actionHandler(file));
     this.flush();
     this.report(plan.actions[plan.actions.length - 1].path, this.plan.totalBytes, 'finishing');
@@ -124,6 +130,7 @@ class Reader {
       itemsRaw: this.items.raw,
       dayKeys: [...this.days].sort((a, b) => a - b),
       skipped: this.skipped,
+      goodRows: this.rows - this.skippedRows,
       errors: this.errors,
     };
   }
@@ -158,6 +165,7 @@ class Reader {
   private reject(err: ImportError): void {
     if (!this.plan.skipBadRows) throw err;
     this.skipped++;
+    if (this.inActions) this.skippedRows++;
     if (this.errors.length < REPORTED_ERRORS) this.errors.push(err);
   }
 

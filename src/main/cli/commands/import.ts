@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { ColumnMapping, ImportPreset, ImportRequest, ImportResult } from '../../../shared/types.ts';
+import type { ColumnMapping, ImportOnError, ImportPreset, ImportRequest, ImportResult } from '../../../shared/types.ts';
 import { importDataset, ImportAbortedError } from '../../import/index.ts';
 import { PRESET_NAMES } from '../../import/presets.ts';
 import { openDb, resolveDbPath, type Db } from '../../store/db.ts';
@@ -10,13 +10,17 @@ export const summary = 'import interaction logs (WeChat, KuaiRand, any CSV/TSV, 
 
 const HELP = `usage: cmi-studio import FILE... --preset wechat|kuairand|csv|recbole --name NAME
                          [--positive EXPR] [--map user=COL,item=COL,time=COL|day=COL]
-                         [--delimiter C] [--keep COL,COL] [--dry-run] [--db PATH] [--json]
+                         [--delimiter C] [--keep COL,COL] [--on-error fail|skip] [--dry-run]
+                         [--db PATH] [--json]
 
   --positive EXPR  which rows are positive interactions, e.g. 'like == 1 || play >= 0.9 * videoplayseconds * 1000'
                    (operators: || && ! == != < <= > >= + - * / and parentheses; default: the preset's rule)
   --map            columns for user, item and time (epoch s/ms or ISO) or day (integer, yyyymmdd, yyyy-mm-dd)
   --delimiter C    field delimiter for csv (default: detected among , TAB ; |); 'tab' for TAB
   --keep COLS      numeric feedback columns stored with each interaction ('' for none)
+  --on-error MODE  fail (default): the first malformed row stops the import, nothing is written;
+                   skip: rows with a bad field count, id, day, time or number are skipped, counted
+                   and the first 10 reported (a bad header or an I/O error still fails)
   --dry-run        count rows, positives, users, items and days without writing
   --json           print one JSON object with the counts on stdout
 WeChat: give feed_info.csv too (any position) to use videoplayseconds in the rule.
@@ -56,12 +60,20 @@ function openStore(path: string, dryRun: boolean): Db {
   return existsSync(path) ? openDb(path, { readonly: true }) : openDb(':memory:');
 }
 
+function onError(text: string | undefined): ImportOnError | undefined {
+  if (text === undefined || text === 'fail' || text === 'skip') return text;
+  throw new Error(`bad --on-error '${text}' (expected fail or skip)`);
+}
+
 function describe(r: ImportResult): string {
   const n = (x: number): string => x.toLocaleString('en-US');
   const what = `${n(r.rows)} rows -> ${n(r.interactions)} interactions, ${n(r.users)} users, ${n(r.items)} items, ${n(r.days)} days`;
-  return r.dryRun
+  const head = r.dryRun
     ? `dry run of '${r.name}' (nothing written), ${r.seconds.toFixed(1)} s: ${what}`
     : `imported '${r.name}' as dataset ${r.datasetId} in ${r.seconds.toFixed(1)} s: ${what}`;
+  if (r.skipped === 0) return head;
+  const first = r.errors.length < r.skipped ? `, the first ${r.errors.length}` : '';
+  return [`${head}; ${n(r.skipped)} malformed rows skipped${first}:`, ...r.errors.map((e) => `  ${e.message}`)].join('\n');
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -77,6 +89,7 @@ export async function run(argv: string[]): Promise<number> {
         map: { type: 'string' },
         delimiter: { type: 'string' },
         keep: { type: 'string' },
+        'on-error': { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
         db: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -100,6 +113,13 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`cmi-studio import: --name is required\n${HELP}\n`);
     return 2;
   }
+  let mode: ImportOnError | undefined;
+  try {
+    mode = onError(values['on-error']);
+  } catch (err) {
+    process.stderr.write(`cmi-studio import: ${(err as Error).message}\n${HELP}\n`);
+    return 2;
+  }
   const req: ImportRequest = {
     files: positionals,
     preset: preset(values.preset),
@@ -109,6 +129,7 @@ export async function run(argv: string[]): Promise<number> {
     delimiter: values.delimiter !== undefined ? parseDelimiter(values.delimiter) : undefined,
     keep: values.keep !== undefined ? values.keep.split(',').map((c) => c.trim()).filter((c) => c !== '') : undefined,
     dryRun: values['dry-run'],
+    onError: mode,
   };
 
   const db = openStore(resolveDbPath(values.db), req.dryRun === true);
@@ -124,8 +145,8 @@ export async function run(argv: string[]): Promise<number> {
     const result = await importDataset(db, req, { onProgress: (p) => view.update(p), signal: abort.signal });
     view.done();
     if (values.json) {
-      const { name, dryRun, datasetId, seconds, rows, interactions, users, items, days } = result;
-      process.stdout.write(JSON.stringify({ name, dryRun, datasetId: datasetId ?? null, seconds, rows, interactions, users, items, days }) + '\n');
+      const { name, dryRun, datasetId, seconds, rows, interactions, users, items, days, skipped, errors } = result;
+      process.stdout.write(JSON.stringify({ name, dryRun, datasetId: datasetId ?? null, seconds, rows, interactions, users, items, days, skipped, errors }) + '\n');
     } else {
       process.stdout.write(describe(result) + '\n');
     }
