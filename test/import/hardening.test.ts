@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImportError, importDataset } from '../../src/main/import/index.ts';
+import { detectDelimiter } from '../../src/main/import/presets.ts';
 import { BATCH_ROWS } from '../../src/main/import/reader.ts';
 import { DiskFullError, SpaceGuard } from '../../src/main/import/space.ts';
 import { openDb, type Db } from '../../src/main/store/db.ts';
@@ -76,6 +77,11 @@ describe('import hardening', () => {
     const b = await importDataset(db, { files: [cr], preset: 'csv', name: 'cr', map });
     assert.equal(b.rows, 4);
     assert.deepEqual(storedInteractions(db, b.datasetId ?? -1), storedInteractions(db, a.datasetId ?? -1));
+  });
+
+  it('detects the delimiter of a CR-only file line by line', () => {
+    // One line per record, not the whole file as one line: the tag lists' commas outvote the ';'.
+    assert.equal(detectDelimiter('uid;tags\r1;a,b,c\r2;d,e,f\r3;g,h\r'), ';');
   });
 
   it('says "file not found" for a missing file', async () => {

@@ -99,8 +99,9 @@ const CANDIDATES = [',', '\t', ';', '|'];
  * commas inside quotes do not vote.
  */
 export function detectDelimiter(sample: string): string {
-  const lines = sample.replace(/"(?:[^"]|"")*"/g, '""').split(/\r?\n/).filter((l) => l.length > 0).slice(0, 20);
-  if (lines.length > 1 && !sample.endsWith('\n')) lines.pop();
+  // CR alone ends lines too (old Mac files), as in the scanner.
+  const lines = sample.replace(/"(?:[^"]|"")*"/g, '""').split(/\r\n|\r|\n/).filter((l) => l.length > 0).slice(0, 20);
+  if (lines.length > 1 && !/[\r\n]$/.test(sample)) lines.pop();
   let best = ',';
   let bestScore = -1;
   for (const d of CANDIDATES) {
