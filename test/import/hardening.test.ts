@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ImportError, importDataset } from '../../src/main/import/index.ts';
 import { detectDelimiter } from '../../src/main/import/presets.ts';
 import { BATCH_ROWS } from '../../src/main/import/reader.ts';
+import { scanFile } from '../../src/main/import/scanner.ts';
 import { DiskFullError, SpaceGuard } from '../../src/main/import/space.ts';
 import { openDb, type Db } from '../../src/main/store/db.ts';
 import { ACTION_HEADER } from './fixtures/wechat-gen.ts';
@@ -114,6 +115,14 @@ describe('import hardening', () => {
     assert.ok(err instanceof Error && !(err instanceof ImportError), `a plain error, not a row error: ${String(err)}`);
     assert.match(err.message, /shrinking\.csv: the file changed while it was read/);
     assert.equal(fingerprint(db), store, 'the store is unchanged');
+  });
+
+  it('reports a file whose size changed since the plan as changed', async () => {
+    const path = join(dir, 'grown.csv');
+    writeFileSync(path, 'u,i,t\na,b,1700000000\n');
+    const planned = statSync(path).size;
+    writeFileSync(path, 'u,i,t\na,b,1700000000\nc,d,1700000001\n');
+    await assert.rejects(scanFile(path, { delimiter: ',', quoting: true, expectBytes: planned }, () => {}), new RegExp(`grown\\.csv: the file changed while it was read \\(${planned} bytes at first, 36 bytes now\\)`));
   });
 
   it('stops at once on a full disk, names the store, and leaves it unchanged', async () => {

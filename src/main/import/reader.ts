@@ -143,7 +143,8 @@ class Reader {
         this.report(file.path, this.bytesBefore + bytes, 'reading');
       }
     };
-    await scanFile(file.path, { delimiter: file.delimiter, quoting: file.quoting, signal: this.opts.signal, onChunk }, handler);
+    const opts = { delimiter: file.delimiter, quoting: file.quoting, signal: this.opts.signal, onChunk, expectBytes: file.bytes };
+    await scanFile(file.path, opts, handler);
     this.bytesBefore += file.bytes;
   }
 

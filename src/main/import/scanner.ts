@@ -159,7 +159,7 @@ class Scanner {
   }
 
   private changed(was: number, now: number): never {
-    throw new Error(`${this.path}: the file changed while it was read (${was} bytes when reading began, ${now} bytes now); read it again once it is complete`);
+    throw new Error(`${this.path}: the file changed while it was read (${was} bytes at first, ${now} bytes now); import it again once it is complete`);
   }
 
   private compact(): void {
