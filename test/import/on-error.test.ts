@@ -94,6 +94,18 @@ describe('onError skip', () => {
     assert.deepEqual([dry.rows, dry.interactions, dry.skipped, dry.errors.map((e) => e.line)], [LINES.length, 3, BAD.length, BAD.slice(0, 10).map((b) => b.line)]);
   });
 
+  it('a skipped first row does not fix the time unit for the rows after it', async () => {
+    const odd = join(dir, 'odd-first.csv');
+    writeFileSync(odd, 'uid,vid,ts\na,x,9223372036854775808\nb,y,1700000000\nc,z,1700000100\n');
+    const r = await importDataset(db, { files: [odd], preset: 'csv', name: 'odd-first', map: { user: 'uid', item: 'vid', time: 'ts' }, onError: 'skip' });
+    assert.deepEqual([r.interactions, r.skipped, r.errors[0]?.line], [2, 1, 2]);
+    assert.deepEqual(
+      storedInteractions(db, r.datasetId ?? -1).map((s) => s.time),
+      [1_700_000_000_000, 1_700_000_100_000],
+      'read as seconds',
+    );
+  });
+
   it('skips bad WeChat rows in feed_info and user_action alike', async () => {
     const feedInfo = join(dir, 'feed_info.csv');
     writeFileSync(feedInfo, 'feedid,authorid,videoplayseconds,description\n1,2,1,a\n2.5,2,1,b\n3,2,slow,c\n');
