@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImportError, importDataset } from '../../src/main/import/index.ts';
+import { readHead } from '../../src/main/import/head.ts';
 import { detectDelimiter } from '../../src/main/import/presets.ts';
 import { BATCH_ROWS } from '../../src/main/import/reader.ts';
 import { scanFile } from '../../src/main/import/scanner.ts';
@@ -91,6 +92,10 @@ describe('import hardening', () => {
       assert.equal(err.message, `file not found: ${missing}`);
       return true;
     });
+    // The wizard's first look at a file (delimiter detection, then the header).
+    for (const delimiter of [undefined, ',']) {
+      await assert.rejects(readHead(missing, { delimiter, quoting: true, rows: 1 }), (err: Error) => err.message === `file not found: ${missing}`);
+    }
   });
 
   it('reports a file cut short while it is read as changed, not as a short row', async () => {

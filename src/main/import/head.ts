@@ -1,7 +1,7 @@
 // The first lines of a file: delimiter, header and a few rows. Used to plan an import (check
 // columns before any work is done) and by the import wizard's preview.
 import { open } from 'node:fs/promises';
-import { ImportError } from './errors.ts';
+import { ImportError, fileOpenError } from './errors.ts';
 import { fieldText } from './fields.ts';
 import { detectDelimiter } from './presets.ts';
 import { scanFile } from './scanner.ts';
@@ -19,7 +19,12 @@ export interface FileHead {
 const SAMPLE = 64 << 10;
 
 async function sampleText(path: string): Promise<string> {
-  const fh = await open(path, 'r');
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    throw fileOpenError(path, err);
+  }
   try {
     const buf = Buffer.alloc(SAMPLE);
     const { bytesRead } = await fh.read(buf, 0, SAMPLE, 0);
