@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import type { Reply, StudioEvent } from '../../src/shared/api.ts';
+import type { ImportResult } from '../../src/shared/types.ts';
 import { createApi, type StudioService } from '../../src/main/api.ts';
 import { startHttpHost, type HttpHost } from '../../src/main/hosts/http.ts';
 import { exchange } from './raw-http.ts';
@@ -26,6 +27,7 @@ function handshake(port: number, path: string): string {
   ].join('\r\n');
 }
 
+const SAMPLE = resolve('resources/sample/kuairand_likes_hates.tsv');
 const MASK = [0x11, 0x22, 0x33, 0x44];
 const masked = (payload: number[]) => payload.map((b, i) => b ^ MASK[i % 4]);
 
@@ -107,6 +109,21 @@ describe('browser host under hostile input', () => {
       await eventsStillFlow();
     });
   }
+
+  it('finishes an import that runs while a client sends broken frames', async () => {
+    const running = fetch(`${host.origin}/api/importDataset`, {
+      method: 'POST',
+      headers: { 'x-studio-token': host.token },
+      body: JSON.stringify([{ files: [SAMPLE], preset: 'kuairand', name: 'sample', dryRun: true }, 'dry-under-fire']),
+    }).then((r) => r.json() as Promise<Reply<ImportResult>>);
+    await Promise.all(
+      Object.values(BAD_FRAMES).map((frame) => exchange(host.port, handshake(host.port, `/events?token=${encodeURIComponent(host.token)}`), { afterHandshake: frame })),
+    );
+    const reply = await running;
+    assert.ok(reply.ok, `the import finished: ${reply.ok ? '' : reply.error.message}`);
+    assert.equal(reply.result.rows, 41828);
+    nothingEscaped();
+  });
 
   it('answers 400 to a request line whose URL cannot be parsed, plain or as an upgrade', async () => {
     const plain = await exchange(host.port, `GET http://[ HTTP/1.1\r\nHost: 127.0.0.1:${host.port}\r\nConnection: close\r\n\r\n`);
