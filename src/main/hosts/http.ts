@@ -93,7 +93,9 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
   // Node closes idle keep-alive sockets after 5 s; a client (a browser, undici's fetch) that
   // reuses one just as it closes gets ECONNRESET, which a busy event loop (an import or a
   // training worker's messages) makes likely. Loopback sockets are cheap: keep them a minute.
-  const server = createServer({ keepAliveTimeout: 60_000, headersTimeout: 65_000 });
+  // Node's default 5-minute limit on a whole request would cut a multi-GB upload to a slow
+  // disk; the size limit bounds uploads instead, and headers still must arrive in time.
+  const server = createServer({ keepAliveTimeout: 60_000, headersTimeout: 65_000, requestTimeout: 0 });
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE });
   let port = 0;
 
