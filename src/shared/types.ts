@@ -105,6 +105,9 @@ export interface FilePreview {
   delimiter: string;
   header: string[];
   rows: string[][];
+  /** Set when fewer rows came back than asked while the file has more: the preview's row limit
+   *  or its byte budget stopped the read. */
+  capped?: { by: 'rows' | 'bytes'; limit: number; message: string };
 }
 
 export type SplitKind = 'day' | 'time-quantile' | 'leave-last-out';

@@ -56,6 +56,15 @@ describe(
       assert.deepEqual(await pageApi(page, 'listDatasets', []), []);
     });
 
+    it('serves the page from app://studio and keeps the window on it', async () => {
+      assert.match(page.url(), /^app:\/\/studio\//);
+      assert.equal(await page.evaluate(() => window.open('https://example.org/') === null), true, 'new windows are denied');
+      const permission = await page.evaluate(() => navigator.permissions.query({ name: 'notifications' }).then((s) => s.state));
+      assert.equal(permission, 'denied');
+      const status = await page.evaluate(() => fetch('app://elsewhere/index.html').then((r) => r.status, () => 0));
+      assert.ok(status === 404 || status === 0, `another app:// host serves nothing (got ${status})`);
+    });
+
     it('imports the sample through the wizard (typed path)', async () => {
       datasetId = await importSample(page, async (p) => {
         await p.getByTestId('path-input').fill(SAMPLE);

@@ -3,34 +3,28 @@
 // non-loopback peers and foreign Host headers (DNS rebinding), and wants a per-launch random
 // token on every API call, upload and WebSocket, so other local pages and users cannot drive it.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
-import { basename, extname, join, normalize, resolve, sep } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Reply } from '../../shared/api.ts';
 import type { StudioService } from '../api.ts';
+import { contentTypeOf } from './content-types.ts';
 import { CONTENT_SECURITY_POLICY } from './csp.ts';
 import { dispatch } from './dispatch.ts';
+import { resolveStaticPath } from './static-path.ts';
+import { createUploadRoot, DEFAULT_MAX_UPLOAD_BYTES, receiveUpload, UploadRefused } from './uploads.ts';
 
 export const TOKEN_HEADER = 'x-studio-token';
 const MAX_API_BODY = 8 * 1024 * 1024;
 
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.map': 'application/json',
-};
+/** The page sends nothing on its socket; a peer that does gets cut off at this size. */
+const MAX_WS_MESSAGE = 64 * 1024;
 
 export function isLoopbackAddress(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
@@ -44,6 +38,12 @@ export interface HttpHostOptions {
   port?: number;
   /** Fixed only in tests; a fresh random token otherwise. */
   token?: string;
+  /** Largest accepted upload, in bytes (default 20 GiB). */
+  maxUploadBytes?: number;
+  /** Where the upload folder goes (default: the OS temp folder). */
+  uploadParent?: string;
+  /** Where the host reports what went wrong (a client's broken frame, a failed request). */
+  log?: (line: string) => void;
 }
 
 export interface HttpHost {
@@ -86,12 +86,17 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
 export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const staticRoot = resolve(opts.staticDir);
-  const uploadRoot = await mkdtemp(join(tmpdir(), 'cmi-studio-uploads-'));
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const maxUpload = opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const { root: uploadRoot, swept } = await createUploadRoot(opts.uploadParent ?? tmpdir());
+  if (swept.length) log(`removed ${swept.length} upload folder(s) left by an earlier host that stopped: ${swept.join(', ')}`);
   // Node closes idle keep-alive sockets after 5 s; a client (a browser, undici's fetch) that
   // reuses one just as it closes gets ECONNRESET, which a busy event loop (an import or a
   // training worker's messages) makes likely. Loopback sockets are cheap: keep them a minute.
-  const server = createServer({ keepAliveTimeout: 60_000, headersTimeout: 65_000 });
-  const wss = new WebSocketServer({ noServer: true });
+  // Node's default 5-minute limit on a whole request would cut a multi-GB upload to a slow
+  // disk; the size limit bounds uploads instead, and headers still must arrive in time.
+  const server = createServer({ keepAliveTimeout: 60_000, headersTimeout: 65_000, requestTimeout: 0 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE });
   let port = 0;
 
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
@@ -131,18 +136,20 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
     await mkdir(dir, { recursive: true });
     const path = join(dir, name);
     try {
-      await pipeline(req, createWriteStream(path));
+      await receiveUpload(req, path, maxUpload);
     } catch (err) {
-      await unlink(path).catch(() => undefined);
-      throw err;
+      if (!(err instanceof UploadRefused)) throw err;
+      // The rest of the body is not read: answer, then close the connection it would arrive on.
+      res.setHeader('connection', 'close');
+      refuse(res, err.status, err.message, err.code);
+      return;
     }
     sendJson(res, 200, { ok: true, result: { path } });
   }
 
   async function handleStatic(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
-    const rel = normalize(decodeURIComponent(pathname === '/' ? '/index.html' : pathname));
-    const file = resolve(staticRoot, `.${rel}`);
-    if (file !== staticRoot && !file.startsWith(staticRoot + sep)) {
+    const file = resolveStaticPath(staticRoot, pathname);
+    if (!file) {
       res.writeHead(404).end();
       return;
     }
@@ -156,7 +163,7 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
     }
     const ext = extname(file);
     res.writeHead(200, {
-      'content-type': CONTENT_TYPES[ext] ?? 'application/octet-stream',
+      'content-type': contentTypeOf(file),
       'content-length': info.size,
       // The page is tiny and rebuilt often; hashed assets may be cached.
       'cache-control': ext === '.html' ? 'no-store' : 'max-age=3600',
@@ -165,14 +172,24 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
     else await pipeline(createReadStream(file), res);
   }
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  /** The request's URL, or null for a target `new URL` cannot parse (`GET http://[ HTTP/1.1`). */
+  function target(req: IncomingMessage): URL | null {
+    try {
+      return new URL(req.url ?? '/', 'http://127.0.0.1');
+    } catch {
+      return null;
+    }
+  }
+
+  function onRequest(req: IncomingMessage, res: ServerResponse): void {
     res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
     res.setHeader('x-content-type-options', 'nosniff');
     // The first page load carries the token in its query: keep it out of Referer headers.
     res.setHeader('referrer-policy', 'no-referrer');
     const denied = guard(req);
     if (denied) return refuse(res, denied.status, denied.message, denied.code);
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const url = target(req);
+    if (!url) return refuse(res, 400, 'malformed request URL', 'bad-request');
     const handled = (async () => {
       const isApi = url.pathname.startsWith('/api/');
       if (isApi || url.pathname === '/upload') {
@@ -186,25 +203,67 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
       return handleStatic(req, res, url.pathname);
     })();
     handled.catch((err: unknown) => {
+      log(`request ${req.method} ${url.pathname} failed: ${err instanceof Error ? err.message : String(err)}`);
       if (!res.headersSent) refuse(res, 500, err instanceof Error ? err.message : String(err), 'internal');
       else res.destroy();
     });
-  });
+  }
 
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node hands the raw socket over without an error listener: a peer that resets it while
+    // we answer would otherwise raise an unhandled 'error' and stop the host.
+    socket.on('error', () => socket.destroy());
+    const url = target(req);
     const denied = guard(req);
-    const ok = !denied && url.pathname === '/events' && sameToken(url.searchParams.get('token'), token);
+    const ok = !denied && url !== null && url.pathname === '/events' && sameToken(url.searchParams.get('token'), token);
     if (!ok) {
-      socket.end(`HTTP/1.1 ${denied ? '403 Forbidden' : '401 Unauthorized'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      const status = denied ? '403 Forbidden' : url === null ? '400 Bad Request' : '401 Unauthorized';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  }
+
+  // Whatever a client sends (a broken frame, a bad request line), an event handler must not
+  // throw: an exception there would stop the host and every import and run it carries.
+  const safely =
+    <A extends unknown[]>(what: string, fn: (...args: A) => void) =>
+    (...args: A): void => {
+      try {
+        fn(...args);
+      } catch (err) {
+        log(`${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+  server.on('request', safely('request', onRequest));
+  server.on('upgrade', safely('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      onUpgrade(req, socket, head);
+    } catch (err) {
+      socket.destroy();
+      throw err;
+    }
+  }));
+  // A request Node cannot parse: answer 400 where the socket still takes it, as Node's default does.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const raw = socket as Socket;
+    if (err.code !== 'ECONNRESET' && raw.writable && raw.bytesWritten === 0) raw.write('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    raw.destroy();
   });
+  server.on('error', (err) => log(`browser host: ${err.message}`));
+  // ws reports a peer's protocol errors (an unmasked frame, bad RSV bits, a reserved opcode, a
+  // message over maxPayload) on the socket and closes it; unhandled, the error would stop the host.
+  wss.on('connection', (ws: WebSocket) => {
+    ws.on('error', (err) => {
+      log(`event socket closed: ${err.message}`);
+      ws.terminate();
+    });
+  });
+  wss.on('error', (err) => log(`event sockets: ${err.message}`));
 
   const unsubscribe = opts.api.onEvent((event) => {
     const text = JSON.stringify(event);
-    for (const client of wss.clients as Set<WebSocket>) if (client.readyState === client.OPEN) client.send(text);
+    for (const client of wss.clients as Set<WebSocket>) if (client.readyState === client.OPEN) client.send(text, () => undefined);
   });
 
   await new Promise<void>((resolveListen, reject) => {

@@ -14,7 +14,12 @@ export interface FileHead {
   headerLine: number;
   /** Up to the requested number of data rows, as text. */
   rows: string[][];
+  /** The read stopped at `maxBytes` with rows still to come. */
+  bytesCapped?: true;
 }
+
+/** Thrown from the scanner's chunk callback to stop a read at its byte budget. */
+class ByteBudgetSpent extends Error {}
 
 const SAMPLE = 64 << 10;
 
@@ -41,19 +46,31 @@ async function sampleText(path: string): Promise<string> {
  */
 export async function readHead(
   path: string,
-  opts: { delimiter?: string; quoting: boolean; rows: number; stripTypes?: boolean },
+  opts: { delimiter?: string; quoting: boolean; rows: number; stripTypes?: boolean; maxBytes?: number },
 ): Promise<FileHead> {
   const delimiter = opts.delimiter ?? detectDelimiter(await sampleText(path));
   const records: string[][] = [];
   let headerLine = 1;
-  await scanFile(path, { delimiter, quoting: opts.quoting, chunkSize: SAMPLE }, (rec) => {
-    if (records.length === 0) headerLine = rec.line;
-    const fields: string[] = [];
-    for (let k = 0; k < rec.count; k++) fields.push(fieldText(rec.buf, rec.starts[k], rec.ends[k], rec.hasEscapes && rec.escaped[k] === 1));
-    records.push(fields);
-    return records.length <= opts.rows;
-  });
+  let bytesCapped = false;
+  const maxBytes = opts.maxBytes ?? Infinity;
+  const onChunk = (bytesRead: number) => {
+    // Called after the chunk's records: only a read still short of its rows is cut.
+    if (bytesRead > maxBytes && records.length <= opts.rows) throw new ByteBudgetSpent();
+  };
+  try {
+    await scanFile(path, { delimiter, quoting: opts.quoting, chunkSize: SAMPLE, onChunk }, (rec) => {
+      if (records.length === 0) headerLine = rec.line;
+      const fields: string[] = [];
+      for (let k = 0; k < rec.count; k++) fields.push(fieldText(rec.buf, rec.starts[k], rec.ends[k], rec.hasEscapes && rec.escaped[k] === 1));
+      records.push(fields);
+      return records.length <= opts.rows;
+    });
+  } catch (err) {
+    if (!(err instanceof ByteBudgetSpent)) throw err;
+    bytesCapped = true;
+  }
   const raw = records.shift();
+  if (!raw && bytesCapped) throw new ImportError(path, 1, 1, 'char', `no complete line in the first ${Math.round(maxBytes / 2 ** 20)} MiB (is this a delimited text file?)`);
   if (!raw) throw new ImportError(path, 1, 1, 'char', 'empty file: expected a header line');
   const header = raw.map((h) => {
     const name = h.trim();
@@ -66,5 +83,5 @@ export async function readHead(
     if (before !== undefined) throw new ImportError(path, headerLine, k + 1, 'field', `column '${name}' appears twice in the header (also field ${before + 1})`);
     seen.set(name, k);
   });
-  return { path, delimiter, header, headerLine, rows: records };
+  return { path, delimiter, header, headerLine, rows: records, ...(bytesCapped ? { bytesCapped: true as const } : {}) };
 }

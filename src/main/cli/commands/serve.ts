@@ -7,13 +7,41 @@ import { resolveDbPath } from '../../store/db.ts';
 
 export const summary = 'open the studio in a browser: a local web server on 127.0.0.1 (no Electron)';
 
-const HELP = `usage: cmi-studio serve [--port N] [--db PATH] [--no-build]
+const HELP = `usage: cmi-studio serve [--port N] [--db PATH] [--max-upload SIZE] [--no-build]
 
 Serves the studio UI and its API on http://127.0.0.1:PORT (loopback only) and prints the
 address to open; it carries a one-time token, which every API call must present.
   --port N     port to listen on (default: a free port)
   --db PATH    the studio database (default: CMI_STUDIO_DB, then the app-data folder)
+  --max-upload SIZE
+               largest file a browser may upload, in bytes or with K, M, G (KiB, MiB,
+               GiB); default 20G
   --no-build   serve out/renderer as it is, even when older than the sources`;
+
+const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** `20G`, `512MiB`, `1000000`: a byte count with an optional binary unit. */
+export function parseSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
+  const bytes = m ? Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new Error(`--max-upload expects a size such as 500M or 20G, got '${text}'`);
+  return bytes;
+}
+
+/**
+ * The last line of defence: an error that escapes every handler is logged and the host keeps
+ * serving. Exiting would kill the imports it is running and leave their uploads behind, while
+ * what it guards (the database) changes only in transactions. The causes are fixed where found.
+ */
+function installSafetyNet(log: (line: string) => void): () => void {
+  const onError = (err: unknown) => log(`internal error, still serving: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.on('uncaughtException', onError);
+  process.on('unhandledRejection', onError);
+  return () => {
+    process.off('uncaughtException', onError);
+    process.off('unhandledRejection', onError);
+  };
+}
 
 const projectRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
@@ -23,6 +51,7 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       port: { type: 'string' },
       db: { type: 'string' },
+      'max-upload': { type: 'string' },
       'no-build': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -34,11 +63,14 @@ export async function run(argv: string[]): Promise<number> {
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port expects a port number, got '${values.port}'`);
 
+  const maxUploadBytes = values['max-upload'] === undefined ? undefined : parseSize(values['max-upload']);
+
   const log = (line: string) => process.stderr.write(line + '\n');
   const staticDir = values['no-build'] ? `${projectRoot}out/renderer` : await ensureRendererBuilt(projectRoot, log);
   const dbPath = resolveDbPath(values.db);
   const api = createApi({ dbPath });
-  const host = await startHttpHost({ api, staticDir, port });
+  const host = await startHttpHost({ api, staticDir, port, log, ...(maxUploadBytes !== undefined ? { maxUploadBytes } : {}) });
+  const removeSafetyNet = installSafetyNet(log);
   log(`database: ${dbPath}`);
   process.stdout.write(`${host.url}\n`);
 
@@ -49,5 +81,6 @@ export async function run(argv: string[]): Promise<number> {
   });
   await host.close();
   api.close();
+  removeSafetyNet();
   return 0;
 }
