@@ -5,7 +5,7 @@ import type { BreakdownRequest, BreakdownTable, CompareRequest, DistributionRequ
 import type { Db } from '../store/db.ts';
 import { requireRun } from '../store/runs.ts';
 import { loadSplit } from '../store/splits.ts';
-import { breakdown } from './breakdown.ts';
+import { breakdown, breakdownMetrics } from './breakdown.ts';
 import { userDistributions, type UserDistribution } from './distribution.ts';
 import { groupLabels, groupRuns, type RunGroup } from './from-runs.ts';
 import { buildTable, TABLE_METRICS, type ComparisonTable, type TableOptions, type TableRow } from './table.ts';
@@ -63,6 +63,7 @@ export function compareLabels(db: Db, runIds: unknown): string[] {
 export function compareBreakdown(db: Db, req: BreakdownRequest): BreakdownTable[] {
   if (!BREAKDOWNS.has(req.by)) throw new TypeError('by must be activity or popularity');
   const opts = tableOptions(req);
+  opts.metrics = breakdownMetrics(req.by, opts.metrics);
   const { groups, labels } = groupsOf(db, req.runIds);
   return breakdown(db, req.by, groups, labels, loadSplit(db, groups[0][0].splitId)).map((b) => ({
     bucket: b.label,

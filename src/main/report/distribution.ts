@@ -12,7 +12,8 @@ export interface UserDistribution {
   mean: number | null;
   /** [min, Q1, median, Q3, max]; null without per-user values. */
   box: [number, number, number, number, number] | null;
-  /** Users per bin of the shared `edges` (bins.length = edges.length - 1). */
+  /** Users with a value above 0 per bin of the shared `edges` (bins.length = edges.length - 1):
+   *  the zeros (often most users) are counted in `zeros` instead, so the shape above 0 shows. */
   bins: number[];
   edges: number[];
   /** Users with the value 0 (for recall: no hit at all), often most of them. */
@@ -37,7 +38,10 @@ export function userDistributions(db: Db, groups: RunGroup[], labels: string[], 
     let zeros = 0;
     for (const x of v) {
       sum += x;
-      if (x === 0) zeros++;
+      if (x === 0) {
+        zeros++;
+        continue;
+      }
       bins[Math.min(HISTOGRAM_BINS - 1, Math.floor(((x - lo) / span) * HISTOGRAM_BINS))]++;
     }
     const s = Array.from(v);

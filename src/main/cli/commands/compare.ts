@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { breakdown, type BreakdownKind } from '../../report/breakdown.ts';
+import { breakdown, breakdownMetrics, type BreakdownKind } from '../../report/breakdown.ts';
 import { buildTable, TABLE_METRICS, type SignificanceTest, type TableFormat, type TableMetric } from '../../report/table.ts';
 import { formatTable } from '../../report/format.ts';
+import { toBreakdownCsv } from '../../report/csv.ts';
 import { groupLabels, groupRuns, rowsFromRuns } from '../../report/from-runs.ts';
 import { loadSplit } from '../../store/splits.ts';
 import { resolveDbPath } from '../../store/db.ts';
@@ -21,7 +22,8 @@ averaged (mean ± std); by default each model is shown at its configuration with
 validation recall@50 (--all-configs shows every one).
 Metrics: ${TABLE_METRICS.join(', ')} (coverage, gini, tail, novelty, ild: beyond accuracy).
 --breakdown: one table per bucket of users by test-history length (activity) or of target items
-by training popularity (popularity); json prints an array of {bucket, users, table}.`;
+by training popularity (popularity); csv adds Bucket and Users columns; json prints an array
+of {bucket, users, table}.`;
 
 const FORMATS: TableFormat[] = ['md', 'csv', 'latex', 'json'];
 const BREAKDOWNS: BreakdownKind[] = ['activity', 'popularity'];
@@ -73,8 +75,9 @@ export async function run(argv: string[]): Promise<number> {
       const groups = groupRuns(runs, sel);
       if (!groups.length) throw new Error('no finished runs to compare (train some with `cmi-studio train`)');
       const buckets = breakdown(db, by, groups, groupLabels(groups), loadSplit(db, groups[0][0].splitId));
-      const tables = buckets.map((b) => ({ bucket: b.label, users: b.users, table: buildTable(b.rows, { ...opts, title: `${title}, ${b.label} (${b.users} users)` }) }));
-      text = format === 'json' ? JSON.stringify(tables, null, 2) + '\n' : tables.map((t) => formatTable(t.table, format)).join('\n');
+      const shown = breakdownMetrics(by, metrics);
+      const tables = buckets.map((b) => ({ bucket: b.label, users: b.users, table: buildTable(b.rows, { ...opts, metrics: shown, title: `${title}, ${b.label} (${b.users} users)` }) }));
+      text = format === 'json' ? JSON.stringify(tables, null, 2) + '\n' : format === 'csv' ? toBreakdownCsv(tables) : tables.map((t) => formatTable(t.table, format)).join('\n');
     } else {
       const rows = rowsFromRuns(db, runs, sel);
       if (!rows.length) throw new Error('no finished runs to compare (train some with `cmi-studio train`)');
