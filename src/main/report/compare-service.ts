@@ -7,9 +7,8 @@ import { requireRun } from '../store/runs.ts';
 import { loadSplit } from '../store/splits.ts';
 import { breakdown, breakdownMetrics } from './breakdown.ts';
 import { userDistributions, type UserDistribution } from './distribution.ts';
-import { groupLabels, groupRuns, type RunGroup } from './from-runs.ts';
+import { groupLabels, groupRuns, rowsFromRuns, type RunGroup } from './from-runs.ts';
 import { buildTable, TABLE_METRICS, type ComparisonTable, type TableOptions, type TableRow } from './table.ts';
-import { rowsFromRuns } from './from-runs.ts';
 
 const SIGNIFICANCE_TESTS = new Set(['ttest', 'bootstrap', 'none']);
 const BREAKDOWNS = new Set(['activity', 'popularity']);
@@ -41,7 +40,7 @@ function tableOptions(req: CompareRequest): TableOptions {
   return { metrics, ks, significance: req.significance, ...(req.focus ? { focus: req.focus } : {}), ...(req.title ? { title: req.title } : {}) };
 }
 
-export function tableRows(db: Db, runIds: unknown): TableRow[] {
+function tableRows(db: Db, runIds: unknown): TableRow[] {
   return rowsFromRuns(db, chosenRuns(db, runIds), SELECTION);
 }
 

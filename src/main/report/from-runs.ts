@@ -36,7 +36,7 @@ function perUserOf(db: Db, run: RunSummary): PerUserValues | undefined {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** The run's test metrics with its beyond-accuracy values (stored beside them). */
-export function testMetricsOf(db: Db, run: RunSummary): Metrics {
+function testMetricsOf(db: Db, run: RunSummary): Metrics {
   return { ...loadListMetrics(db, run.id, 'test'), ...run.test };
 }
 
