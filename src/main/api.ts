@@ -5,7 +5,6 @@ import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type {
-  CompareRequest,
   DatasetCharts,
   DirEntry,
   DirListing,
@@ -24,8 +23,7 @@ import { openDb, SCHEMA_VERSION, type Db } from './store/db.ts';
 import { deleteRun, getRun, listRuns, requireRun, runCurves, updateRun } from './store/runs.ts';
 import { ensureSplit, getSplitSummary, listSplits, splitStats } from './store/splits.ts';
 import { formatTable } from './report/format.ts';
-import { buildTable, type ComparisonTable, type TableRow } from './report/table.ts';
-import { rowsFromRuns } from './report/from-runs.ts';
+import { compareBreakdown, compareDistributions, compareLabels, compareRuns } from './report/compare-service.ts';
 import { sharedFields } from './train/config.ts';
 import type { RunHandle } from './train/runner.ts';
 import pkg from '../../package.json' with { type: 'json' };
@@ -207,35 +205,7 @@ class TrainingQueue {
   }
 }
 
-const TABLE_METRICS = new Set(['recall', 'hitrate', 'ndcg']);
-const SIGNIFICANCE_TESTS = new Set(['ttest', 'bootstrap', 'none']);
 const TABLE_FORMATS = new Set(['md', 'csv', 'latex', 'json']);
-
-/** The table's rows from the chosen runs, each of which must have finished. */
-function tableRows(db: Db, req: CompareRequest): TableRow[] {
-  if (!Array.isArray(req.runIds) || !req.runIds.length) throw new Error('pick at least one run to compare');
-  const runs = req.runIds.map((id) => {
-    const run = requireRun(db, int(id, 'run id'));
-    if (run.status !== 'done' || !run.test) throw new Error(`run ${run.id} (${run.label}) has no test metrics yet (status ${run.status})`);
-    return run;
-  });
-  return rowsFromRuns(db, runs, { bestPerLabel: false, selectBy: 'recall@50' });
-}
-
-function compareRuns(db: Db, req: CompareRequest): ComparisonTable {
-  const metrics = Array.isArray(req.metrics) ? req.metrics : [];
-  if (!metrics.length || !metrics.every((m) => TABLE_METRICS.has(m))) throw new TypeError('metrics must list some of recall, hitrate, ndcg');
-  const ks = (Array.isArray(req.ks) ? req.ks : []).map((k) => int(k, 'K'));
-  if (!ks.length) throw new TypeError('give at least one K');
-  if (!SIGNIFICANCE_TESTS.has(req.significance)) throw new TypeError('significance must be ttest, bootstrap or none');
-  return buildTable(tableRows(db, req), {
-    metrics,
-    ks,
-    significance: req.significance,
-    ...(req.focus ? { focus: str(req.focus, 'focus') } : {}),
-    ...(req.title ? { title: str(req.title, 'title') } : {}),
-  });
-}
 
 export interface ApiContext {
   dbPath: string;
@@ -428,6 +398,15 @@ export function createApi(ctx: ApiContext): StudioService {
 
     async compareRuns(req) {
       return compareRuns(db, req);
+    },
+    async compareLabels(runIds) {
+      return compareLabels(db, runIds);
+    },
+    async compareBreakdown(req) {
+      return compareBreakdown(db, req);
+    },
+    async compareDistributions(req) {
+      return compareDistributions(db, req);
     },
     async exportTable(table, format) {
       if (!TABLE_FORMATS.has(format)) throw new TypeError(`format must be md, csv, latex or json, not ${JSON.stringify(format)}`);

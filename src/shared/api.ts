@@ -24,8 +24,10 @@ import type {
 // computes them; the renderer needs their shapes, never that code.
 import type { SplitStats } from '../main/data/stats.ts';
 import type { ComparisonTable, SignificanceTest, TableFormat, TableMetric } from '../main/report/table.ts';
+import type { BreakdownKind } from '../main/report/breakdown.ts';
+import type { UserDistribution } from '../main/report/distribution.ts';
 
-export type { ComparisonTable, SignificanceTest, SplitStats, TableFormat, TableMetric };
+export type { BreakdownKind, ComparisonTable, SignificanceTest, SplitStats, TableFormat, TableMetric, UserDistribution };
 
 export interface AppInfo {
   version: string;
@@ -118,6 +120,24 @@ export interface CompareRequest {
   title?: string;
 }
 
+export interface BreakdownRequest extends CompareRequest {
+  /** activity: users by test-history length; popularity: target items by training popularity. */
+  by: BreakdownKind;
+}
+
+/** One bucket's table of a breakdown. */
+export interface BreakdownTable {
+  bucket: string;
+  users: number;
+  table: ComparisonTable;
+}
+
+export interface DistributionRequest {
+  runIds: number[];
+  /** A per-user metric, e.g. recall@50. */
+  metric: string;
+}
+
 /** What the training queue is doing: the run in a worker now, and those waiting, in order. */
 export interface TrainingQueueState {
   active: number | null;
@@ -181,6 +201,12 @@ export interface StudioApi {
   inspectUser(runId: number, uid: number, k?: number): Promise<UserInspection>;
 
   compareRuns(req: CompareRequest): Promise<ComparisonTable>;
+  /** The row labels a table of these runs has (identical runs are one row). */
+  compareLabels(runIds: number[]): Promise<string[]>;
+  /** One table per activity or popularity bucket. */
+  compareBreakdown(req: BreakdownRequest): Promise<BreakdownTable[]>;
+  /** Each row's per-user distribution of one metric. */
+  compareDistributions(req: DistributionRequest): Promise<UserDistribution[]>;
   /** The table as CSV, Markdown, LaTeX or JSON text (the host saves or downloads it). */
   exportTable(table: ComparisonTable, format: TableFormat): Promise<string>;
 }
@@ -218,6 +244,9 @@ const methodTable: Record<StudioMethod, true> = {
   inspectableUsers: true,
   inspectUser: true,
   compareRuns: true,
+  compareLabels: true,
+  compareBreakdown: true,
+  compareDistributions: true,
   exportTable: true,
 };
 

@@ -81,7 +81,7 @@ describe('the API service', () => {
 
   it('rejects malformed training, comparison and export requests', async () => {
     await assert.rejects(api.compareRuns({ runIds: [], metrics: ['recall'], ks: [50], significance: 'none' }), /at least one run/);
-    await assert.rejects(api.compareRuns({ runIds: [1], metrics: ['precision' as 'recall'], ks: [50], significance: 'none' }), /metrics must list/);
+    await assert.rejects(api.compareRuns({ runIds: [1], metrics: ['bogus' as 'recall'], ks: [50], significance: 'none' }), /metrics must list/);
     await assert.rejects(api.compareRuns({ runIds: [12345], metrics: ['recall'], ks: [50], significance: 'none' }), /no run with id 12345/);
     const empty: ComparisonTable = { title: null, columns: [], rows: [], summary: [], significance: 'none', alpha: 0.05, digits: 4, focus: null, notes: [] };
     await assert.rejects(api.exportTable(empty, 'pdf' as 'md'), /format must be/);

@@ -39,14 +39,32 @@ test('best bold, second underlined; ties at the shown precision share a rank', (
   close(fine.summary[0].improvement, ((0.30004 - 0.3) / 0.3) * 100);
 });
 
-test('Improv. about a focus model: / where it is not the single best', () => {
+test('Improv. about a focus model: negative where it trails the best other model', () => {
   const t = buildTable(simple, { metrics: ['recall'], ks: [10, 20], significance: 'none', focus: 'C' });
-  assert.deepEqual(t.summary.map((s) => s.improvement), [null, null]);
+  // C trails B in both columns: its gap to the best other model shows, with its sign.
+  close(t.summary[0].improvement, ((0.2 - 0.30004) / 0.30004) * 100);
+  close(t.summary[1].improvement, ((0.3 - 0.4) / 0.4) * 100);
+  assert.ok(t.summary.every((s) => s.improvement !== null && s.improvement < 0), 'both gaps are negative');
+  assert.match(formatTable(t, 'md'), /\| Improv\. \| \/ \| -33\.34% \| -25\.00% \|/, 'the Markdown row shows the negative values');
   const rows = simple.map((r) => (r.label === 'C' ? { ...r, runs: [{ 'recall@10': 0.5, 'recall@20': 0.3 }] } : r));
   const t2 = buildTable(rows, { metrics: ['recall'], ks: [10, 20], significance: 'none', focus: 'C' });
   close(t2.summary[0].improvement, ((0.5 - 0.30004) / 0.30004) * 100);
-  assert.equal(t2.summary[1].improvement, null);
+  close(t2.summary[1].improvement, ((0.3 - 0.4) / 0.4) * 100);
   assert.throws(() => buildTable(simple, { metrics: ['recall'], ks: [10], significance: 'none', focus: 'Z' }), /focus model 'Z'/);
+});
+
+test('Gini: lowest is best, and a lower value counts as a gain in Improv.', () => {
+  const rows: TableRow[] = [
+    { label: 'A', interests: 1, runs: [{ 'gini@50': 0.9 }] },
+    { label: 'B', interests: 1, runs: [{ 'gini@50': 0.6 }] },
+    { label: 'C', interests: 1, runs: [{ 'gini@50': 0.8 }] },
+  ];
+  const t = buildTable(rows, { metrics: ['gini'], ks: [50], significance: 'none' });
+  assert.deepEqual(t.rows.map((r) => r.cells[0].rank), [null, 1, 2], 'B (0.6) bold, C (0.8) underlined');
+  close(t.summary[0].improvement, ((0.8 - 0.6) / 0.8) * 100);
+  const focused = buildTable(rows, { metrics: ['gini'], ks: [50], significance: 'none', focus: 'A' });
+  close(focused.summary[0].improvement, ((0.6 - 0.9) / 0.6) * 100);
+  assert.ok(focused.notes.some((n) => n.startsWith('Gini: lower is better')), 'the notes say which way Gini goes');
 });
 
 test('mean ± sample std over seeds', () => {

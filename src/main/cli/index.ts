@@ -8,6 +8,8 @@ const commands: Record<string, () => Promise<Command>> = {
   runs: () => import('./commands/runs.ts'),
   sweep: () => import('./commands/sweep.ts'),
   compare: () => import('./commands/compare.ts'),
+  'export-split': () => import('./commands/export-split.ts'),
+  'import-results': () => import('./commands/import-results.ts'),
   serve: () => import('./commands/serve.ts'),
   demo: () => import('./commands/demo.ts'),
 };

@@ -2,7 +2,7 @@
 import type { Metrics } from '../../shared/types.ts';
 
 export const defaultKs: readonly number[] = [10, 20, 50, 100, 200];
-export const metricKinds = ['recall', 'hitrate', 'ndcg'] as const;
+export const metricKinds = ['recall', 'hitrate', 'ndcg', 'precision', 'mrr'] as const;
 export type MetricKind = (typeof metricKinds)[number];
 
 export function metricName(kind: MetricKind, k: number): string {
@@ -19,7 +19,9 @@ export interface ScoredLists {
 /**
  * Recall@K = |top K ∩ T| / |T| and HitRate@K = [top K ∩ T ≠ ∅] with T the target SET;
  * NDCG@K with binary relevance, DCG = Σ 1/log2(rank + 1) over hits in the top K and the ideal
- * DCG over min(|T|, K) hits. `lists` is [n, width] (0 = no item); K beyond the width, or beyond
+ * DCG over min(|T|, K) hits. Precision@K = |top K ∩ T| / K (K, not the list length: a short
+ * list is not rewarded for being short); MRR@K = 1 / the rank of the first hit in the top K, 0
+ * without one. `lists` is [n, width] (0 = no item); K beyond the width, or beyond
  * what the catalogue could fill, counts the list as it is. A user with an empty target set has
  * nothing to measure and is rejected: the evaluation set leaves such users out.
  */
@@ -47,10 +49,14 @@ export function scoreLists(lists: Int32Array, width: number, targets: readonly R
     const t = targets[u];
     if (t.size === 0) throw new Error(`user row ${u} has no target; leave such users out of the evaluation set`);
     const seen = new Set<number>(); // a list never repeats an item, but guard the count anyway
+    let firstHit = Infinity; // 1-based rank of the first hit
     for (let i = 0; i < maxK; i++) {
       const item = i < width ? lists[u * width + i] : 0;
       const hit = item !== 0 && t.has(item) && !seen.has(item);
-      if (hit) seen.add(item);
+      if (hit) {
+        seen.add(item);
+        if (firstHit === Infinity) firstHit = i + 1;
+      }
       hitsAt[i + 1] = hitsAt[i] + (hit ? 1 : 0);
       dcgAt[i + 1] = dcgAt[i] + (hit ? discount[i] : 0);
     }
@@ -59,6 +65,8 @@ export function scoreLists(lists: Int32Array, width: number, targets: readonly R
         recall: hitsAt[k] / t.size,
         hitrate: hitsAt[k] > 0 ? 1 : 0,
         ndcg: dcgAt[k] / idealPrefix[Math.min(t.size, k)],
+        precision: hitsAt[k] / k,
+        mrr: firstHit <= k ? 1 / firstHit : 0,
       };
       for (const kind of metricKinds) {
         const name = metricName(kind, k);

@@ -19,3 +19,15 @@ export function toCsv(t: ComparisonTable): string {
   if (t.significance !== 'none') extra.push([`p (${t.significance})`, '', '', ...pad(t.summary.map((s) => pText(s.p)))]);
   return Papa.unparse([header, ...body, ...extra], { newline: '\n' }) + '\n';
 }
+
+/** Breakdown tables as one CSV: a Bucket and a Users column before each table's columns, one
+ *  header for all (every bucket has the same columns). */
+export function toBreakdownCsv(tables: { bucket: string; users: number; table: ComparisonTable }[]): string {
+  const out: string[][] = [];
+  tables.forEach(({ bucket, users, table }, i) => {
+    const [header, ...rows] = Papa.parse<string[]>(toCsv(table).trim(), { skipEmptyLines: true }).data;
+    if (i === 0) out.push(['Bucket', 'Users', ...header]);
+    for (const r of rows) out.push([bucket, String(users), ...r]);
+  });
+  return Papa.unparse(out, { newline: '\n' }) + '\n';
+}

@@ -5,7 +5,7 @@ import { sampleStandardDeviation } from 'simple-statistics';
 import type { Metrics } from '../../shared/types.ts';
 import { pairByUser, pairedBootstrap, pairedTTest } from '../eval/significance.ts';
 
-export type TableMetric = 'recall' | 'hitrate' | 'ndcg';
+export type TableMetric = 'recall' | 'hitrate' | 'ndcg' | 'precision' | 'mrr' | 'coverage' | 'gini' | 'tail' | 'novelty' | 'ild';
 export type SignificanceTest = 'ttest' | 'bootstrap' | 'none';
 export type TableFormat = 'md' | 'csv' | 'latex' | 'json';
 
@@ -93,7 +93,21 @@ export interface ComparisonTable {
 
 /** Marks the best cell of a column whose difference to the runner-up is significant. */
 export const SIGNIFICANCE_MARK = '*';
-export const metricLabels: Record<TableMetric, string> = { recall: 'Recall', hitrate: 'HitRate', ndcg: 'NDCG' };
+export const metricLabels: Record<TableMetric, string> = {
+  recall: 'Recall',
+  hitrate: 'HitRate',
+  ndcg: 'NDCG',
+  precision: 'Precision',
+  mrr: 'MRR',
+  coverage: 'Coverage',
+  gini: 'Gini',
+  tail: 'Tail',
+  novelty: 'Novelty',
+  ild: 'ILD',
+};
+export const TABLE_METRICS = Object.keys(metricLabels) as TableMetric[];
+/** Metrics where less is better (a Gini index near 0 spreads the recommendations evenly). */
+export const lowerIsBetter: ReadonlySet<TableMetric> = new Set<TableMetric>(['gini']);
 const testNames: Record<Exclude<SignificanceTest, 'none'>, string> = {
   ttest: 'two-sided paired t-test',
   bootstrap: 'two-sided paired bootstrap',
@@ -101,16 +115,16 @@ const testNames: Record<Exclude<SignificanceTest, 'none'>, string> = {
 
 /** Dense ranks on the values as displayed: equal shown values share a rank, the next distinct
  *  value gets the next rank (two tied bests are both bold, the following value underlined). */
-function denseRanks(values: (number | null)[], digits: number): (1 | 2 | null)[] {
+function denseRanks(values: (number | null)[], digits: number, sign: 1 | -1): (1 | 2 | null)[] {
   const shown = values.map((v) => (v === null ? null : Number(v.toFixed(digits))));
-  const distinct = [...new Set(shown.filter((v): v is number => v !== null))].sort((a, b) => b - a);
+  const distinct = [...new Set(shown.filter((v): v is number => v !== null))].sort((a, b) => sign * (b - a));
   return shown.map((v) => (v === null ? null : v === distinct[0] ? 1 : v === distinct[1] ? 2 : null));
 }
 
-/** The row with the highest mean among `candidates` (ties: earlier row). */
-function argBest(means: (number | null)[], candidates: number[]): number | null {
+/** The row with the best mean among `candidates` (ties: earlier row); sign -1: lowest wins. */
+function argBest(means: (number | null)[], candidates: number[], sign: 1 | -1): number | null {
   let best: number | null = null;
-  for (const i of candidates) if (means[i] !== null && (best === null || (means[i] as number) > (means[best] as number))) best = i;
+  for (const i of candidates) if (means[i] !== null && (best === null || sign * ((means[i] as number) - (means[best] as number)) > 0)) best = i;
   return best;
 }
 
@@ -130,22 +144,24 @@ export function buildTable(rows: TableRow[], opts: TableOptions): ComparisonTabl
   const cells: TableCell[][] = rows.map(() => []);
   const summary: ColumnSummary[] = [];
 
-  columns.forEach(({ key }) => {
+  columns.forEach(({ key, metric }) => {
+    const sign = lowerIsBetter.has(metric) ? -1 : 1;
     const means: (number | null)[] = rows.map((row) => {
       const vals = row.runs.map((m) => m[key]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
       return vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : null;
     });
-    const ranks = denseRanks(means, digits);
+    const ranks = denseRanks(means, digits, sign);
     const top = ranks.flatMap((r, i) => (r === 1 ? [i] : []));
     const best = top.length === 1 ? top[0] : null;
     const others = (i: number | null) => rows.map((_, j) => j).filter((j) => j !== i);
-    const runnerUp = best === null ? null : argBest(means, others(best));
-    // Improv. is about the focus model when there is one, and exists only where it is the single best.
+    const runnerUp = best === null ? null : argBest(means, others(best), sign);
+    // Improv. is about the focus model when there is one, wherever it stands (negative when it
+    // trails the best other model); without one, about the single best model.
     const subject = focusIndex ?? best;
-    const bestOther = subject === null ? null : argBest(means, others(subject));
+    const bestOther = subject === null ? null : argBest(means, others(subject), sign);
     const improvement =
-      subject !== null && subject === best && bestOther !== null && (means[bestOther] as number) > 0
-        ? (((means[subject] as number) - (means[bestOther] as number)) / (means[bestOther] as number)) * 100
+      subject !== null && means[subject] !== null && bestOther !== null && (means[bestOther] as number) > 0
+        ? ((sign * ((means[subject] as number) - (means[bestOther] as number))) / (means[bestOther] as number)) * 100
         : null;
     const tested = best !== null && runnerUp !== null ? testPair(rows[best].perUser, rows[runnerUp].perUser, key, opts) : null;
     summary.push({ best, runnerUp, improvement, p: tested?.p ?? null, users: tested?.users ?? null });
@@ -164,9 +180,10 @@ export function buildTable(rows: TableRow[], opts: TableOptions): ComparisonTabl
   if (rows.some((r) => r.runs.length > 1)) notes.push('Mean ± sample standard deviation over the runs (seeds) of a model.');
   notes.push(
     focusIndex !== null
-      ? `Improv.: ${rows[focusIndex].label} over the best other model, where ${rows[focusIndex].label} is best; / otherwise.`
+      ? `Improv.: ${rows[focusIndex].label} over the best other model (negative where ${rows[focusIndex].label} trails it).`
       : 'Improv.: the best model over the best other model; / where no single model is best.',
   );
+  if (columns.some((c) => lowerIsBetter.has(c.metric))) notes.push('Gini: lower is better (bold = lowest; Improv. counts a lower value as a gain).');
   if (opts.significance !== 'none') {
     notes.push(`${SIGNIFICANCE_MARK}: the best model differs from the runner-up at p < ${alpha} (${testNames[opts.significance]} over per-user values; several seeds: per-user means).`);
   }

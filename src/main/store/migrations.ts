@@ -158,4 +158,23 @@ export const migrations: string[] = [
     OR (model = 'dssrec' AND json_extract(config, '$.trainStages') = 'both' AND coalesce(json_extract(config, '$.lambdaSeq2seq'), 1) > 0)
   );
   `,
+  // (analyst) the test-day lists of a run (what breakdowns by item popularity and imported
+  // results need) and the beyond-accuracy values that have no per-user form (coverage, Gini).
+  `
+  CREATE TABLE run_lists (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    phase  TEXT NOT NULL,                  -- 'test'
+    k      INTEGER NOT NULL,               -- list width
+    users  BLOB NOT NULL,                  -- Int32 dataset uids
+    items  BLOB NOT NULL,                  -- Int32 [users, k] split item ids, best first, 0 = empty
+    PRIMARY KEY (run_id, phase)
+  ) WITHOUT ROWID;
+  CREATE TABLE run_list_metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    phase  TEXT NOT NULL,
+    metric TEXT NOT NULL,                  -- e.g. 'coverage@50', 'novelty@50'
+    value  REAL NOT NULL,
+    PRIMARY KEY (run_id, phase, metric)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -9,6 +9,7 @@ import { toTensors } from '../data/batch.ts';
 import { evalSet, type EvalSet } from '../eval/sets.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { saveUserMetrics } from '../eval/store.ts';
+import { recordTestLists } from '../eval/record-lists.ts';
 import { initBackend } from '../engine/backend.ts';
 import { getModel } from '../models/registry.ts';
 import type { Config, SeqRecModel } from '../models/types.ts';
@@ -287,6 +288,7 @@ async function finish(
   const test = evaluate(model, evalSet(split, 'test', maxlen));
   saveUserMetrics(db, runId, 'valid', valid.users, valid.perUser);
   saveUserMetrics(db, runId, 'test', test.users, test.perUser);
+  recordTestLists(db, runId, model, split, maxlen);
   const items = model.itemTable();
   saveEmbedding(db, runId, 'items', items.shape[0], items.shape[1], (await items.data()) as Float32Array);
   items.dispose();

@@ -1,7 +1,10 @@
 import { writeFileSync } from 'node:fs';
-import { buildTable, type SignificanceTest, type TableFormat, type TableMetric } from '../../report/table.ts';
+import { breakdown, breakdownMetrics, type BreakdownKind } from '../../report/breakdown.ts';
+import { buildTable, TABLE_METRICS, type SignificanceTest, type TableFormat, type TableMetric } from '../../report/table.ts';
 import { formatTable } from '../../report/format.ts';
-import { rowsFromRuns } from '../../report/from-runs.ts';
+import { toBreakdownCsv } from '../../report/csv.ts';
+import { groupLabels, groupRuns, rowsFromRuns } from '../../report/from-runs.ts';
+import { loadSplit } from '../../store/splits.ts';
 import { resolveDbPath } from '../../store/db.ts';
 import { getDataset } from '../../store/datasets.ts';
 import { listRuns, requireRun } from '../../store/runs.ts';
@@ -12,12 +15,18 @@ export const summary = "comparison table of a dataset's runs (best bold, second 
 
 const HELP = `usage: cmi-studio compare --dataset NAME [--k 10,20,50] [--metrics recall,hitrate,ndcg]
          [--format md|csv|latex|json] [--out FILE] [--runs ID,ID,...] [--group NAME]
-         [--significance ttest|bootstrap|none] [--focus LABEL] [--all-configs] [--db PATH]
-One row per model: runs differing only by seed are averaged (mean ± std); by default each model
-is shown at its configuration with the best validation recall@50 (--all-configs shows every one).`;
+         [--significance ttest|bootstrap|none] [--focus LABEL] [--all-configs]
+         [--breakdown activity|popularity] [--db PATH]
+One row per model: runs with the same model and config are one experiment; its distinct seeds are
+averaged (mean ± std); by default each model is shown at its configuration with the best
+validation recall@50 (--all-configs shows every one).
+Metrics: ${TABLE_METRICS.join(', ')} (coverage, gini, tail, novelty, ild: beyond accuracy).
+--breakdown: one table per bucket of users by test-history length (activity) or of target items
+by training popularity (popularity); csv adds Bucket and Users columns; json prints an array
+of {bucket, users, table}.`;
 
 const FORMATS: TableFormat[] = ['md', 'csv', 'latex', 'json'];
-const METRICS: TableMetric[] = ['recall', 'hitrate', 'ndcg'];
+const BREAKDOWNS: BreakdownKind[] = ['activity', 'popularity'];
 
 export async function run(argv: string[]): Promise<number> {
   const values = parseCommand(argv, {
@@ -32,12 +41,15 @@ export async function run(argv: string[]): Promise<number> {
     focus: { type: 'string' },
     'all-configs': { type: 'boolean', default: false },
     'select-by': { type: 'string', default: 'recall@50' },
+    breakdown: { type: 'string' },
   });
   if (values.help) return printHelp(HELP);
   const format = values.format as TableFormat;
   if (!FORMATS.includes(format)) throw new Error(`--format must be one of ${FORMATS.join(', ')}`);
   const metrics = values.metrics.split(',') as TableMetric[];
-  if (metrics.some((m) => !METRICS.includes(m))) throw new Error(`--metrics takes ${METRICS.join(', ')}`);
+  if (metrics.some((m) => !TABLE_METRICS.includes(m))) throw new Error(`--metrics takes ${TABLE_METRICS.join(', ')}`);
+  const by = values.breakdown as BreakdownKind | undefined;
+  if (by !== undefined && !BREAKDOWNS.includes(by)) throw new Error(`--breakdown must be ${BREAKDOWNS.join(' or ')}`);
   const significance = values.significance as SignificanceTest;
   if (!['ttest', 'bootstrap', 'none'].includes(significance)) throw new Error('--significance must be ttest, bootstrap or none');
   const ks = parseList('--k', values.k)!;
@@ -56,10 +68,21 @@ export async function run(argv: string[]): Promise<number> {
       runs = listRuns(db, { datasetId: dataset.id, group: values.group });
       title = `${dataset.name}: test day`;
     }
-    const rows = rowsFromRuns(db, runs, { bestPerLabel: !values['all-configs'] && !runIds, selectBy: values['select-by'] });
-    if (!rows.length) throw new Error('no finished runs to compare (train some with `cmi-studio train`)');
-    const table = buildTable(rows, { metrics, ks, significance, focus: values.focus, title });
-    const text = formatTable(table, format);
+    const sel = { bestPerLabel: !values['all-configs'] && !runIds, selectBy: values['select-by'] };
+    const opts = { metrics, ks, significance, focus: values.focus };
+    let text: string;
+    if (by) {
+      const groups = groupRuns(runs, sel);
+      if (!groups.length) throw new Error('no finished runs to compare (train some with `cmi-studio train`)');
+      const buckets = breakdown(db, by, groups, groupLabels(groups), loadSplit(db, groups[0][0].splitId));
+      const shown = breakdownMetrics(by, metrics);
+      const tables = buckets.map((b) => ({ bucket: b.label, users: b.users, table: buildTable(b.rows, { ...opts, metrics: shown, title: `${title}, ${b.label} (${b.users} users)` }) }));
+      text = format === 'json' ? JSON.stringify(tables, null, 2) + '\n' : format === 'csv' ? toBreakdownCsv(tables) : tables.map((t) => formatTable(t.table, format)).join('\n');
+    } else {
+      const rows = rowsFromRuns(db, runs, sel);
+      if (!rows.length) throw new Error('no finished runs to compare (train some with `cmi-studio train`)');
+      text = formatTable(buildTable(rows, { ...opts, title }), format);
+    }
     if (values.out) {
       writeFileSync(values.out, text);
       process.stderr.write(`wrote ${values.out}\n`);
