@@ -26,7 +26,7 @@ import { ensureSplit, getSplitSummary, listSplits, splitStats } from './store/sp
 import { formatTable } from './report/format.ts';
 import { buildTable, type ComparisonTable, type TableRow } from './report/table.ts';
 import { rowsFromRuns } from './report/from-runs.ts';
-import { sharedFields } from './train/config.ts';
+import { sharedFields } from './models/config.ts';
 import type { RunHandle } from './train/runner.ts';
 import pkg from '../../package.json' with { type: 'json' };
 

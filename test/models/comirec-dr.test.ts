@@ -2,8 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { comirecDr } from '../../src/main/models/comirec-dr.ts';
-import { dynamicRouting, squash, stopGradient, type RoutingOutput } from '../../src/main/models/routing-ops.ts';
-import { resolveConfig } from '../../src/main/train/config.ts';
+import { stopGradient } from '../../src/main/models/ops/grad.ts';
+import { dynamicRouting, squash, type RoutingOutput } from '../../src/main/models/ops/routing.ts';
+import { resolveConfig } from '../../src/main/models/config.ts';
 import type { Config, SeqRecModel } from '../../src/main/models/types.ts';
 import {
   MAXLEN, NUM_ITEMS, assertPaddingFree, assertTrainsOnClusters, batchOf, close, disposeBatch, dot, ids2, lcg,

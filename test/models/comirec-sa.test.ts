@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { comirecSa } from '../../src/main/models/comirec-sa.ts';
-import { multiInterestAttention, selfAttentionParams } from '../../src/main/models/self-attention.ts';
-import { resolveConfig } from '../../src/main/train/config.ts';
+import { multiInterestAttention, selfAttentionParams } from '../../src/main/models/ops/attention.ts';
+import { resolveConfig } from '../../src/main/models/config.ts';
 import type { Config, SeqRecModel } from '../../src/main/models/types.ts';
 import {
   MAXLEN, NUM_ITEMS, assertPaddingFree, assertTrainsOnClusters, batchOf, close, disposeBatch, dot, ids2, lse,

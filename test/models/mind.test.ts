@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { mind } from '../../src/main/models/mind.ts';
-import { deriveSeed } from '../../src/main/models/layers.ts';
-import { resolveConfig } from '../../src/main/train/config.ts';
+import { deriveSeed } from '../../src/main/models/ops/init.ts';
+import { resolveConfig } from '../../src/main/models/config.ts';
 import type { Config, SeqRecModel } from '../../src/main/models/types.ts';
 import {
   MAXLEN, NUM_ITEMS, assertPaddingFree, assertTrainsOnClusters, batchOf, close, disposeBatch, dot, ids2, lse,

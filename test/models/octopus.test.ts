@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { octopus } from '../../src/main/models/octopus.ts';
-import { resolveConfig } from '../../src/main/train/config.ts';
+import { resolveConfig } from '../../src/main/models/config.ts';
 import type { Config, SeqRecModel } from '../../src/main/models/types.ts';
 import {
   MAXLEN, NUM_ITEMS, assertPaddingFree, assertTrainsOnClusters, batchOf, close, disposeBatch, dot, ids2, lcg,

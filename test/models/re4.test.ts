@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { re4, attendedItems, reAttendLoss, reContrastLoss, reconstruct, reconstructionErrors, type ReconstructParams } from '../../src/main/models/re4.ts';
-import { resolveConfig } from '../../src/main/train/config.ts';
+import { resolveConfig } from '../../src/main/models/config.ts';
 import { toTensors } from '../../src/main/data/batch.ts';
 import type { Config, SeqRecModel, TrainBatch } from '../../src/main/models/types.ts';
 import {

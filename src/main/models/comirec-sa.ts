@@ -6,36 +6,32 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { deriveSeed, embed, embeddingTable, idMask, initUniform } from './layers.ts';
-import { hardReadoutLoss } from './routing-ops.ts';
-import { multiInterestAttention, selfAttentionParams, selfAttentionVariables, type AttentionOutput, type SelfAttentionParams } from './self-attention.ts';
-import { num } from './settings.ts';
+import { ItemModel } from './base.ts';
+import { bool, int, maxlenField } from './config.ts';
+import { multiInterestAttention, selfAttentionParams, selfAttentionVariables, type AttentionOutput, type SelfAttentionParams } from './ops/attention.ts';
+import { deriveSeed, initUniform } from './ops/init.ts';
+import { embed, idMask } from './ops/masks.ts';
+import { hardReadoutLoss } from './ops/routing.ts';
 
-const fields: ConfigField[] = [
-  { key: 'positionEmbedding', label: 'Add position embeddings for the attention', type: 'boolean', default: true },
-];
+const positionField: ConfigField = { key: 'positionEmbedding', label: 'Add position embeddings for the attention', type: 'boolean', default: true };
 
-class ComiRecSa implements SeqRecModel {
-  readonly numInterests: number;
-  readonly variables: Record<string, tf.Variable>;
+class ComiRecSa extends ItemModel implements SeqRecModel {
   readonly needs = {};
-  private readonly item: tf.Variable<tf.Rank.R2>;
   /** [maxlen, d], row maxlen-1 for the latest item. */
   private readonly position?: tf.Variable<tf.Rank.R2>;
   private readonly att: SelfAttentionParams;
   private readonly maxlen: number;
 
   constructor(ctx: ModelContext) {
+    super(ctx);
     const { config, seed } = ctx;
-    const d = num(config, 'dim');
-    this.numInterests = num(config, 'interests');
-    this.maxlen = num(config, 'maxlen');
-    this.item = embeddingTable(ctx.numItems, d, deriveSeed(seed, 'item'));
+    const d = this.dim;
+    this.maxlen = int(config, maxlenField);
     this.att = selfAttentionParams(d, 4 * d, this.numInterests, deriveSeed(seed, 'attention'));
-    this.variables = { item: this.item, ...selfAttentionVariables('attention', this.att) };
-    if (config.positionEmbedding !== false) {
+    this.register(selfAttentionVariables('attention', this.att));
+    if (bool(config, positionField)) {
       this.position = initUniform([this.maxlen, d], deriveSeed(seed, 'position'), d) as tf.Variable<tf.Rank.R2>;
-      this.variables.position = this.position;
+      this.register({ position: this.position });
     }
   }
 
@@ -57,16 +53,8 @@ class ComiRecSa implements SeqRecModel {
     return tf.tidy(() => this.encode(history).interests);
   }
 
-  itemTable(): tf.Tensor2D {
-    return tf.clone(this.item);
-  }
-
   inspect(history: tf.Tensor2D): Inspection {
     return tf.tidy(() => ({ assignment: tf.transpose(this.encode(history).weights, [0, 2, 1]) as tf.Tensor3D }));
-  }
-
-  dispose(): void {
-    tf.dispose(Object.values(this.variables));
   }
 }
 
@@ -75,6 +63,6 @@ export const comirecSa: ModelDef = {
   label: 'ComiRec-SA',
   paper: 'Cen, Zhang, Zou, Zhou, Yang, Tang. Controllable Multi-Interest Framework for Recommendation. KDD 2020.',
   multiInterest: true,
-  fields,
+  fields: [positionField],
   create: (ctx) => new ComiRecSa(ctx),
 };

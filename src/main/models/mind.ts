@@ -6,22 +6,25 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { deriveSeed, embed, embeddingTable, idMask, initUniform, sampledSoftmaxLoss } from './layers.ts';
-import { dynamicRouting, initNormal, labelAwareAttention } from './routing-ops.ts';
-import { num } from './settings.ts';
+import { ItemModel } from './base.ts';
+import { bool, choice, int, maxlenField, selectField } from './config.ts';
+import { deriveSeed, initNormal, initUniform } from './ops/init.ts';
+import { sampledSoftmaxLoss } from './ops/losses.ts';
+import { embed, idMask } from './ops/masks.ts';
+import { dynamicRouting, labelAwareAttention } from './ops/routing.ts';
 
-const fields: ConfigField[] = [
-  { key: 'routingIterations', label: 'Routing iterations', type: 'integer', default: 3 },
-  { key: 'pow', label: 'Label-aware attention power p', type: 'integer', default: 2, help: 'weights softmax((u_l·e_target)^p); 0 = average of the interests' },
-  {
+const F = {
+  routingIterations: { key: 'routingIterations', label: 'Routing iterations', type: 'integer', default: 3, min: 1 },
+  pow: { key: 'pow', label: 'Label-aware attention power p', type: 'integer', default: 2, min: 0, help: 'weights softmax((u_l·e_target)^p); 0 = average of the interests' },
+  dynamicInterests: {
     key: 'dynamicInterests', label: "Dynamic interest number K'_u = max(1, min(m, ⌊log2 |history|⌋))", type: 'boolean', default: false,
     help: 'false (the authors\' public code): every user gets m interests; true (paper eq. 9): fewer for short histories',
   },
-  {
-    key: 'routingSoftmax', label: 'Routing softmax over', type: 'select', default: 'interests', options: ['interests', 'behaviours'],
+  routingSoftmax: selectField({
+    key: 'routingSoftmax', label: 'Routing softmax over', default: 'interests', options: ['interests', 'behaviours'],
     help: 'interests (paper, ComiRec): each behaviour splits itself among the interests; behaviours (Wang-Yu-Qing/MIND code): each interest averages the behaviours',
-  },
-];
+  }),
+} satisfies Record<string, ConfigField>;
 
 /** Encoder outputs (a type alias so tf.tidy accepts it). */
 type Encoded = {
@@ -33,11 +36,8 @@ type Encoded = {
   coupling: tf.Tensor3D;
 };
 
-class Mind implements SeqRecModel {
-  readonly numInterests: number;
-  readonly variables: Record<string, tf.Variable>;
+class Mind extends ItemModel implements SeqRecModel {
   readonly needs = {};
-  private readonly item: tf.Variable<tf.Rank.R2>;
   private readonly s: tf.Variable<tf.Rank.R2>;
   private readonly h1: tf.Variable<tf.Rank.R2>;
   private readonly hb1: tf.Variable;
@@ -51,28 +51,25 @@ class Mind implements SeqRecModel {
   private readonly axis: 1 | 2;
 
   constructor(ctx: ModelContext) {
+    super(ctx);
     const { config, seed } = ctx;
-    const d = num(config, 'dim');
-    this.numInterests = num(config, 'interests');
-    this.iterations = num(config, 'routingIterations');
-    this.pow = num(config, 'pow');
-    if (this.iterations < 1) throw new Error('mind: routingIterations must be at least 1');
-    if (this.pow < 0) throw new Error('mind: pow must be >= 0');
-    this.dynamic = config.dynamicInterests === true;
-    this.axis = config.routingSoftmax === 'behaviours' ? 2 : 1;
+    const d = this.dim;
+    this.iterations = int(config, F.routingIterations);
+    this.pow = int(config, F.pow);
+    this.dynamic = bool(config, F.dynamicInterests);
+    this.axis = choice(config, F.routingSoftmax) === 'behaviours' ? 2 : 1;
 
-    this.item = embeddingTable(ctx.numItems, d, deriveSeed(seed, 'item'));
     this.s = initNormal([d, d], deriveSeed(seed, 'S')) as tf.Variable<tf.Rank.R2>;
     // H-layer Linear(d, 4d) -> ReLU -> Linear(4d, d), torch.nn.Linear's init, as the code.
     this.h1 = initUniform([d, 4 * d], deriveSeed(seed, 'h1.w'), d) as tf.Variable<tf.Rank.R2>;
     this.hb1 = initUniform([4 * d], deriveSeed(seed, 'h1.b'), d);
     this.h2 = initUniform([4 * d, d], deriveSeed(seed, 'h2.w'), 4 * d) as tf.Variable<tf.Rank.R2>;
     this.hb2 = initUniform([d], deriveSeed(seed, 'h2.b'), 4 * d);
-    this.variables = { item: this.item, S: this.s, 'h1.w': this.h1, 'h1.b': this.hb1, 'h2.w': this.h2, 'h2.b': this.hb2 };
+    this.register({ S: this.s, 'h1.w': this.h1, 'h1.b': this.hb1, 'h2.w': this.h2, 'h2.b': this.hb2 });
     // Drawn once from the run seed (not trained, not saved): the same logits at every forward
     // and after a restore, as the code's fixed B; indexed from the latest item so left padding
     // never shifts them.
-    this.logits0 = tf.randomNormal([this.numInterests, num(config, 'maxlen')], 0, 1, 'float32', deriveSeed(seed, 'routingLogits'));
+    this.logits0 = tf.randomNormal([this.numInterests, int(config, maxlenField)], 0, 1, 'float32', deriveSeed(seed, 'routingLogits'));
   }
 
   private encode(seq: tf.Tensor2D): Encoded {
@@ -128,10 +125,6 @@ class Mind implements SeqRecModel {
     return tf.tidy(() => this.encode(history).interests);
   }
 
-  itemTable(): tf.Tensor2D {
-    return tf.clone(this.item);
-  }
-
   inspect(history: tf.Tensor2D): Inspection {
     return tf.tidy(() => {
       const { coupling, active } = this.encode(history);
@@ -139,8 +132,9 @@ class Mind implements SeqRecModel {
     });
   }
 
-  dispose(): void {
-    tf.dispose([...Object.values(this.variables), this.logits0]);
+  override dispose(): void {
+    super.dispose();
+    this.logits0.dispose();
   }
 }
 
@@ -149,6 +143,6 @@ export const mind: ModelDef = {
   label: 'MIND',
   paper: 'Li, Liu, Wu, Xu, Zhao, Huang, Kang, Chen, Li, Lee. Multi-Interest Network with Dynamic Routing for Recommendation at Tmall. CIKM 2019.',
   multiInterest: true,
-  fields,
+  fields: Object.values(F),
   create: (ctx) => new Mind(ctx),
 };

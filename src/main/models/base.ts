@@ -1,0 +1,56 @@
+// What every learned model repeats: the item table (row 0 = padding) that retrieval scores
+// against, its variables record, itemTable() and dispose(), and the unit-sphere projection the
+// category models (CMI, OPAL) apply after each update. Shared config keys are read here once.
+import * as tf from '@tensorflow/tfjs';
+import { dimField, interestsField, num } from './config.ts';
+import type { ModelContext } from './types.ts';
+import { deriveSeed, embeddingTable } from './ops/init.ts';
+import { l2normalize } from './ops/masks.ts';
+
+/** The shared part of a model; subclasses add `implements SeqRecModel` and the rest. */
+export abstract class ItemModel {
+  /** m from the shared `interests` key; single-vector models override it. */
+  readonly numInterests: number;
+  /** Trainable variables by name, the item table first as 'item' (checkpoints key on these). */
+  readonly variables: Record<string, tf.Variable>;
+  /** [numItems, d] item embeddings drawn from the run seed under the name 'item'. */
+  protected readonly item: tf.Variable<tf.Rank.R2>;
+  /** d, the embedding size. */
+  protected readonly dim: number;
+
+  constructor(ctx: ModelContext) {
+    this.dim = num(ctx.config, dimField);
+    this.numInterests = num(ctx.config, interestsField);
+    this.item = embeddingTable(ctx.numItems, this.dim, deriveSeed(ctx.seed, 'item'));
+    this.variables = { item: this.item };
+  }
+
+  /** Adds variables under their checkpoint names, after those registered so far. */
+  protected register(vars: Record<string, tf.Variable>): void {
+    Object.assign(this.variables, vars);
+  }
+
+  itemTable(): tf.Tensor2D {
+    return tf.clone(this.item); // the caller owns (and disposes) what it gets
+  }
+
+  dispose(): void {
+    tf.dispose(Object.values(this.variables));
+  }
+}
+
+/** Puts every row of each table back on the unit sphere (a zero row, padding, stays zero), as
+ *  the authors' forward does in place: called after each update, so the graph uses the rows as
+ *  they are and Adam's weight decay cannot walk them towards zero. */
+export function projectToSphere(...tables: tf.Variable[]): void {
+  tf.tidy(() => {
+    for (const t of tables) t.assign(l2normalize(t));
+  });
+}
+
+/** The stage called `value` among `stages`: what a multi-stage model's stage setter accepts. */
+export function stageNamed<S extends string>(model: string, stages: readonly S[], value: string): S {
+  const found = stages.find((s) => s === value);
+  if (!found) throw new Error(`${model}: unknown stage '${value}'; stages: ${stages.join(', ')}`);
+  return found;
+}
