@@ -5,21 +5,20 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { ItemModel, projectToSphere } from './base.ts';
-import { bool, choice, num, selectField } from './config.ts';
-import { softInterests } from './ops/categories.ts';
-import { gru, gruParams, gruVariables, type GruParams } from './ops/gru.ts';
+import { CategoryModel, categoryFields } from './category-model.ts';
+import { bool, selectField } from './config.ts';
+import { softInterests, type SoftInterests } from './ops/categories.ts';
+import { gru } from './ops/gru.ts';
 import { infoNCE } from './ops/infonce.ts';
-import { deriveSeed, initUniform } from './ops/init.ts';
 import { candidateSoftmaxLoss, orthogonalityLoss, sampledSoftmaxLoss, uniformityLoss } from './ops/losses.ts';
 import { idMask, l2normalize } from './ops/masks.ts';
 
 const F = {
-  epsilon: { key: 'epsilon', label: 'Assignment temperature ε (also the main-loss temperature)', type: 'number', default: 0.1, min: 1e-3 },
+  epsilon: categoryFields.epsilon,
   tau: { key: 'tau', label: 'Contrastive temperature τ', type: 'number', default: 0.1, min: 1e-3 },
   lambdaCl: { key: 'lambdaCl', label: 'Contrastive loss weight λ_cl (0 = CMI-CL ablation)', type: 'number', default: 0.01, min: 0 },
-  lambdaOrth: { key: 'lambdaOrth', label: 'Orthogonality loss weight λ_orth', type: 'number', default: 10, min: 0 },
-  lambdaUnif: { key: 'lambdaUnif', label: 'Uniformity loss weight (std/mean of category usage)', type: 'number', default: 1, min: 0 },
+  lambdaOrth: categoryFields.lambdaOrth,
+  lambdaUnif: categoryFields.lambdaUnif,
   interestType: selectField({
     key: 'interestType', label: 'How the general interest joins', default: 'plus', options: ['plus', 'paper'],
     help: "plus (authors' code): u_l = normalise(interest_l + general); paper: score = max_l u_l·v/ε + u_g·v",
@@ -37,72 +36,25 @@ const F = {
   }),
 } satisfies Record<string, ConfigField>;
 
-/** Encoder outputs for a batch of left-padded sequences (a type alias so tf.tidy accepts it). */
-type Encoded = {
-  /** [B, L, m] soft category assignment, 0 on padding. */
-  assignment: tf.Tensor3D;
-  /** [B, m] total assignment per category. */
-  weights: tf.Tensor2D;
-  /** [B, m, d] normalised per-category interests (category embedding where empty). */
-  interests: tf.Tensor3D;
-  /** [B, d] normalised general interest, when used. */
-  general?: tf.Tensor2D;
-};
+/** Encoder outputs for a batch of left-padded sequences: the soft interests and, when used,
+ *  the normalised general interest [B, d] (a type alias so tf.tidy accepts it). */
+type Encoded = Pick<SoftInterests, 'assignment' | 'weights' | 'interests'> & { general?: tf.Tensor2D };
 
-class Cmi extends ItemModel implements SeqRecModel {
+class Cmi extends CategoryModel<typeof F> implements SeqRecModel {
   readonly needs: { views: boolean };
-  private readonly category: tf.Variable<tf.Rank.R2>;
-  private readonly rnn?: GruParams;
-  private readonly mlpW?: tf.Variable;
-  private readonly mlpB?: tf.Variable;
-  private readonly epsilon: number;
-  private readonly tau: number;
-  private readonly lambdaCl: number;
-  private readonly lambdaOrth: number;
-  private readonly lambdaUnif: number;
-  private readonly paperForm: boolean;
-  private readonly batchNegatives: boolean;
-  private readonly withinViewNegatives: boolean;
 
   constructor(ctx: ModelContext) {
-    super(ctx);
-    const { config, seed } = ctx;
-    const d = this.dim;
-    this.epsilon = num(config, F.epsilon);
-    this.tau = num(config, F.tau);
-    this.lambdaCl = num(config, F.lambdaCl);
-    this.lambdaOrth = num(config, F.lambdaOrth);
-    this.lambdaUnif = num(config, F.lambdaUnif);
-    this.paperForm = choice(config, F.interestType) === 'paper';
-    this.batchNegatives = choice(config, F.mainNegatives) === 'batch';
-    this.withinViewNegatives = choice(config, F.clNegatives) === 'both-views';
-    this.needs = { views: this.lambdaCl > 0 };
-
-    // The authors' init_parameter draws the category table uniformly too (its orthogonal_
-    // branch never matches the parameter name); the orthogonality loss does the rest.
-    this.category = initUniform([this.numInterests, d], deriveSeed(seed, 'category'), d) as tf.Variable<tf.Rank.R2>;
-    this.register({ category: this.category });
-    if (bool(config, F.useGeneral)) {
-      this.rnn = gruParams(d, d, { bias: false }, deriveSeed(seed, 'gru'));
-      this.mlpW = initUniform([d, d], deriveSeed(seed, 'mlp.w'), d);
-      this.mlpB = initUniform([d], deriveSeed(seed, 'mlp.b'), d);
-      this.register({ ...gruVariables('gru', this.rnn), 'mlp.w': this.mlpW, 'mlp.b': this.mlpB });
-    }
-    this.afterStep();
-  }
-
-  /** Item and category rows stay on the unit sphere (projectToSphere). */
-  afterStep(): void {
-    projectToSphere(this.item, this.category);
+    super(ctx, F, bool(ctx.config, F.useGeneral));
+    this.needs = { views: this.cfg.lambdaCl > 0 };
   }
 
   private encode(seq: tf.Tensor2D): Encoded {
     return tf.tidy(() => {
-      const soft = softInterests(this.item, this.category, seq, this.epsilon);
+      const soft = softInterests(this.item, this.category, seq, this.cfg.epsilon);
       const out: Encoded = { assignment: soft.assignment, weights: soft.weights, interests: soft.interests };
-      if (this.rnn && this.mlpW && this.mlpB) {
-        const { last } = gru(this.rnn, soft.items, soft.mask, { all: false });
-        out.general = l2normalize(tf.relu(tf.add(tf.matMul(last, this.mlpW as tf.Tensor2D), this.mlpB))) as tf.Tensor2D;
+      if (this.head) {
+        const { last } = gru(this.head.rnn, soft.items, soft.mask, { all: false });
+        out.general = l2normalize(this.mlp(last));
       }
       return out;
     });
@@ -115,10 +67,10 @@ class Cmi extends ItemModel implements SeqRecModel {
    * interest and retrieval stays max-inner-product.
    */
   private scoring(e: Encoded): { vectors: tf.Tensor3D; temperature: number } {
-    if (!e.general) return { vectors: e.interests, temperature: this.epsilon };
+    if (!e.general) return { vectors: e.interests, temperature: this.cfg.epsilon };
     const g = tf.expandDims(e.general, 1);
-    if (this.paperForm) return { vectors: tf.add(tf.div(e.interests, this.epsilon), g) as tf.Tensor3D, temperature: 1 };
-    return { vectors: l2normalize(tf.add(e.interests, g)) as tf.Tensor3D, temperature: this.epsilon };
+    if (this.cfg.interestType === 'paper') return { vectors: tf.add(tf.div(e.interests, this.cfg.epsilon), g) as tf.Tensor3D, temperature: 1 };
+    return { vectors: l2normalize(tf.add(e.interests, g)) as tf.Tensor3D, temperature: this.cfg.epsilon };
   }
 
   loss(batch: TrainBatch): LossOutput {
@@ -134,8 +86,8 @@ class Cmi extends ItemModel implements SeqRecModel {
 
     let main: tf.Scalar;
     if (!useViews) {
-      main = sampledSoftmaxLoss(vectors, batch.pos, batch.neg, this.item, temperature, { inBatchPositives: this.batchNegatives });
-    } else if (this.batchNegatives) {
+      main = sampledSoftmaxLoss(vectors, batch.pos, batch.neg, this.item, temperature, { inBatchPositives: this.cfg.mainNegatives === 'batch' });
+    } else if (this.cfg.mainNegatives === 'batch') {
       // Each positive once (both view rows of a user share it), then both views' negatives.
       const candidates = tf.concat([batch.pos, ...batch.viewNegs!]) as tf.Tensor1D;
       const labels = tf.tile(tf.range(0, B, 1, 'int32'), [2]) as tf.Tensor1D;
@@ -146,16 +98,16 @@ class Cmi extends ItemModel implements SeqRecModel {
     }
 
     const d = this.category.shape[1];
-    const orth = tf.mul(orthogonalityLoss(this.category), this.lambdaOrth) as tf.Scalar;
-    const unif = tf.mul(uniformityLoss(e.assignment, idMask(seqs)), this.lambdaUnif) as tf.Scalar;
+    const orth = tf.mul(orthogonalityLoss(this.category), this.cfg.lambdaOrth) as tf.Scalar;
+    const unif = tf.mul(uniformityLoss(e.assignment, idMask(seqs)), this.cfg.lambdaUnif) as tf.Scalar;
 
     let cl: tf.Scalar = tf.scalar(0);
     if (useViews) {
       // The paper contrasts the multi-interest encoder's outputs; the authors' code contrasts
       // the final (plus-form) vectors. Each form contrasts what it scores with.
-      const contrasted = this.paperForm ? e.interests : vectors;
+      const contrasted = this.cfg.interestType === 'paper' ? e.interests : vectors;
       const [a, b] = tf.split(tf.reshape(contrasted, [2 * B * m, d]), 2, 0) as [tf.Tensor2D, tf.Tensor2D];
-      cl = tf.mul(infoNCE(a, b, this.tau, { withinView: this.withinViewNegatives }), this.lambdaCl) as tf.Scalar;
+      cl = tf.mul(infoNCE(a, b, this.cfg.tau, { withinView: this.cfg.clNegatives === 'both-views' }), this.cfg.lambdaCl) as tf.Scalar;
     }
     const terms = { main, cl, orth, unif };
     return { total: tf.addN([main, cl, orth, unif]) as tf.Scalar, terms };

@@ -7,26 +7,24 @@ import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { ItemModel } from './base.ts';
-import { int, maxlenField } from './config.ts';
-import { deriveSeed, initNormal } from './ops/init.ts';
+import { initNormal } from './ops/init.ts';
 import { embed, idMask } from './ops/masks.ts';
 import { dynamicRouting, hardReadoutLoss } from './ops/routing.ts';
 
-const iterationsField: ConfigField = { key: 'routingIterations', label: 'Routing iterations', type: 'integer', default: 3, min: 1 };
+const F = {
+  routingIterations: { key: 'routingIterations', label: 'Routing iterations', type: 'integer', default: 3, min: 1 },
+} satisfies Record<string, ConfigField>;
 
-class ComiRecDr extends ItemModel implements SeqRecModel {
+class ComiRecDr extends ItemModel<typeof F> implements SeqRecModel {
   readonly needs = {};
   /** [maxlen, d, m*d]: position t's maps for all interests side by side (x -> x W[t]); row
    *  maxlen-1 belongs to the latest item. */
   private readonly maps: tf.Variable<tf.Rank.R3>;
-  private readonly iterations: number;
 
   constructor(ctx: ModelContext) {
-    super(ctx);
-    const { config, seed } = ctx;
+    super(ctx, F);
     const d = this.dim;
-    this.iterations = int(config, iterationsField);
-    this.maps = initNormal([int(config, maxlenField), d, this.numInterests * d], deriveSeed(seed, 'maps')) as tf.Variable<tf.Rank.R3>;
+    this.maps = initNormal([this.maxlen, d, this.numInterests * d], this.seedOf('maps')) as tf.Variable<tf.Rank.R3>;
     this.register({ maps: this.maps });
   }
 
@@ -43,7 +41,7 @@ class ComiRecDr extends ItemModel implements SeqRecModel {
       const perPos = tf.matMul(tf.transpose(e, [1, 0, 2]), w); // [L, B, m*d]
       const votes = tf.transpose(tf.reshape(perPos, [L, B, m, d]), [1, 2, 0, 3]) as tf.Tensor4D;
       const logits = tf.zeros([1, m, L]) as tf.Tensor3D;
-      return dynamicRouting(votes, logits, tf.expandDims(mask, 1) as tf.Tensor3D, { iterations: this.iterations, axis: 1 });
+      return dynamicRouting(votes, logits, tf.expandDims(mask, 1) as tf.Tensor3D, { iterations: this.cfg.routingIterations, axis: 1 });
     });
   }
 
@@ -68,6 +66,6 @@ export const comirecDr: ModelDef = {
   label: 'ComiRec-DR',
   paper: 'Cen, Zhang, Zou, Zhou, Yang, Tang. Controllable Multi-Interest Framework for Recommendation. KDD 2020.',
   multiInterest: true,
-  fields: [iterationsField],
+  fields: Object.values(F),
   create: (ctx) => new ComiRecDr(ctx),
 };

@@ -7,30 +7,28 @@ import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { ItemModel } from './base.ts';
-import { bool, int, maxlenField } from './config.ts';
-import { multiInterestAttention, selfAttentionParams, selfAttentionVariables, type AttentionOutput, type SelfAttentionParams } from './ops/attention.ts';
-import { deriveSeed, initUniform } from './ops/init.ts';
+import { attentionAssignment, multiInterestAttention, selfAttentionParams, selfAttentionVariables, type AttentionOutput, type SelfAttentionParams } from './ops/attention.ts';
+import { initUniform } from './ops/init.ts';
 import { embed, idMask } from './ops/masks.ts';
 import { hardReadoutLoss } from './ops/routing.ts';
 
-const positionField: ConfigField = { key: 'positionEmbedding', label: 'Add position embeddings for the attention', type: 'boolean', default: true };
+const F = {
+  positionEmbedding: { key: 'positionEmbedding', label: 'Add position embeddings for the attention', type: 'boolean', default: true },
+} satisfies Record<string, ConfigField>;
 
-class ComiRecSa extends ItemModel implements SeqRecModel {
+class ComiRecSa extends ItemModel<typeof F> implements SeqRecModel {
   readonly needs = {};
   /** [maxlen, d], row maxlen-1 for the latest item. */
   private readonly position?: tf.Variable<tf.Rank.R2>;
   private readonly att: SelfAttentionParams;
-  private readonly maxlen: number;
 
   constructor(ctx: ModelContext) {
-    super(ctx);
-    const { config, seed } = ctx;
+    super(ctx, F);
     const d = this.dim;
-    this.maxlen = int(config, maxlenField);
-    this.att = selfAttentionParams(d, 4 * d, this.numInterests, deriveSeed(seed, 'attention'));
+    this.att = selfAttentionParams(d, 4 * d, this.numInterests, this.seedOf('attention'));
     this.register(selfAttentionVariables('attention', this.att));
-    if (bool(config, positionField)) {
-      this.position = initUniform([this.maxlen, d], deriveSeed(seed, 'position'), d) as tf.Variable<tf.Rank.R2>;
+    if (this.cfg.positionEmbedding) {
+      this.position = initUniform([this.maxlen, d], this.seedOf('position'), d) as tf.Variable<tf.Rank.R2>;
       this.register({ position: this.position });
     }
   }
@@ -54,7 +52,7 @@ class ComiRecSa extends ItemModel implements SeqRecModel {
   }
 
   inspect(history: tf.Tensor2D): Inspection {
-    return tf.tidy(() => ({ assignment: tf.transpose(this.encode(history).weights, [0, 2, 1]) as tf.Tensor3D }));
+    return tf.tidy(() => ({ assignment: attentionAssignment(this.encode(history)) }));
   }
 }
 
@@ -63,6 +61,6 @@ export const comirecSa: ModelDef = {
   label: 'ComiRec-SA',
   paper: 'Cen, Zhang, Zou, Zhou, Yang, Tang. Controllable Multi-Interest Framework for Recommendation. KDD 2020.',
   multiInterest: true,
-  fields: [positionField],
+  fields: Object.values(F),
   create: (ctx) => new ComiRecSa(ctx),
 };

@@ -131,3 +131,15 @@ export const stageOptimizerField = selectField({
   key: 'stageOptimizer', label: 'Optimiser at a stage switch', default: 'fresh', options: ['fresh', 'keep'],
   help: "fresh (the authors' pipelines: fine-tuning loads the pre-trained weights into a new run): Adam's moments and step count start again; keep: they carry over from the previous stage",
 });
+
+/** The type a field's value reads as: a select field's options, boolean, or number. */
+export type FieldValue<Fd extends ConfigField> = Fd extends SelectField<infer O> ? O : Fd extends { type: 'boolean' } ? boolean : number;
+
+/** Every field of `fields` read from `config` (num, int, bool or choice by its type), keyed
+ *  like `fields`: how a model reads its own keys in one place. */
+export function readFields<T extends Record<string, ConfigField>>(config: Config, fields: T): Settings<T> {
+  return Object.fromEntries(Object.entries(fields).map(([name, f]) => [name, read(config, f)])) as Settings<T>;
+}
+
+/** What readFields returns for `T`. */
+export type Settings<T extends Record<string, ConfigField>> = { readonly [K in keyof T]: FieldValue<T[K]> };

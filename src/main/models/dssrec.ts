@@ -12,9 +12,9 @@ import type { ConfigField } from '../../shared/types.ts';
 import { Rng } from '../data/rng.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { ItemModel, stageNamed } from './base.ts';
-import { choice, futureLenField, int, maxlenField, num, selectField, stageOptimizerField } from './config.ts';
+import { futureLenField, int, selectField, stageOptimizerField } from './config.ts';
 import { checkpointRows, permuteRows, smallestMask } from './ops/grad.ts';
-import { deriveSeed, initUniform } from './ops/init.ts';
+import { initUniform } from './ops/init.ts';
 import { logSumExp, sampledSoftmaxLoss } from './ops/losses.ts';
 import { embed, idMask, maskedSoftmax } from './ops/masks.ts';
 import { lastColumns, lengthOrder, positionRows, usedWidth } from './ops/padding.ts';
@@ -88,7 +88,7 @@ type Intentions = {
   weights: tf.Tensor2D;
 };
 
-class DssRec extends ItemModel implements SeqRecModel {
+class DssRec extends ItemModel<typeof F> implements SeqRecModel {
   readonly needs: { future: boolean };
   readonly stages: readonly Stage[];
   private current: Stage;
@@ -96,39 +96,28 @@ class DssRec extends ItemModel implements SeqRecModel {
   private readonly embNorm: LayerNormParams;
   private readonly layers: TransformerLayerParams[];
   private readonly dis: DisentangleParams;
-  private readonly heads: number;
-  private readonly dropRate: number;
-  private readonly lambdaSeq2seq: number;
-  private readonly keep: number;
-  private readonly seed: number;
 
   constructor(ctx: ModelContext) {
-    super(ctx);
-    const { config, seed } = ctx;
+    super(ctx, F);
     const d = this.dim;
     const K = this.numInterests;
-    this.seed = seed;
-    this.heads = int(config, F.heads);
-    this.dropRate = num(config, F.dropout);
-    this.lambdaSeq2seq = num(config, F.lambdaSeq2seq);
-    this.keep = num(config, F.seq2seqKeep);
-    this.needs = { future: this.lambdaSeq2seq > 0 };
+    this.needs = { future: this.cfg.lambdaSeq2seq > 0 };
     // Without seq2seq the two stages would train the same loss twice.
-    this.stages = choice(config, F.trainStages) === 'both' && this.lambdaSeq2seq > 0 ? STAGES : ['pretrain'];
+    this.stages = this.cfg.trainStages === 'both' && this.cfg.lambdaSeq2seq > 0 ? STAGES : ['pretrain'];
     this.current = this.stages[0];
     // Histories are at most maxlen wide and futures futureLen: positions cover both.
-    const P = Math.max(int(config, maxlenField), int(config, futureLenField));
+    const P = Math.max(this.maxlen, int(ctx.config, futureLenField));
 
-    this.position = initUniform([P, d], deriveSeed(seed, 'position'), d) as tf.Variable<tf.Rank.R2>;
+    this.position = initUniform([P, d], this.seedOf('position'), d) as tf.Variable<tf.Rank.R2>;
     this.embNorm = layerNormParams(d);
-    this.layers = Array.from({ length: int(config, F.layers) }, (_, i) => transformerLayerParams(d, deriveSeed(seed, `layer${i}`)));
+    this.layers = Array.from({ length: this.cfg.layers }, (_, i) => transformerLayerParams(d, this.seedOf(`layer${i}`)));
     this.dis = {
-      prototypes: initUniform([K, d], deriveSeed(seed, 'prototypes'), d) as tf.Variable<tf.Rank.R2>,
+      prototypes: initUniform([K, d], this.seedOf('prototypes'), d) as tf.Variable<tf.Rank.R2>,
       alphas: tf.variable(tf.zeros([P, d])) as tf.Variable<tf.Rank.R2>,
       queryBias: tf.variable(tf.zeros([d])) as tf.Variable<tf.Rank.R1>,
-      betaPast: initUniform([K, d], deriveSeed(seed, 'betaPast'), d) as tf.Variable<tf.Rank.R2>,
-      betaFuture: initUniform([K, d], deriveSeed(seed, 'betaFuture'), d) as tf.Variable<tf.Rank.R2>,
-      keyMlp: denseParams(d, d, deriveSeed(seed, 'keyMlp')),
+      betaPast: initUniform([K, d], this.seedOf('betaPast'), d) as tf.Variable<tf.Rank.R2>,
+      betaFuture: initUniform([K, d], this.seedOf('betaFuture'), d) as tf.Variable<tf.Rank.R2>,
+      keyMlp: denseParams(d, d, this.seedOf('keyMlp')),
       norms: { hidden: layerNormParams(d), prototype: layerNormParams(d), key: layerNormParams(d), query: layerNormParams(d), output: layerNormParams(d) },
     };
     this.register(treeVariables({ position: this.position, embNorm: this.embNorm, layers: this.layers, ...this.dis }));
@@ -148,7 +137,7 @@ class DssRec extends ItemModel implements SeqRecModel {
       const L = seq.shape[1];
       const e = tf.add(embed(this.item, seq), positionRows(this.position, L)) as tf.Tensor3D;
       const bias = causalBias(mask);
-      return this.layers.reduce((h, p) => transformerLayer(p, h, bias, this.heads, drop), drop(layerNorm(this.embNorm, e)) as tf.Tensor3D);
+      return this.layers.reduce((h, p) => transformerLayer(p, h, bias, this.cfg.heads, drop), drop(layerNorm(this.embNorm, e)) as tf.Tensor3D);
     });
   }
 
@@ -187,7 +176,7 @@ class DssRec extends ItemModel implements SeqRecModel {
   /** Dropout masks from a stream seeded by the run seed, step, pass and row chunk: a run (and a
    *  resumed run) is reproducible, and the backward pass's recomputation draws the same masks. */
   private dropout(step: number, pass: string, chunk: number): Dropout {
-    return hostDropout(this.dropRate, new Rng(deriveSeed(this.seed, `dropout:${step}:${pass}:${chunk}`)));
+    return hostDropout(this.cfg.dropout, new Rng(this.seedOf(`dropout:${step}:${pass}:${chunk}`)));
   }
 
   /** Intention vectors of a training pass under gradient checkpointing (see checkpointRows):
@@ -215,7 +204,7 @@ class DssRec extends ItemModel implements SeqRecModel {
     // level on the KuaiRand slice when the two trained jointly throughout (docs/results.md).
     if (this.needs.future && this.current === 'pretrain') {
       const future = this.trainingPass(batch.future, this.dis.betaFuture, step, 'future');
-      seq2seq = tf.mul(seq2seqLoss(past, future, this.keep), this.lambdaSeq2seq) as tf.Scalar;
+      seq2seq = tf.mul(seq2seqLoss(past, future, this.cfg.seq2seqKeep), this.cfg.lambdaSeq2seq) as tf.Scalar;
     }
     return { total: tf.add(main, seq2seq) as tf.Scalar, terms: { main, seq2seq } };
   }

@@ -5,32 +5,29 @@ import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { ItemModel } from './base.ts';
-import { num } from './config.ts';
 import { gru, gruParams, gruVariables, type GruParams } from './ops/gru.ts';
-import { deriveSeed } from './ops/init.ts';
 import { sampledSoftmaxLoss } from './ops/losses.ts';
 import { embed, idMask } from './ops/masks.ts';
 import { treeVariables } from './ops/params.ts';
 import { dense, denseParams, type DenseParams } from './ops/transformer.ts';
 
-const temperatureField: ConfigField = { key: 'temperature', label: 'Main-loss temperature (logits = u·v / temperature)', type: 'number', default: 1, min: 1e-3 };
+const F = {
+  temperature: { key: 'temperature', label: 'Main-loss temperature (logits = u·v / temperature)', type: 'number', default: 1, min: 1e-3 },
+} satisfies Record<string, ConfigField>;
 
-class Gru4Rec extends ItemModel implements SeqRecModel {
+class Gru4Rec extends ItemModel<typeof F> implements SeqRecModel {
   /** Always one vector, whatever the shared `interests` key says. */
   override readonly numInterests = 1;
   readonly needs = {};
   private readonly rnn: GruParams;
   private readonly proj: DenseParams;
-  private readonly temperature: number;
 
   constructor(ctx: ModelContext) {
-    super(ctx);
-    const { config, seed } = ctx;
+    super(ctx, F);
     const d = this.dim;
-    this.temperature = num(config, temperatureField);
     // torch.nn.GRU's default (with biases), as GRU4Rec.
-    this.rnn = gruParams(d, d, { bias: true }, deriveSeed(seed, 'gru'));
-    this.proj = denseParams(d, d, deriveSeed(seed, 'proj'));
+    this.rnn = gruParams(d, d, { bias: true }, this.seedOf('gru'));
+    this.proj = denseParams(d, d, this.seedOf('proj'));
     this.register({ ...gruVariables('gru', this.rnn), ...treeVariables({ proj: this.proj }) });
   }
 
@@ -42,7 +39,7 @@ class Gru4Rec extends ItemModel implements SeqRecModel {
   }
 
   loss(batch: TrainBatch): LossOutput {
-    const main = sampledSoftmaxLoss(this.interests(batch.history), batch.pos, batch.neg, this.item, this.temperature);
+    const main = sampledSoftmaxLoss(this.interests(batch.history), batch.pos, batch.neg, this.item, this.cfg.temperature);
     return { total: main, terms: { main } };
   }
 }
@@ -52,7 +49,7 @@ export const gru4rec: ModelDef = {
   label: 'GRU4Rec',
   paper: 'Hidasi, Karatzoglou, Baltrunas, Tikk. Session-based Recommendations with Recurrent Neural Networks. ICLR 2016 (single-vector floor, YouTube-DNN style retrieval: Covington, Adams, Sargin. RecSys 2016).',
   multiInterest: false,
-  fields: [temperatureField],
+  fields: Object.values(F),
   sharedDefaults: { interests: 1 },
   create: (ctx) => new Gru4Rec(ctx),
 };

@@ -7,11 +7,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { ItemModel } from './base.ts';
-import { bool, choice, int, maxlenField, selectField } from './config.ts';
-import { deriveSeed, initNormal, initUniform } from './ops/init.ts';
+import { selectField } from './config.ts';
+import { initNormal, initUniform } from './ops/init.ts';
 import { sampledSoftmaxLoss } from './ops/losses.ts';
 import { embed, idMask } from './ops/masks.ts';
-import { dynamicRouting, labelAwareAttention } from './ops/routing.ts';
+import { dynamicRouting, labelAwareAttention, type RoutingOutput } from './ops/routing.ts';
 
 const F = {
   routingIterations: { key: 'routingIterations', label: 'Routing iterations', type: 'integer', default: 3, min: 1 },
@@ -26,17 +26,12 @@ const F = {
   }),
 } satisfies Record<string, ConfigField>;
 
-/** Encoder outputs (a type alias so tf.tidy accepts it). */
-type Encoded = {
-  /** [B, m, d] user vectors; inactive interests repeat interest 0. */
-  interests: tf.Tensor3D;
-  /** [B, m] 1 for the user's K'_u active interests. */
-  active: tf.Tensor2D;
-  /** [B, m, L] routing coupling of the last iteration. */
-  coupling: tf.Tensor3D;
-};
+/** Encoder outputs: the routing's coupling, interests [B, m, d] (inactive interests repeat
+ *  interest 0) and active [B, m] (1 for the user's K'_u interests); a type alias so tf.tidy
+ *  accepts it. */
+type Encoded = Pick<RoutingOutput, 'coupling'> & { interests: tf.Tensor3D; active: tf.Tensor2D };
 
-class Mind extends ItemModel implements SeqRecModel {
+class Mind extends ItemModel<typeof F> implements SeqRecModel {
   readonly needs = {};
   private readonly s: tf.Variable<tf.Rank.R2>;
   private readonly h1: tf.Variable<tf.Rank.R2>;
@@ -45,31 +40,24 @@ class Mind extends ItemModel implements SeqRecModel {
   private readonly hb2: tf.Variable;
   /** [m, maxlen] fixed random initial routing logits, column maxlen-1 for the latest item. */
   private readonly logits0: tf.Tensor2D;
-  private readonly iterations: number;
-  private readonly pow: number;
-  private readonly dynamic: boolean;
   private readonly axis: 1 | 2;
 
   constructor(ctx: ModelContext) {
-    super(ctx);
-    const { config, seed } = ctx;
+    super(ctx, F);
     const d = this.dim;
-    this.iterations = int(config, F.routingIterations);
-    this.pow = int(config, F.pow);
-    this.dynamic = bool(config, F.dynamicInterests);
-    this.axis = choice(config, F.routingSoftmax) === 'behaviours' ? 2 : 1;
+    this.axis = this.cfg.routingSoftmax === 'behaviours' ? 2 : 1;
 
-    this.s = initNormal([d, d], deriveSeed(seed, 'S')) as tf.Variable<tf.Rank.R2>;
+    this.s = initNormal([d, d], this.seedOf('S')) as tf.Variable<tf.Rank.R2>;
     // H-layer Linear(d, 4d) -> ReLU -> Linear(4d, d), torch.nn.Linear's init, as the code.
-    this.h1 = initUniform([d, 4 * d], deriveSeed(seed, 'h1.w'), d) as tf.Variable<tf.Rank.R2>;
-    this.hb1 = initUniform([4 * d], deriveSeed(seed, 'h1.b'), d);
-    this.h2 = initUniform([4 * d, d], deriveSeed(seed, 'h2.w'), 4 * d) as tf.Variable<tf.Rank.R2>;
-    this.hb2 = initUniform([d], deriveSeed(seed, 'h2.b'), 4 * d);
+    this.h1 = initUniform([d, 4 * d], this.seedOf('h1.w'), d) as tf.Variable<tf.Rank.R2>;
+    this.hb1 = initUniform([4 * d], this.seedOf('h1.b'), d);
+    this.h2 = initUniform([4 * d, d], this.seedOf('h2.w'), 4 * d) as tf.Variable<tf.Rank.R2>;
+    this.hb2 = initUniform([d], this.seedOf('h2.b'), 4 * d);
     this.register({ S: this.s, 'h1.w': this.h1, 'h1.b': this.hb1, 'h2.w': this.h2, 'h2.b': this.hb2 });
     // Drawn once from the run seed (not trained, not saved): the same logits at every forward
     // and after a restore, as the code's fixed B; indexed from the latest item so left padding
     // never shifts them.
-    this.logits0 = tf.randomNormal([this.numInterests, int(config, maxlenField)], 0, 1, 'float32', deriveSeed(seed, 'routingLogits'));
+    this.logits0 = this.constant(tf.randomNormal([this.numInterests, this.maxlen], 0, 1, 'float32', this.seedOf('routingLogits')));
   }
 
   private encode(seq: tf.Tensor2D): Encoded {
@@ -85,7 +73,7 @@ class Mind extends ItemModel implements SeqRecModel {
       const active = this.activeInterests(mask);
       const routeMask = tf.mul(tf.expandDims(active, 2), tf.expandDims(mask, 1)) as tf.Tensor3D;
       const logits = tf.expandDims(tf.slice(this.logits0, [0, maxlen - L], [m, L]), 0) as tf.Tensor3D;
-      const { capsules, coupling } = dynamicRouting(votes, logits, routeMask, { iterations: this.iterations, axis: this.axis });
+      const { capsules, coupling } = dynamicRouting(votes, logits, routeMask, { iterations: this.cfg.routingIterations, axis: this.axis });
       const hidden = tf.relu(tf.add(tf.matMul(tf.reshape(capsules, [B * m, d]), this.h1), this.hb1));
       const user = tf.reshape(tf.add(tf.matMul(hidden, this.h2), this.hb2), [B, m, d]);
       // An inactive interest repeats interest 0 (always active): it never changes the max over
@@ -102,7 +90,7 @@ class Mind extends ItemModel implements SeqRecModel {
     return tf.tidy(() => {
       const [B] = mask.shape;
       const m = this.numInterests;
-      if (!this.dynamic) return tf.ones([B, m]);
+      if (!this.cfg.dynamicInterests) return tf.ones([B, m]);
       // floor(log2 n) for n >= 1, by counting the powers of two n reaches (exact, no float log).
       const n = tf.sum(mask, 1, true);
       const powers = tf.tensor2d(Array.from({ length: m - 1 }, (_, k) => 2 ** (k + 2)), [1, m - 1]);
@@ -116,7 +104,7 @@ class Mind extends ItemModel implements SeqRecModel {
     const target = embed(this.item, batch.pos) as tf.Tensor2D;
     // The label-aware vector of the row's own positive scores every candidate of the batch
     // (paper eq. 10-11: Pr(i|u) is a softmax of v_u . e over the sampled items).
-    const v = labelAwareAttention(interests, target, this.pow, active);
+    const v = labelAwareAttention(interests, target, this.cfg.pow, active);
     const main = sampledSoftmaxLoss(v, batch.pos, batch.neg, this.item, 1);
     return { total: main, terms: { main } };
   }
@@ -130,11 +118,6 @@ class Mind extends ItemModel implements SeqRecModel {
       const { coupling, active } = this.encode(history);
       return { assignment: tf.transpose(coupling, [0, 2, 1]) as tf.Tensor3D, weights: tf.mul(tf.sum(coupling, 2), active) as tf.Tensor2D };
     });
-  }
-
-  override dispose(): void {
-    super.dispose();
-    this.logits0.dispose();
   }
 }
 

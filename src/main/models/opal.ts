@@ -8,21 +8,21 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { ItemModel, projectToSphere, stageNamed } from './base.ts';
-import { choice, num, selectField, stageOptimizerField } from './config.ts';
+import { stageNamed } from './base.ts';
+import { CategoryModel, categoryFields } from './category-model.ts';
+import { selectField, stageOptimizerField } from './config.ts';
 import { softInterests, type SoftInterests } from './ops/categories.ts';
 import { checkpointRows, permuteRows } from './ops/grad.ts';
-import { gruParams, gruVariables, type GruParams } from './ops/gru.ts';
-import { deriveSeed, initUniform } from './ops/init.ts';
+import { gruVariables, type GruParams } from './ops/gru.ts';
 import { orthogonalityLoss, sampledSoftmaxLoss, uniformityLoss } from './ops/losses.ts';
 import { l2normalize } from './ops/masks.ts';
 import { lastColumns, lengthOrder, usedWidth } from './ops/padding.ts';
 
 const F = {
-  epsilon: { key: 'epsilon', label: 'Assignment temperature ε (cosine / ε before the softmax over hyper-categories)', type: 'number', default: 0.1, min: 1e-3 },
+  epsilon: categoryFields.epsilon,
   temperature: { key: 'temperature', label: 'Main-loss temperature τ', type: 'number', default: 0.1, min: 1e-3 },
-  lambdaOrth: { key: 'lambdaOrth', label: 'Orthogonality loss weight λ_o', type: 'number', default: 10, min: 0 },
-  lambdaUnif: { key: 'lambdaUnif', label: 'Uniformity loss weight λ_f', type: 'number', default: 1, min: 0 },
+  lambdaOrth: categoryFields.lambdaOrth,
+  lambdaUnif: categoryFields.lambdaUnif,
   lambdaUnique: { key: 'lambdaUnique', label: 'Unique loss weight λ_q (fine-tune stage)', type: 'number', default: 1, min: 0 },
   trainStages: selectField({
     key: 'trainStages', label: 'Stages trained', default: 'both', options: ['both', 'pretrain', 'finetune'],
@@ -105,42 +105,17 @@ type Encoded = {
   interests: tf.Tensor3D;
 };
 
-class Opal extends ItemModel implements SeqRecModel {
+class Opal extends CategoryModel<typeof F> implements SeqRecModel {
   readonly stages: readonly Stage[];
   readonly needs = {};
   private current: Stage;
-  private readonly category: tf.Variable<tf.Rank.R2>;
-  private readonly rnn: GruParams;
-  private readonly mlpW: tf.Variable<tf.Rank.R2>;
-  private readonly mlpB: tf.Variable;
-  private readonly epsilon: number;
-  private readonly temperature: number;
-  private readonly lambdaOrth: number;
-  private readonly lambdaUnif: number;
-  private readonly lambdaUnique: number;
-  private readonly batchNegatives: boolean;
 
+  /** One GRU shared by all hyper-categories (CategoryModel's head). */
   constructor(ctx: ModelContext) {
-    super(ctx);
-    const { config, seed } = ctx;
-    const d = this.dim;
-    this.epsilon = num(config, F.epsilon);
-    this.temperature = num(config, F.temperature);
-    this.lambdaOrth = num(config, F.lambdaOrth);
-    this.lambdaUnif = num(config, F.lambdaUnif);
-    this.lambdaUnique = num(config, F.lambdaUnique);
-    this.batchNegatives = choice(config, F.mainNegatives) === 'batch';
-    const trained = choice(config, F.trainStages);
+    super(ctx, F, true);
+    const trained = this.cfg.trainStages;
     this.stages = trained === 'both' ? STAGES : [trained];
     this.current = this.stages[0];
-
-    this.category = initUniform([this.numInterests, d], deriveSeed(seed, 'category'), d) as tf.Variable<tf.Rank.R2>;
-    // One GRU shared by all hyper-categories, without bias, then Linear + ReLU (authors' code).
-    this.rnn = gruParams(d, d, { bias: false }, deriveSeed(seed, 'gru'));
-    this.mlpW = initUniform([d, d], deriveSeed(seed, 'mlp.w'), d) as tf.Variable<tf.Rank.R2>;
-    this.mlpB = initUniform([d], deriveSeed(seed, 'mlp.b'), d);
-    this.register({ category: this.category, ...gruVariables('gru', this.rnn), 'mlp.w': this.mlpW, 'mlp.b': this.mlpB });
-    this.afterStep();
   }
 
   get stage(): string {
@@ -151,14 +126,9 @@ class Opal extends ItemModel implements SeqRecModel {
     this.current = stageNamed('opal', STAGES, value);
   }
 
-  /** Item and hyper-category rows stay on the unit sphere (the paper requires ||v|| = ||g|| = 1). */
-  afterStep(): void {
-    projectToSphere(this.item, this.category);
-  }
-
   private encode(seq: tf.Tensor2D): Encoded {
     return tf.tidy(() => {
-      const soft = softInterests(this.item, this.category, seq, this.epsilon);
+      const soft = softInterests(this.item, this.category, seq, this.cfg.epsilon);
       if (this.current === 'pretrain') return { soft, interests: soft.interests };
       const route = hardRouting(soft.logits, soft.mask); // [B, m, L]
       // Checkpointed over rows: the recurrence's tape grows with B * L * m otherwise. Rows go
@@ -176,7 +146,7 @@ class Opal extends ItemModel implements SeqRecModel {
       );
       const last = permuteRows(sorted, inverse, order) as tf.Tensor3D;
       const [B, m, d] = last.shape;
-      const projected = tf.relu(tf.add(tf.matMul(tf.reshape(last, [B * m, d]), this.mlpW), this.mlpB));
+      const projected = this.mlp(tf.reshape(last, [B * m, d]) as tf.Tensor2D);
       const hard = l2normalize(tf.reshape(projected, [B, m, d]));
       // An empty subsequence has no hard interest: that interest is the soft one alone.
       // step(): 1 where the category got an item, with a zero gradient.
@@ -189,10 +159,10 @@ class Opal extends ItemModel implements SeqRecModel {
 
   loss(batch: TrainBatch): LossOutput {
     const { soft, interests } = this.encode(batch.history);
-    const main = sampledSoftmaxLoss(interests, batch.pos, batch.neg, this.item, this.temperature, { inBatchPositives: this.batchNegatives });
-    const orth = tf.mul(orthogonalityLoss(this.category), this.lambdaOrth) as tf.Scalar;
-    const unif = tf.mul(uniformityLoss(soft.assignment, soft.mask), this.lambdaUnif) as tf.Scalar;
-    const unique = this.current === 'finetune' ? (tf.mul(uniqueLoss(soft.logits, soft.mask), this.lambdaUnique) as tf.Scalar) : tf.scalar(0);
+    const main = sampledSoftmaxLoss(interests, batch.pos, batch.neg, this.item, this.cfg.temperature, { inBatchPositives: this.cfg.mainNegatives === 'batch' });
+    const orth = tf.mul(orthogonalityLoss(this.category), this.cfg.lambdaOrth) as tf.Scalar;
+    const unif = tf.mul(uniformityLoss(soft.assignment, soft.mask), this.cfg.lambdaUnif) as tf.Scalar;
+    const unique = this.current === 'finetune' ? (tf.mul(uniqueLoss(soft.logits, soft.mask), this.cfg.lambdaUnique) as tf.Scalar) : tf.scalar(0);
     const terms = { main, orth, unif, unique };
     return { total: tf.addN([main, orth, unif, unique]) as tf.Scalar, terms };
   }
@@ -205,7 +175,7 @@ class Opal extends ItemModel implements SeqRecModel {
    *  interest intensity [B, m] (the paper's sum of assignment probabilities). */
   inspect(history: tf.Tensor2D): Inspection {
     return tf.tidy(() => {
-      const { assignment, weights, logits, mask } = softInterests(this.item, this.category, history, this.epsilon);
+      const { assignment, weights, logits, mask } = softInterests(this.item, this.category, history, this.cfg.epsilon);
       const hard = tf.sub(tf.mul(tf.add(tf.argMax(logits, -1), 1), tf.cast(mask, 'int32')), 1) as tf.Tensor2D;
       return { assignment, hard, weights };
     });

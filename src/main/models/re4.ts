@@ -9,10 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { ItemModel } from './base.ts';
-import { int, maxlenField, num } from './config.ts';
-import { multiInterestAttention, selfAttentionParams, selfAttentionVariables, type SelfAttentionParams } from './ops/attention.ts';
+import { attentionAssignment, multiInterestAttention, selfAttentionParams, selfAttentionVariables, type SelfAttentionParams } from './ops/attention.ts';
 import { checkpointRows, permuteRows } from './ops/grad.ts';
-import { deriveSeed, initUniform } from './ops/init.ts';
+import { initUniform } from './ops/init.ts';
 import { logSumExp, sampledSoftmaxLoss } from './ops/losses.ts';
 import { embed, idMask, l2normalize, maskedSoftmax } from './ops/masks.ts';
 import { lastColumns, lengthOrder, positionRows, positionsFromEnd, usedWidth } from './ops/padding.ts';
@@ -120,37 +119,26 @@ export function reconstructionErrors(recon: tf.Tensor4D, items: tf.Tensor3D, pos
  *  few MB at K 8, L 100, too much for the wasm heap over a whole batch. */
 const ROWS_PER_CHUNK = 64;
 
-class Re4 extends ItemModel implements SeqRecModel {
+class Re4 extends ItemModel<typeof F> implements SeqRecModel {
   readonly needs = {};
   private readonly position: tf.Variable<tf.Rank.R2>;
   private readonly attention: SelfAttentionParams;
   private readonly decoder: ReconstructParams;
-  private readonly lambdaContrast: number;
-  private readonly lambdaAttend: number;
-  private readonly lambdaConstruct: number;
-  private readonly tau: number;
-  private readonly temperature: number;
 
   constructor(ctx: ModelContext) {
-    super(ctx);
-    const { config, seed } = ctx;
+    super(ctx, F);
     const d = this.dim;
     const K = this.numInterests;
-    const P = int(config, maxlenField);
-    this.lambdaContrast = num(config, F.lambdaContrast);
-    this.lambdaAttend = num(config, F.lambdaAttend);
-    this.lambdaConstruct = num(config, F.lambdaConstruct);
-    this.tau = num(config, F.tauContrast);
-    this.temperature = num(config, F.temperature);
+    const P = this.maxlen;
 
-    this.position = initUniform([P, d], deriveSeed(seed, 'position'), d) as tf.Variable<tf.Rank.R2>;
+    this.position = initUniform([P, d], this.seedOf('position'), d) as tf.Variable<tf.Rank.R2>;
     // ComiRec-SA: hidden size 4d.
-    this.attention = selfAttentionParams(d, 4 * d, K, deriveSeed(seed, 'attention'));
+    this.attention = selfAttentionParams(d, 4 * d, K, this.seedOf('attention'));
     this.decoder = {
-      propose: denseParams(d, P * d, deriveSeed(seed, 'recon.propose')),
-      key: initUniform([d, d], deriveSeed(seed, 'recon.key'), d) as tf.Variable<tf.Rank.R2>,
-      query: initUniform([P, d], deriveSeed(seed, 'recon.query'), d) as tf.Variable<tf.Rank.R2>,
-      value: initUniform([d, d], deriveSeed(seed, 'recon.value'), d) as tf.Variable<tf.Rank.R2>,
+      propose: denseParams(d, P * d, this.seedOf('recon.propose')),
+      key: initUniform([d, d], this.seedOf('recon.key'), d) as tf.Variable<tf.Rank.R2>,
+      query: initUniform([P, d], this.seedOf('recon.query'), d) as tf.Variable<tf.Rank.R2>,
+      value: initUniform([d, d], this.seedOf('recon.value'), d) as tf.Variable<tf.Rank.R2>,
     };
     this.register({
       ...treeVariables({ position: this.position, recon: this.decoder }),
@@ -171,10 +159,10 @@ class Re4 extends ItemModel implements SeqRecModel {
 
   loss(batch: TrainBatch): LossOutput {
     const { items, mask, weights, interests } = this.forward(batch.history);
-    const main = sampledSoftmaxLoss(interests, batch.pos, batch.neg, this.item, this.temperature);
+    const main = sampledSoftmaxLoss(interests, batch.pos, batch.neg, this.item, this.cfg.temperature);
     const positives = attendedItems(weights, mask);
-    const contrast = tf.mul(reContrastLoss(interests, items, mask, positives, this.tau), this.lambdaContrast) as tf.Scalar;
-    const attend = tf.mul(reAttendLoss(weights, interests, items, mask), this.lambdaAttend) as tf.Scalar;
+    const contrast = tf.mul(reContrastLoss(interests, items, mask, positives, this.cfg.tauContrast), this.cfg.lambdaContrast) as tf.Scalar;
+    const attend = tf.mul(reAttendLoss(weights, interests, items, mask), this.cfg.lambdaAttend) as tf.Scalar;
     // Mean squared error over attended pairs and dimensions, the decoder checkpointed per user.
     // Users sorted by history length so each chunk's [L, L] attention drops the padding its
     // users share (positions count from the most recent item, padding is never attended and
@@ -191,18 +179,18 @@ class Re4 extends ItemModel implements SeqRecModel {
       ROWS_PER_CHUNK,
     );
     const pairs = tf.mul(tf.sum(positives), items.shape[2]);
-    const construct = tf.mul(tf.div(tf.sum(errors), tf.maximum(pairs, 1)), this.lambdaConstruct) as tf.Scalar;
+    const construct = tf.mul(tf.div(tf.sum(errors), tf.maximum(pairs, 1)), this.cfg.lambdaConstruct) as tf.Scalar;
     const terms = { main, contrast, attend, construct };
     return { total: tf.addN([main, contrast, attend, construct]) as tf.Scalar, terms };
   }
 
-  interests(history: tf.Tensor2D): tf.Tensor3D {
-    return tf.tidy(() => this.forward(history).interests);
-  }
-
   /** assignment: each interest's attention over the history, [B, L, K]. */
   inspect(history: tf.Tensor2D): Inspection {
-    return tf.tidy(() => ({ assignment: tf.transpose(this.forward(history).weights, [0, 2, 1]) as tf.Tensor3D }));
+    return tf.tidy(() => ({ assignment: attentionAssignment(this.forward(history)) }));
+  }
+
+  interests(history: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => this.forward(history).interests);
   }
 }
 

@@ -37,6 +37,12 @@ export type AttentionOutput = {
   interests: tf.Tensor3D;
 };
 
+/** What the inspector shows of an attention model: each head's weights as the assignment of
+ *  the history's items to the interests, [B, L, heads]. */
+export function attentionAssignment(out: AttentionOutput): tf.Tensor3D {
+  return tf.transpose(out.weights, [0, 2, 1]);
+}
+
 /**
  * Multi-interest self-attention. `keys` [B, L, d] is what the attention reads (ComiRec-SA:
  * item embeddings plus position embeddings); `values` [B, L, dv] is what it pools (ComiRec-SA:
