@@ -14,7 +14,7 @@ import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, Train
 import { ItemModel, stageNamed } from './base.ts';
 import { futureLenField, int, selectField, stageOptimizerField } from './config.ts';
 import { checkpointRows, permuteRows, smallestMask } from './ops/grad.ts';
-import { initUniform } from './ops/init.ts';
+import { initConstant, initUniform } from './ops/init.ts';
 import { logSumExp, sampledSoftmaxLoss } from './ops/losses.ts';
 import { embed, idMask, maskedSoftmax } from './ops/masks.ts';
 import { lastColumns, lengthOrder, positionRows, usedWidth } from './ops/padding.ts';
@@ -113,8 +113,8 @@ class DssRec extends ItemModel<typeof F> implements SeqRecModel {
     this.layers = Array.from({ length: this.cfg.layers }, (_, i) => transformerLayerParams(d, this.seedOf(`layer${i}`)));
     this.dis = {
       prototypes: initUniform([K, d], this.seedOf('prototypes'), d) as tf.Variable<tf.Rank.R2>,
-      alphas: tf.variable(tf.zeros([P, d])) as tf.Variable<tf.Rank.R2>,
-      queryBias: tf.variable(tf.zeros([d])) as tf.Variable<tf.Rank.R1>,
+      alphas: initConstant([P, d], 0) as tf.Variable<tf.Rank.R2>,
+      queryBias: initConstant([d], 0) as tf.Variable<tf.Rank.R1>,
       betaPast: initUniform([K, d], this.seedOf('betaPast'), d) as tf.Variable<tf.Rank.R2>,
       betaFuture: initUniform([K, d], this.seedOf('betaFuture'), d) as tf.Variable<tf.Rank.R2>,
       keyMlp: denseParams(d, d, this.seedOf('keyMlp')),

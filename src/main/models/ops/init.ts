@@ -31,6 +31,12 @@ export function embeddingTable(rows: number, dim: number, seed: number): tf.Vari
   });
 }
 
+/** A variable with every entry `value` (layer-norm gains and offsets, zero-initialised
+ *  biases). Made inside tidy: tf.variable keeps its initial tensor's handle alive otherwise. */
+export function initConstant(shape: number[], value: number): tf.Variable {
+  return tf.tidy(() => tf.variable(tf.fill(shape, value)));
+}
+
 /** A variable drawn N(0, std^2): the authors' init of the routing maps (MIND's S in
  *  Wang-Yu-Qing/MIND, ComiRec-DR's per-position maps), whose scale sets how sharp the routing
  *  gets, so it is kept rather than replaced by the shared uniform init. */

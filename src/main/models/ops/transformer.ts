@@ -2,7 +2,7 @@
 // sequences (causal, never reading padding), with host-side dropout. Plain TF.js ops.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../data/rng.ts';
-import { deriveSeed, initUniform } from './init.ts';
+import { deriveSeed, initConstant, initUniform } from './init.ts';
 
 export type DenseParams = {
   /** [in, out] */
@@ -35,7 +35,7 @@ export type LayerNormParams = {
 };
 
 export function layerNormParams(dim: number): LayerNormParams {
-  return { gamma: tf.variable(tf.ones([dim])) as tf.Variable<tf.Rank.R1>, beta: tf.variable(tf.zeros([dim])) as tf.Variable<tf.Rank.R1> };
+  return { gamma: initConstant([dim], 1) as tf.Variable<tf.Rank.R1>, beta: initConstant([dim], 0) as tf.Variable<tf.Rank.R1> };
 }
 
 /** Layer norm over the last axis, epsilon inside the square root (BERT/SASRec style). */
