@@ -3,7 +3,7 @@
 // category models (CMI, OPAL) apply after each update. Shared config keys are read here once.
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
-import { dimField, interestsField, maxlenField, num, readFields, type Settings } from './config.ts';
+import { dimField, int, interestsField, maxlenField, readFields, type Settings } from './config.ts';
 import type { ModelContext } from './types.ts';
 import { deriveSeed, embeddingTable } from './ops/init.ts';
 import { l2normalize } from './ops/masks.ts';
@@ -29,9 +29,9 @@ export abstract class ItemModel<T extends Record<string, ConfigField> = Record<s
   constructor(ctx: ModelContext, fields: T) {
     this.cfg = readFields(ctx.config, fields);
     this.seed = ctx.seed;
-    this.dim = num(ctx.config, dimField);
-    this.maxlen = num(ctx.config, maxlenField);
-    this.numInterests = num(ctx.config, interestsField);
+    this.dim = int(ctx.config, dimField);
+    this.maxlen = int(ctx.config, maxlenField);
+    this.numInterests = int(ctx.config, interestsField);
     this.item = embeddingTable(ctx.numItems, this.dim, this.seedOf('item'));
     this.variables = { item: this.item };
   }
