@@ -13,7 +13,7 @@ import { runWithProgress } from '../src/main/cli/commands/train.ts';
 import { getModel } from '../src/main/models/registry.ts';
 import type { Config } from '../src/main/models/types.ts';
 import { openDb } from '../src/main/store/db.ts';
-import { parseSetting } from '../src/main/train/config.ts';
+import { parseSetting } from '../src/main/models/config.ts';
 import { findSameRun, markInterrupted, prepareRun } from '../src/main/train/runner.ts';
 import { requireRun } from '../src/main/store/runs.ts';
 import type { RunSummary } from '../src/shared/types.ts';

@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendChoice } from '../src/main/engine/backend.ts';
 import { cmi } from '../src/main/models/cmi.ts';
 import type { TrainBatch } from '../src/main/models/types.ts';
-import { resolveConfig } from '../src/main/train/config.ts';
+import { resolveConfig } from '../src/main/models/config.ts';
 import { createOptimizer } from '../src/main/train/optimizer.ts';
 import { trainStep } from '../src/main/train/step.ts';
 

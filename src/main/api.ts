@@ -24,7 +24,7 @@ import { deleteRun, getRun, listRuns, requireRun, runCurves, updateRun } from '.
 import { ensureSplit, getSplitSummary, listSplits, splitStats } from './store/splits.ts';
 import { formatTable } from './report/format.ts';
 import { compareBreakdown, compareDistributions, compareLabels, compareRuns } from './report/compare-service.ts';
-import { sharedFields } from './train/config.ts';
+import { sharedFields } from './models/config.ts';
 import type { RunHandle } from './train/runner.ts';
 import pkg from '../../package.json' with { type: 'json' };
 

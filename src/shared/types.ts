@@ -194,6 +194,9 @@ export interface ConfigField {
   default: number | string | boolean;
   options?: string[];
   help?: string;
+  /** Smallest and largest accepted value of a number or integer field (inclusive). */
+  min?: number;
+  max?: number;
 }
 
 export interface ModelInfo {

@@ -2,8 +2,9 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/engine/backend.ts';
-import { cmi, uniformityLoss } from '../../src/main/models/cmi.ts';
-import { resolveConfig } from '../../src/main/train/config.ts';
+import { cmi } from '../../src/main/models/cmi.ts';
+import { uniformityLoss } from '../../src/main/models/ops/losses.ts';
+import { resolveConfig } from '../../src/main/models/config.ts';
 import type { Config, SeqRecModel, TrainBatch } from '../../src/main/models/types.ts';
 
 before(async () => {

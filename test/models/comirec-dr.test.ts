@@ -2,11 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { comirecDr } from '../../src/main/models/comirec-dr.ts';
-import { dynamicRouting, squash, stopGradient, type RoutingOutput } from '../../src/main/models/routing-ops.ts';
-import { resolveConfig } from '../../src/main/train/config.ts';
+import { stopGradient } from '../../src/main/models/ops/grad.ts';
+import { dynamicRouting, squash, type RoutingOutput } from '../../src/main/models/ops/routing.ts';
+import { resolveConfig } from '../../src/main/models/config.ts';
 import type { Config, SeqRecModel } from '../../src/main/models/types.ts';
 import {
-  MAXLEN, NUM_ITEMS, assertPaddingFree, assertTrainsOnClusters, batchOf, close, disposeBatch, dot, ids2, lcg,
+  MAXLEN, NUM_ITEMS, assertTrainsOnClusters, batchOf, close, disposeBatch, dot, ids2, lcg,
   lse, softmax, squashJs, useBackend,
 } from './harness.ts';
 
@@ -134,12 +135,6 @@ test('training reads out the interest that best matches the target, then the in-
   });
   close(out, [expected, expected]);
   disposeBatch(batch);
-  model.dispose();
-});
-
-test('interests are [B, m, d] with m from config; padding never influences them', () => {
-  const model = create({ interests: 4 });
-  assertPaddingFree(model, 4);
   model.dispose();
 });
 

@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { comirecSa } from '../../src/main/models/comirec-sa.ts';
-import { multiInterestAttention, selfAttentionParams } from '../../src/main/models/self-attention.ts';
-import { resolveConfig } from '../../src/main/train/config.ts';
+import { multiInterestAttention, selfAttentionParams } from '../../src/main/models/ops/attention.ts';
+import { resolveConfig } from '../../src/main/models/config.ts';
 import type { Config, SeqRecModel } from '../../src/main/models/types.ts';
 import {
-  MAXLEN, NUM_ITEMS, assertPaddingFree, assertTrainsOnClusters, batchOf, close, disposeBatch, dot, ids2, lse,
+  MAXLEN, NUM_ITEMS, assertTrainsOnClusters, batchOf, close, disposeBatch, dot, ids2, lse,
   rows3, softmax, useBackend, vecMat,
 } from './harness.ts';
 
@@ -105,12 +105,6 @@ test('training reads out the interest that best matches the target, then the in-
   const batch = batchOf(history, pos, neg);
   close([tf.tidy(() => model.loss(batch, 0).total.dataSync()[0])], [expected]);
   disposeBatch(batch);
-  model.dispose();
-});
-
-test('interests are [B, m, d] with m from config; padding never influences them', () => {
-  const model = create({ interests: 4 });
-  assertPaddingFree(model, 4);
   model.dispose();
 });
 

@@ -1,7 +1,7 @@
 /**
  * Shared pieces of the model tests: backend setup, plain-JS reference maths, the two clustered
- * synthetic datasets, the "loss goes down without tensor leaks" training loop and the
- * "padding never influences the interests" checks.
+ * synthetic datasets and the "loss goes down without tensor leaks" training loop. The checks
+ * every model must pass (padding, a training step, no leaks) are contract.test.ts's.
  */
 import { before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -62,7 +62,7 @@ export const ids1 = (xs: number[]): tf.Tensor1D => tf.tensor1d(xs, 'int32');
 export const batchOf = (history: number[][], pos: number[], neg: number[]): TrainBatch => ({
   size: pos.length, history: ids2(history), pos: ids1(pos), neg: ids1(neg), future: ids2(pos.map((p) => [p])),
 });
-export const disposeBatch = (b: TrainBatch): void => tf.dispose([b.history, b.pos, b.neg, b.future]);
+export const disposeBatch = (b: TrainBatch): void => tf.dispose([b.history, b.pos, b.neg, b.future, ...(b.views ?? []), ...(b.viewNegs ?? [])]);
 /** [B][m][d] from a [B, m, d] tensor (disposes it). */
 export const rows3 = (t: tf.Tensor3D): number[][][] => {
   const a = t.arraySync();
@@ -110,15 +110,16 @@ export function syntheticBatch(r: () => number, size: number): TrainBatch {
 export const SAMPLED_ITEMS = 61;
 
 /** 40 users of 30 items each, drawing from one or two of 3 clusters of 20 items (drawn from
- *  `dataSeed`), sampled in batches of 32 with maxlen 20. */
-export function clusteredSampler(opts: { dataSeed: number; seed: number; future: boolean }): Sampler {
+ *  `dataSeed`), sampled in batches of 32 with maxlen 20 (views of 20 and a future of 8 when
+ *  asked for). */
+export function clusteredSampler(opts: { dataSeed: number; seed: number; future: boolean; views?: boolean }): Sampler {
   const r = lcg(opts.dataSeed);
   const train = Array.from({ length: 40 }, (_, u) => {
     const clusters = u % 3 === 0 ? [u % 3, (u + 1) % 3] : [u % 3];
     return Array.from({ length: 30 }, () => 1 + clusters[Math.floor(r() * clusters.length)] * 20 + Math.floor(r() * 20));
   });
   return new Sampler(splitOf(SAMPLED_ITEMS, train), {
-    batchSize: 32, maxlen: 20, historyPool: 200, minSplit: 6, views: false, viewLen: 20, future: opts.future, futureLen: 8, seed: opts.seed,
+    batchSize: 32, maxlen: 20, historyPool: 200, minSplit: 6, views: opts.views ?? false, viewLen: 20, future: opts.future, futureLen: 8, seed: opts.seed,
   });
 }
 
@@ -167,30 +168,4 @@ export function assertTrainsOnClusters(model: SeqRecModel, config: Parameters<ty
   const losses = trainSteps(model, config, () => syntheticBatch(r, 32), { steps: 40, firstStep: 1, baselineStep: 5 }).map((out) => out[term]);
   assert.ok(losses.every(Number.isFinite));
   assertDrops(losses, 0.1, 'loss ');
-}
-
-/**
- * Interests of `rows` are [B, m, 16]; fewer padding columns, then a non-zero padding embedding
- * (row 0 of `variables.item`), give the same interests.
- */
-export function assertPaddingFree(model: SeqRecModel, m: number): void {
-  const rows = [[0, 0, 1, 2, 3, 12], [5, 6, 7, 8, 9, 10]];
-  const a = rows3(model.interests(ids2(rows.map((r) => [...Array(6).fill(0), ...r]))));
-  assert.deepEqual([a.length, a[0].length, a[0][0].length], [2, m, 16]);
-  const b = tf.tidy(() => model.interests(ids2(rows)).dataSync());
-  const table = model.variables.item;
-  table.assign(tf.tidy(() => tf.concat([tf.fill([1, 16], 0.7), tf.slice(table, [1, 0], [-1, -1])])));
-  const c = tf.tidy(() => model.interests(ids2(rows)).dataSync());
-  close(b, a.flat(2));
-  close(c, a.flat(2));
-}
-
-/** The interests of `rows` equal those of the same rows with `pad` more zero columns on the
- *  left, within `tol`; returns the interests of `rows`. */
-export function assertMorePaddingSame(model: SeqRecModel, rows: number[][], pad: number, tol: number): tf.Tensor3D {
-  const a = model.interests(ids2(rows));
-  const b = model.interests(ids2(rows.map((r) => [...Array(pad).fill(0), ...r])));
-  close(b.dataSync(), a.dataSync(), tol);
-  b.dispose();
-  return a;
 }

@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { mind } from '../../src/main/models/mind.ts';
-import { deriveSeed } from '../../src/main/models/layers.ts';
-import { resolveConfig } from '../../src/main/train/config.ts';
+import { deriveSeed } from '../../src/main/models/ops/init.ts';
+import { resolveConfig } from '../../src/main/models/config.ts';
 import type { Config, SeqRecModel } from '../../src/main/models/types.ts';
 import {
-  MAXLEN, NUM_ITEMS, assertPaddingFree, assertTrainsOnClusters, batchOf, close, disposeBatch, dot, ids2, lse,
+  MAXLEN, NUM_ITEMS, assertTrainsOnClusters, batchOf, close, disposeBatch, dot, ids2, lse,
   rows3, softmax, squashJs as squash, useBackend, vecMat,
 } from './harness.ts';
 
@@ -156,12 +156,6 @@ test("dynamic interests: K'_u = max(1, min(m, floor(log2 n))); inactive interest
   close([tf.tidy(() => tiny.loss(batch, 0).total.dataSync()[0])], [lse(logits) - logits[0]]);
   disposeBatch(batch);
   tiny.dispose();
-});
-
-test('interests are [B, m, d] with m from config; padding never influences them', () => {
-  const model = create({ interests: 4 });
-  assertPaddingFree(model, 4);
-  model.dispose();
 });
 
 test('trains on clustered data: the loss goes down, no tensor leaks across steps', () => {

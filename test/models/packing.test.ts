@@ -6,9 +6,10 @@ import * as tf from '@tensorflow/tfjs';
 import { dssrec } from '../../src/main/models/dssrec.ts';
 import { opal } from '../../src/main/models/opal.ts';
 import { reconstruct, reconstructionErrors, type ReconstructParams } from '../../src/main/models/re4.ts';
-import { sampledSoftmaxLoss } from '../../src/main/models/layers.ts';
-import { denseParams, lastColumns, lengthOrder, usedWidth } from '../../src/main/models/seq-ops.ts';
-import { resolveConfig } from '../../src/main/train/config.ts';
+import { sampledSoftmaxLoss } from '../../src/main/models/ops/losses.ts';
+import { lastColumns, lengthOrder, usedWidth } from '../../src/main/models/ops/padding.ts';
+import { denseParams } from '../../src/main/models/ops/transformer.ts';
+import { resolveConfig } from '../../src/main/models/config.ts';
 import { toTensors } from '../../src/main/data/batch.ts';
 import { SAMPLED_ITEMS, close, clusteredSampler, ids2, useBackend } from './harness.ts';
 

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { pop } from '../../src/main/models/pop.ts';
-import { maxOverInterests } from '../../src/main/models/layers.ts';
-import { resolveConfig } from '../../src/main/train/config.ts';
+import { maxOverInterests } from '../../src/main/models/ops/losses.ts';
+import { resolveConfig } from '../../src/main/models/config.ts';
 import type { TrainBatch } from '../../src/main/models/types.ts';
 import { useBackend } from './harness.ts';
 

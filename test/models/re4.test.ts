@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { re4, attendedItems, reAttendLoss, reContrastLoss, reconstruct, reconstructionErrors, type ReconstructParams } from '../../src/main/models/re4.ts';
-import { resolveConfig } from '../../src/main/train/config.ts';
+import { resolveConfig } from '../../src/main/models/config.ts';
 import { toTensors } from '../../src/main/data/batch.ts';
 import type { Config, SeqRecModel, TrainBatch } from '../../src/main/models/types.ts';
 import {
-  SAMPLED_ITEMS, assertDrops, assertMorePaddingSame, close, clusteredSampler, dot, ids2, lse, softmax, trainSteps, useBackend,
+  SAMPLED_ITEMS, assertDrops, close, clusteredSampler, dot, ids2, lse, softmax, trainSteps, useBackend,
 } from './harness.ts';
 
 useBackend('wasm');
@@ -28,10 +28,8 @@ test('trains on clustered histories: the loss and its main term go down, no tens
   m.dispose();
 });
 
-test('interests are [B, m, d]; the same items with more left padding give the same interests', () => {
+test('inspect: each interest\'s attention over the history sums to 1', () => {
   const m = model({ interests: 3 });
-  const a = assertMorePaddingSame(m, [[5, 17, 42, 8], [0, 0, 33, 2]], 3, 1e-5);
-  assert.deepEqual(a.shape, [2, 3, 16]);
   const insp = m.inspect!(ids2([[0, 0, 3, 4]]));
   assert.deepEqual(insp.assignment!.shape, [1, 4, 3]);
   close(tf.sum(insp.assignment!, 1).dataSync(), [1, 1, 1]);

@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Config, ModelDef } from '../models/types.ts';
 import { openDb, type Db } from '../store/db.ts';
-import { parseSetting } from '../train/config.ts';
+import { parseSetting } from '../models/config.ts';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 

@@ -5,172 +5,56 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import {
-  candidateSoftmaxLoss, deriveSeed, embed, embeddingTable, gru, gruParams, gruVariables, idMask, infoNCE,
-  initUniform, l2normalize, maskedSoftmax, sampledSoftmaxLoss, type GruParams,
-} from './layers.ts';
-import { num } from './settings.ts';
+import { CategoryModel, categoryFields } from './category-model.ts';
+import { bool, selectField } from './config.ts';
+import { softInterests, type SoftInterests } from './ops/categories.ts';
+import { gru } from './ops/gru.ts';
+import { infoNCE } from './ops/infonce.ts';
+import { candidateSoftmaxLoss, orthogonalityLoss, sampledSoftmaxLoss, uniformityLoss } from './ops/losses.ts';
+import { idMask, l2normalize } from './ops/masks.ts';
 
-const fields: ConfigField[] = [
-  { key: 'epsilon', label: 'Assignment temperature ε (also the main-loss temperature)', type: 'number', default: 0.1 },
-  { key: 'tau', label: 'Contrastive temperature τ', type: 'number', default: 0.1 },
-  { key: 'lambdaCl', label: 'Contrastive loss weight λ_cl (0 = CMI-CL ablation)', type: 'number', default: 0.01 },
-  { key: 'lambdaOrth', label: 'Orthogonality loss weight λ_orth', type: 'number', default: 10 },
-  { key: 'lambdaUnif', label: 'Uniformity loss weight (std/mean of category usage)', type: 'number', default: 1 },
-  {
-    key: 'interestType', label: 'How the general interest joins', type: 'select', default: 'plus', options: ['plus', 'paper'],
+const F = {
+  epsilon: categoryFields.epsilon,
+  tau: { key: 'tau', label: 'Contrastive temperature τ', type: 'number', default: 0.1, min: 1e-3 },
+  lambdaCl: { key: 'lambdaCl', label: 'Contrastive loss weight λ_cl (0 = CMI-CL ablation)', type: 'number', default: 0.01, min: 0 },
+  lambdaOrth: categoryFields.lambdaOrth,
+  lambdaUnif: categoryFields.lambdaUnif,
+  interestType: selectField({
+    key: 'interestType', label: 'How the general interest joins', default: 'plus', options: ['plus', 'paper'],
     help: "plus (authors' code): u_l = normalise(interest_l + general); paper: score = max_l u_l·v/ε + u_g·v",
-  },
-  { key: 'useGeneral', label: 'Use the GRU general interest (false = CMI-G ablation)', type: 'boolean', default: true },
-  {
-    key: 'mainNegatives', label: 'Main-loss candidates', type: 'select', default: 'batch', options: ['batch', 'random'],
+  }),
+  useGeneral: { key: 'useGeneral', label: 'Use the GRU general interest (false = CMI-G ablation)', type: 'boolean', default: true },
+  mainNegatives: selectField({
+    key: 'mainNegatives', label: 'Main-loss candidates', default: 'batch', options: ['batch', 'random'],
     help: "batch (paper eq. 7): every positive and negative of the batch; random (authors' code): own positive + all sampled negatives",
-  },
-  {
-    // The authors' code by default: it produced the published numbers, costs a third of the
-    // paper's form, and the paper's form at batch 1024 x 8 interests outgrows wasm's 4 GB heap.
-    key: 'clNegatives', label: 'Contrastive negatives', type: 'select', default: 'cross-view', options: ['cross-view', 'both-views'],
+  }),
+  // The authors' code by default: it produced the published numbers, costs a third of the
+  // paper's form, and the paper's form at batch 1024 x 8 interests outgrows wasm's 4 GB heap.
+  clNegatives: selectField({
+    key: 'clNegatives', label: 'Contrastive negatives', default: 'cross-view', options: ['cross-view', 'both-views'],
     help: "cross-view (authors' code): m|B|-1 negatives from the other view; both-views (paper eq. 6): 2(m|B|-1) from both",
-  },
-];
+  }),
+} satisfies Record<string, ConfigField>;
 
-/** Encoder outputs for a batch of left-padded sequences (a type alias so tf.tidy accepts it). */
-type Encoded = {
-  /** [B, L, m] soft category assignment, 0 on padding. */
-  assignment: tf.Tensor3D;
-  /** [B, m] total assignment per category. */
-  weights: tf.Tensor2D;
-  /** [B, m, d] normalised per-category interests (category embedding where empty). */
-  interests: tf.Tensor3D;
-  /** [B, d] normalised general interest, when used. */
-  general?: tf.Tensor2D;
-};
+/** Encoder outputs for a batch of left-padded sequences: the soft interests and, when used,
+ *  the normalised general interest [B, d] (a type alias so tf.tidy accepts it). */
+type Encoded = Pick<SoftInterests, 'assignment' | 'weights' | 'interests'> & { general?: tf.Tensor2D };
 
-/** CMI's soft interests (shared with OPAL, whose pre-train is exactly this encoder). */
-export type SoftInterests = {
-  /** [B, L, d] item rows of the sequence (unit length; padding rows zero). */
-  items: tf.Tensor3D;
-  /** [B, L] 1 on items, 0 on padding. */
-  mask: tf.Tensor2D;
-  /** [B, L, m] cosine / epsilon of each item with each category. */
-  logits: tf.Tensor3D;
-  /** [B, L, m] soft category assignment, 0 on padding. */
-  assignment: tf.Tensor3D;
-  /** [B, m] total assignment per category. */
-  weights: tf.Tensor2D;
-  /** [B, m, d] normalised per-category interests (category embedding where empty). */
-  interests: tf.Tensor3D;
-};
-
-/** Soft interests of left-padded sequences [B, L] from unit-length item rows and categories. */
-export function softInterests(item: tf.Tensor2D, category: tf.Tensor2D, seq: tf.Tensor2D, epsilon: number): SoftInterests {
-  return tf.tidy(() => {
-    const [B] = seq.shape;
-    const m = category.shape[0];
-    const mask = idMask(seq);
-    const v = embed(item, seq) as tf.Tensor3D;
-    // Rows are unit length, so the inner product is the paper's cosine (eq. 1).
-    const cos = tf.reshape(tf.matMul(tf.reshape(v, [-1, v.shape[2]]), category, false, true), [B, -1, m]);
-    const logits = tf.div(cos, epsilon) as tf.Tensor3D;
-    const assignment = maskedSoftmax(logits, tf.expandDims(mask, -1)) as tf.Tensor3D;
-    const weights = tf.sum(assignment, 1) as tf.Tensor2D;
-    const pooled = l2normalize(tf.matMul(assignment, v, true, false));
-    // A category no history item reaches falls back to its own embedding (authors' code).
-    // step(): 1 where the weight is positive, with a zero gradient (greater() has none).
-    const reached = tf.expandDims(tf.step(weights), -1);
-    const interests = tf.add(tf.mul(reached, pooled), tf.mul(tf.sub(1, reached), tf.expandDims(category, 0))) as tf.Tensor3D;
-    return { items: v, mask, logits, assignment, weights, interests };
-  });
-}
-
-/** ||G G^T - I||^2 / m^2 over the category rows G [m, d] (unweighted). */
-export function orthogonalityLoss(category: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => {
-    const m = category.shape[0];
-    const gram = tf.matMul(category, category, false, true);
-    return tf.div(tf.sum(tf.square(tf.sub(gram, tf.eye(m)))), m * m) as tf.Scalar;
-  });
-}
-
-/** Uniformity: std/mean of the batch's average assignment per category (unbiased std, as
- *  torch.Tensor.std), pushing items to spread over all categories (unweighted). With one
- *  category there is nothing to spread over: 0 (torch's std of one value is NaN, and so was the
- *  gradient of sqrt at 0 here, which made a one-interest CMI fail at its second step). The
- *  variance is floored at 1e-12 for the same reason when usage is exactly uniform. */
-export function uniformityLoss(assignment: tf.Tensor3D, mask: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => {
-    const m = assignment.shape[2];
-    if (m < 2) return tf.scalar(0);
-    const usage = tf.div(tf.sum(tf.reshape(assignment, [-1, m]), 0), tf.maximum(tf.sum(mask), 1));
-    const meanUsage = tf.mean(usage);
-    const std = tf.sqrt(tf.maximum(tf.div(tf.sum(tf.square(tf.sub(usage, meanUsage))), m - 1), 1e-12));
-    return tf.div(std, meanUsage) as tf.Scalar;
-  });
-}
-
-class Cmi implements SeqRecModel {
-  readonly numInterests: number;
-  readonly variables: Record<string, tf.Variable>;
+class Cmi extends CategoryModel<typeof F> implements SeqRecModel {
   readonly needs: { views: boolean };
-  private readonly item: tf.Variable<tf.Rank.R2>;
-  private readonly category: tf.Variable<tf.Rank.R2>;
-  private readonly rnn?: GruParams;
-  private readonly mlpW?: tf.Variable;
-  private readonly mlpB?: tf.Variable;
-  private readonly epsilon: number;
-  private readonly tau: number;
-  private readonly lambdaCl: number;
-  private readonly lambdaOrth: number;
-  private readonly lambdaUnif: number;
-  private readonly paperForm: boolean;
-  private readonly batchNegatives: boolean;
-  private readonly withinViewNegatives: boolean;
 
   constructor(ctx: ModelContext) {
-    const { config, seed } = ctx;
-    const d = num(config, 'dim');
-    this.numInterests = num(config, 'interests');
-    this.epsilon = num(config, 'epsilon');
-    this.tau = num(config, 'tau');
-    this.lambdaCl = num(config, 'lambdaCl');
-    this.lambdaOrth = num(config, 'lambdaOrth');
-    this.lambdaUnif = num(config, 'lambdaUnif');
-    this.paperForm = config.interestType === 'paper';
-    this.batchNegatives = config.mainNegatives !== 'random';
-    this.withinViewNegatives = config.clNegatives === 'both-views';
-    this.needs = { views: this.lambdaCl > 0 };
-
-    this.item = embeddingTable(ctx.numItems, d, deriveSeed(seed, 'item'));
-    // The authors' init_parameter draws the category table uniformly too (its orthogonal_
-    // branch never matches the parameter name); the orthogonality loss does the rest.
-    this.category = initUniform([this.numInterests, d], deriveSeed(seed, 'category'), d) as tf.Variable<tf.Rank.R2>;
-    this.variables = { item: this.item, category: this.category };
-    if (config.useGeneral !== false) {
-      this.rnn = gruParams(d, d, { bias: false }, deriveSeed(seed, 'gru'));
-      this.mlpW = initUniform([d, d], deriveSeed(seed, 'mlp.w'), d);
-      this.mlpB = initUniform([d], deriveSeed(seed, 'mlp.b'), d);
-      Object.assign(this.variables, gruVariables('gru', this.rnn), { 'mlp.w': this.mlpW, 'mlp.b': this.mlpB });
-    }
-    this.afterStep();
-  }
-
-  /** Keeps item and category rows on the unit sphere by projection after every update, as the
-   *  authors' forward does in place, so the graph uses the rows as they are (no normalisation
-   *  op, and Adam's weight decay cannot shrink them towards zero). Row 0 stays zero. */
-  afterStep(): void {
-    tf.tidy(() => {
-      this.item.assign(l2normalize(this.item));
-      this.category.assign(l2normalize(this.category));
-    });
+    super(ctx, F, bool(ctx.config, F.useGeneral));
+    this.needs = { views: this.cfg.lambdaCl > 0 };
   }
 
   private encode(seq: tf.Tensor2D): Encoded {
     return tf.tidy(() => {
-      const soft = softInterests(this.item, this.category, seq, this.epsilon);
+      const soft = softInterests(this.item, this.category, seq, this.cfg.epsilon);
       const out: Encoded = { assignment: soft.assignment, weights: soft.weights, interests: soft.interests };
-      if (this.rnn && this.mlpW && this.mlpB) {
-        const { last } = gru(this.rnn, soft.items, soft.mask, { all: false });
-        out.general = l2normalize(tf.relu(tf.add(tf.matMul(last, this.mlpW as tf.Tensor2D), this.mlpB))) as tf.Tensor2D;
+      if (this.head) {
+        const { last } = gru(this.head.rnn, soft.items, soft.mask, { all: false });
+        out.general = l2normalize(this.mlp(last));
       }
       return out;
     });
@@ -183,10 +67,10 @@ class Cmi implements SeqRecModel {
    * interest and retrieval stays max-inner-product.
    */
   private scoring(e: Encoded): { vectors: tf.Tensor3D; temperature: number } {
-    if (!e.general) return { vectors: e.interests, temperature: this.epsilon };
+    if (!e.general) return { vectors: e.interests, temperature: this.cfg.epsilon };
     const g = tf.expandDims(e.general, 1);
-    if (this.paperForm) return { vectors: tf.add(tf.div(e.interests, this.epsilon), g) as tf.Tensor3D, temperature: 1 };
-    return { vectors: l2normalize(tf.add(e.interests, g)) as tf.Tensor3D, temperature: this.epsilon };
+    if (this.cfg.interestType === 'paper') return { vectors: tf.add(tf.div(e.interests, this.cfg.epsilon), g) as tf.Tensor3D, temperature: 1 };
+    return { vectors: l2normalize(tf.add(e.interests, g)) as tf.Tensor3D, temperature: this.cfg.epsilon };
   }
 
   loss(batch: TrainBatch): LossOutput {
@@ -202,8 +86,8 @@ class Cmi implements SeqRecModel {
 
     let main: tf.Scalar;
     if (!useViews) {
-      main = sampledSoftmaxLoss(vectors, batch.pos, batch.neg, this.item, temperature, { inBatchPositives: this.batchNegatives });
-    } else if (this.batchNegatives) {
+      main = sampledSoftmaxLoss(vectors, batch.pos, batch.neg, this.item, temperature, { inBatchPositives: this.cfg.mainNegatives === 'batch' });
+    } else if (this.cfg.mainNegatives === 'batch') {
       // Each positive once (both view rows of a user share it), then both views' negatives.
       const candidates = tf.concat([batch.pos, ...batch.viewNegs!]) as tf.Tensor1D;
       const labels = tf.tile(tf.range(0, B, 1, 'int32'), [2]) as tf.Tensor1D;
@@ -214,16 +98,16 @@ class Cmi implements SeqRecModel {
     }
 
     const d = this.category.shape[1];
-    const orth = tf.mul(orthogonalityLoss(this.category), this.lambdaOrth) as tf.Scalar;
-    const unif = tf.mul(uniformityLoss(e.assignment, idMask(seqs)), this.lambdaUnif) as tf.Scalar;
+    const orth = tf.mul(orthogonalityLoss(this.category), this.cfg.lambdaOrth) as tf.Scalar;
+    const unif = tf.mul(uniformityLoss(e.assignment, idMask(seqs)), this.cfg.lambdaUnif) as tf.Scalar;
 
     let cl: tf.Scalar = tf.scalar(0);
     if (useViews) {
       // The paper contrasts the multi-interest encoder's outputs; the authors' code contrasts
       // the final (plus-form) vectors. Each form contrasts what it scores with.
-      const contrasted = this.paperForm ? e.interests : vectors;
+      const contrasted = this.cfg.interestType === 'paper' ? e.interests : vectors;
       const [a, b] = tf.split(tf.reshape(contrasted, [2 * B * m, d]), 2, 0) as [tf.Tensor2D, tf.Tensor2D];
-      cl = tf.mul(infoNCE(a, b, this.tau, { withinView: this.withinViewNegatives }), this.lambdaCl) as tf.Scalar;
+      cl = tf.mul(infoNCE(a, b, this.cfg.tau, { withinView: this.cfg.clNegatives === 'both-views' }), this.cfg.lambdaCl) as tf.Scalar;
     }
     const terms = { main, cl, orth, unif };
     return { total: tf.addN([main, cl, orth, unif]) as tf.Scalar, terms };
@@ -233,19 +117,11 @@ class Cmi implements SeqRecModel {
     return tf.tidy(() => this.scoring(this.encode(history)).vectors);
   }
 
-  itemTable(): tf.Tensor2D {
-    return tf.clone(this.item); // the caller owns (and disposes) what it gets
-  }
-
   inspect(history: tf.Tensor2D): Inspection {
     return tf.tidy(() => {
       const { assignment, weights } = this.encode(history);
       return { assignment, weights };
     });
-  }
-
-  dispose(): void {
-    tf.dispose(Object.values(this.variables));
   }
 }
 
@@ -254,7 +130,7 @@ export const cmi: ModelDef = {
   label: 'CMI',
   paper: 'Li, Jin, Song, Yu, Zheng, Zhuo. Improving Micro-video Recommendation via Contrastive Multiple Interests. SIGIR 2022.',
   multiInterest: true,
-  fields,
+  fields: Object.values(F),
   // The paper's Table 3.
   ablations: { 'CMI-CL': { lambdaCl: 0 }, 'CMI-G': { useGeneral: false } },
   create: (ctx) => new Cmi(ctx),

@@ -6,31 +6,26 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { deriveSeed, embed, embeddingTable, idMask } from './layers.ts';
-import { dynamicRouting, hardReadoutLoss, initNormal } from './routing-ops.ts';
-import { num } from './settings.ts';
+import { ItemModel } from './base.ts';
+import { initNormal } from './ops/init.ts';
+import { embed, idMask } from './ops/masks.ts';
+import { dynamicRouting, hardReadoutLoss } from './ops/routing.ts';
 
-const fields: ConfigField[] = [{ key: 'routingIterations', label: 'Routing iterations', type: 'integer', default: 3 }];
+const F = {
+  routingIterations: { key: 'routingIterations', label: 'Routing iterations', type: 'integer', default: 3, min: 1 },
+} satisfies Record<string, ConfigField>;
 
-class ComiRecDr implements SeqRecModel {
-  readonly numInterests: number;
-  readonly variables: Record<string, tf.Variable>;
+class ComiRecDr extends ItemModel<typeof F> implements SeqRecModel {
   readonly needs = {};
-  private readonly item: tf.Variable<tf.Rank.R2>;
   /** [maxlen, d, m*d]: position t's maps for all interests side by side (x -> x W[t]); row
    *  maxlen-1 belongs to the latest item. */
   private readonly maps: tf.Variable<tf.Rank.R3>;
-  private readonly iterations: number;
 
   constructor(ctx: ModelContext) {
-    const { config, seed } = ctx;
-    const d = num(config, 'dim');
-    this.numInterests = num(config, 'interests');
-    this.iterations = num(config, 'routingIterations');
-    if (this.iterations < 1) throw new Error('comirec-dr: routingIterations must be at least 1');
-    this.item = embeddingTable(ctx.numItems, d, deriveSeed(seed, 'item'));
-    this.maps = initNormal([num(config, 'maxlen'), d, this.numInterests * d], deriveSeed(seed, 'maps')) as tf.Variable<tf.Rank.R3>;
-    this.variables = { item: this.item, maps: this.maps };
+    super(ctx, F);
+    const d = this.dim;
+    this.maps = initNormal([this.maxlen, d, this.numInterests * d], this.seedOf('maps')) as tf.Variable<tf.Rank.R3>;
+    this.register({ maps: this.maps });
   }
 
   private encode(seq: tf.Tensor2D): { capsules: tf.Tensor3D; coupling: tf.Tensor3D } {
@@ -46,7 +41,7 @@ class ComiRecDr implements SeqRecModel {
       const perPos = tf.matMul(tf.transpose(e, [1, 0, 2]), w); // [L, B, m*d]
       const votes = tf.transpose(tf.reshape(perPos, [L, B, m, d]), [1, 2, 0, 3]) as tf.Tensor4D;
       const logits = tf.zeros([1, m, L]) as tf.Tensor3D;
-      return dynamicRouting(votes, logits, tf.expandDims(mask, 1) as tf.Tensor3D, { iterations: this.iterations, axis: 1 });
+      return dynamicRouting(votes, logits, tf.expandDims(mask, 1) as tf.Tensor3D, { iterations: this.cfg.routingIterations, axis: 1 });
     });
   }
 
@@ -58,19 +53,11 @@ class ComiRecDr implements SeqRecModel {
     return tf.tidy(() => this.encode(history).capsules);
   }
 
-  itemTable(): tf.Tensor2D {
-    return tf.clone(this.item);
-  }
-
   inspect(history: tf.Tensor2D): Inspection {
     return tf.tidy(() => {
       const { coupling } = this.encode(history);
       return { assignment: tf.transpose(coupling, [0, 2, 1]) as tf.Tensor3D, weights: tf.sum(coupling, 2) as tf.Tensor2D };
     });
-  }
-
-  dispose(): void {
-    tf.dispose(Object.values(this.variables));
   }
 }
 
@@ -79,6 +66,6 @@ export const comirecDr: ModelDef = {
   label: 'ComiRec-DR',
   paper: 'Cen, Zhang, Zou, Zhou, Yang, Tang. Controllable Multi-Interest Framework for Recommendation. KDD 2020.',
   multiInterest: true,
-  fields,
+  fields: Object.values(F),
   create: (ctx) => new ComiRecDr(ctx),
 };

@@ -6,36 +6,30 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { deriveSeed, embed, embeddingTable, idMask, initUniform } from './layers.ts';
-import { hardReadoutLoss } from './routing-ops.ts';
-import { multiInterestAttention, selfAttentionParams, selfAttentionVariables, type AttentionOutput, type SelfAttentionParams } from './self-attention.ts';
-import { num } from './settings.ts';
+import { ItemModel } from './base.ts';
+import { attentionAssignment, multiInterestAttention, selfAttentionParams, selfAttentionVariables, type AttentionOutput, type SelfAttentionParams } from './ops/attention.ts';
+import { initUniform } from './ops/init.ts';
+import { embed, idMask } from './ops/masks.ts';
+import { hardReadoutLoss } from './ops/routing.ts';
 
-const fields: ConfigField[] = [
-  { key: 'positionEmbedding', label: 'Add position embeddings for the attention', type: 'boolean', default: true },
-];
+const F = {
+  positionEmbedding: { key: 'positionEmbedding', label: 'Add position embeddings for the attention', type: 'boolean', default: true },
+} satisfies Record<string, ConfigField>;
 
-class ComiRecSa implements SeqRecModel {
-  readonly numInterests: number;
-  readonly variables: Record<string, tf.Variable>;
+class ComiRecSa extends ItemModel<typeof F> implements SeqRecModel {
   readonly needs = {};
-  private readonly item: tf.Variable<tf.Rank.R2>;
   /** [maxlen, d], row maxlen-1 for the latest item. */
   private readonly position?: tf.Variable<tf.Rank.R2>;
   private readonly att: SelfAttentionParams;
-  private readonly maxlen: number;
 
   constructor(ctx: ModelContext) {
-    const { config, seed } = ctx;
-    const d = num(config, 'dim');
-    this.numInterests = num(config, 'interests');
-    this.maxlen = num(config, 'maxlen');
-    this.item = embeddingTable(ctx.numItems, d, deriveSeed(seed, 'item'));
-    this.att = selfAttentionParams(d, 4 * d, this.numInterests, deriveSeed(seed, 'attention'));
-    this.variables = { item: this.item, ...selfAttentionVariables('attention', this.att) };
-    if (config.positionEmbedding !== false) {
-      this.position = initUniform([this.maxlen, d], deriveSeed(seed, 'position'), d) as tf.Variable<tf.Rank.R2>;
-      this.variables.position = this.position;
+    super(ctx, F);
+    const d = this.dim;
+    this.att = selfAttentionParams(d, 4 * d, this.numInterests, this.seedOf('attention'));
+    this.register(selfAttentionVariables('attention', this.att));
+    if (this.cfg.positionEmbedding) {
+      this.position = initUniform([this.maxlen, d], this.seedOf('position'), d) as tf.Variable<tf.Rank.R2>;
+      this.register({ position: this.position });
     }
   }
 
@@ -57,16 +51,8 @@ class ComiRecSa implements SeqRecModel {
     return tf.tidy(() => this.encode(history).interests);
   }
 
-  itemTable(): tf.Tensor2D {
-    return tf.clone(this.item);
-  }
-
   inspect(history: tf.Tensor2D): Inspection {
-    return tf.tidy(() => ({ assignment: tf.transpose(this.encode(history).weights, [0, 2, 1]) as tf.Tensor3D }));
-  }
-
-  dispose(): void {
-    tf.dispose(Object.values(this.variables));
+    return tf.tidy(() => ({ assignment: attentionAssignment(this.encode(history)) }));
   }
 }
 
@@ -75,6 +61,6 @@ export const comirecSa: ModelDef = {
   label: 'ComiRec-SA',
   paper: 'Cen, Zhang, Zou, Zhou, Yang, Tang. Controllable Multi-Interest Framework for Recommendation. KDD 2020.',
   multiInterest: true,
-  fields,
+  fields: Object.values(F),
   create: (ctx) => new ComiRecSa(ctx),
 };

@@ -11,28 +11,34 @@ import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import { Rng } from '../data/rng.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { deriveSeed, embed, embeddingTable, idMask, initUniform, logSumExp, maskedSoftmax, permuteRows, sampledSoftmaxLoss } from './layers.ts';
+import { ItemModel, stageNamed } from './base.ts';
+import { futureLenField, int, selectField, stageOptimizerField } from './config.ts';
+import { checkpointRows, permuteRows, smallestMask } from './ops/grad.ts';
+import { initConstant, initUniform } from './ops/init.ts';
+import { logSumExp, sampledSoftmaxLoss } from './ops/losses.ts';
+import { embed, idMask, maskedSoftmax } from './ops/masks.ts';
+import { lastColumns, lengthOrder, positionRows, usedWidth } from './ops/padding.ts';
+import { treeVariables } from './ops/params.ts';
 import {
-  causalBias, checkpointRows, dense, denseParams, hostDropout, lastColumns, layerNorm, layerNormParams, lengthOrder, noDropout, positionRows, smallestMask, transformerLayer,
-  transformerLayerParams, treeVariables, usedWidth, type DenseParams, type Dropout, type LayerNormParams, type TransformerLayerParams,
-} from './seq-ops.ts';
-import { num, stageNamed, stageOptimizerField } from './settings.ts';
+  causalBias, dense, denseParams, hostDropout, layerNorm, layerNormParams, noDropout, transformerLayer, transformerLayerParams,
+  type DenseParams, type Dropout, type LayerNormParams, type TransformerLayerParams,
+} from './ops/transformer.ts';
 
-const fields: ConfigField[] = [
-  {
-    key: 'lambdaSeq2seq', label: 'Seq2seq loss weight (0 = seq2item only)', type: 'number', default: 1,
+const F = {
+  lambdaSeq2seq: {
+    key: 'lambdaSeq2seq', label: 'Seq2seq loss weight (0 = seq2item only)', type: 'number', default: 1, min: 0,
     help: "The seq2seq term is summed over a sequence's kept intention pairs and averaged over sequences, so 1 keeps the authors' 1:1 seq2item:seq2seq weighting",
   },
-  { key: 'seq2seqKeep', label: 'Fraction of (sequence, intention) pairs the seq2seq loss keeps (most confident first)', type: 'number', default: 0.5 },
-  { key: 'layers', label: 'Transformer layers', type: 'integer', default: 2 },
-  { key: 'heads', label: 'Attention heads', type: 'integer', default: 1 },
-  { key: 'dropout', label: 'Dropout (embeddings, attention, hidden; training only)', type: 'number', default: 0.5 },
-  {
-    key: 'trainStages', label: 'Stages trained', type: 'select', default: 'both', options: ['both', 'pretrain'],
+  seq2seqKeep: { key: 'seq2seqKeep', label: 'Fraction of (sequence, intention) pairs the seq2seq loss keeps (most confident first)', type: 'number', default: 0.5, min: 0.01, max: 1 },
+  layers: { key: 'layers', label: 'Transformer layers', type: 'integer', default: 2, min: 1 },
+  heads: { key: 'heads', label: 'Attention heads', type: 'integer', default: 1, min: 1 },
+  dropout: { key: 'dropout', label: 'Dropout (embeddings, attention, hidden; training only)', type: 'number', default: 0.5, min: 0, max: 0.99 },
+  trainStages: selectField({
+    key: 'trainStages', label: 'Stages trained', default: 'both', options: ['both', 'pretrain'],
     help: "both (the code's pipeline): pre-train with seq2item + seq2seq until validation stalls, then fine-tune on seq2item alone from the best pre-trained weights; pretrain: one joint stage with both losses",
-  },
-  stageOptimizerField,
-];
+  }),
+  stageOptimizer: stageOptimizerField,
+} satisfies Record<string, ConfigField>;
 
 const STAGES = ['pretrain', 'finetune'] as const;
 type Stage = (typeof STAGES)[number];
@@ -82,58 +88,39 @@ type Intentions = {
   weights: tf.Tensor2D;
 };
 
-class DssRec implements SeqRecModel {
-  readonly numInterests: number;
-  readonly variables: Record<string, tf.Variable>;
+class DssRec extends ItemModel<typeof F> implements SeqRecModel {
   readonly needs: { future: boolean };
   readonly stages: readonly Stage[];
   private current: Stage;
-  private readonly item: tf.Variable<tf.Rank.R2>;
   private readonly position: tf.Variable<tf.Rank.R2>;
   private readonly embNorm: LayerNormParams;
   private readonly layers: TransformerLayerParams[];
   private readonly dis: DisentangleParams;
-  private readonly heads: number;
-  private readonly dropRate: number;
-  private readonly lambdaSeq2seq: number;
-  private readonly keep: number;
-  private readonly dim: number;
-  private readonly seed: number;
 
   constructor(ctx: ModelContext) {
-    const { config, seed } = ctx;
-    const d = num(config, 'dim');
-    const K = num(config, 'interests');
-    this.numInterests = K;
-    this.dim = d;
-    this.seed = seed;
-    this.heads = num(config, 'heads');
-    this.dropRate = num(config, 'dropout');
-    this.lambdaSeq2seq = num(config, 'lambdaSeq2seq');
-    this.keep = num(config, 'seq2seqKeep');
-    if (!(this.keep > 0 && this.keep <= 1)) throw new Error(`dssrec: seq2seqKeep must be in (0, 1], got ${this.keep}`);
-    if (!(this.dropRate >= 0 && this.dropRate < 1)) throw new Error(`dssrec: dropout must be in [0, 1), got ${this.dropRate}`);
-    this.needs = { future: this.lambdaSeq2seq > 0 };
+    super(ctx, F);
+    const d = this.dim;
+    const K = this.numInterests;
+    this.needs = { future: this.cfg.lambdaSeq2seq > 0 };
     // Without seq2seq the two stages would train the same loss twice.
-    this.stages = config.trainStages === 'both' && this.lambdaSeq2seq > 0 ? STAGES : ['pretrain'];
+    this.stages = this.cfg.trainStages === 'both' && this.cfg.lambdaSeq2seq > 0 ? STAGES : ['pretrain'];
     this.current = this.stages[0];
     // Histories are at most maxlen wide and futures futureLen: positions cover both.
-    const P = Math.max(num(config, 'maxlen'), num(config, 'futureLen'));
+    const P = Math.max(this.maxlen, int(ctx.config, futureLenField));
 
-    this.item = embeddingTable(ctx.numItems, d, deriveSeed(seed, 'item'));
-    this.position = initUniform([P, d], deriveSeed(seed, 'position'), d) as tf.Variable<tf.Rank.R2>;
+    this.position = initUniform([P, d], this.seedOf('position'), d) as tf.Variable<tf.Rank.R2>;
     this.embNorm = layerNormParams(d);
-    this.layers = Array.from({ length: num(config, 'layers') }, (_, i) => transformerLayerParams(d, deriveSeed(seed, `layer${i}`)));
+    this.layers = Array.from({ length: this.cfg.layers }, (_, i) => transformerLayerParams(d, this.seedOf(`layer${i}`)));
     this.dis = {
-      prototypes: initUniform([K, d], deriveSeed(seed, 'prototypes'), d) as tf.Variable<tf.Rank.R2>,
-      alphas: tf.variable(tf.zeros([P, d])) as tf.Variable<tf.Rank.R2>,
-      queryBias: tf.variable(tf.zeros([d])) as tf.Variable<tf.Rank.R1>,
-      betaPast: initUniform([K, d], deriveSeed(seed, 'betaPast'), d) as tf.Variable<tf.Rank.R2>,
-      betaFuture: initUniform([K, d], deriveSeed(seed, 'betaFuture'), d) as tf.Variable<tf.Rank.R2>,
-      keyMlp: denseParams(d, d, deriveSeed(seed, 'keyMlp')),
+      prototypes: initUniform([K, d], this.seedOf('prototypes'), d) as tf.Variable<tf.Rank.R2>,
+      alphas: initConstant([P, d], 0) as tf.Variable<tf.Rank.R2>,
+      queryBias: initConstant([d], 0) as tf.Variable<tf.Rank.R1>,
+      betaPast: initUniform([K, d], this.seedOf('betaPast'), d) as tf.Variable<tf.Rank.R2>,
+      betaFuture: initUniform([K, d], this.seedOf('betaFuture'), d) as tf.Variable<tf.Rank.R2>,
+      keyMlp: denseParams(d, d, this.seedOf('keyMlp')),
       norms: { hidden: layerNormParams(d), prototype: layerNormParams(d), key: layerNormParams(d), query: layerNormParams(d), output: layerNormParams(d) },
     };
-    this.variables = treeVariables({ item: this.item, position: this.position, embNorm: this.embNorm, layers: this.layers, ...this.dis });
+    this.register(treeVariables({ position: this.position, embNorm: this.embNorm, layers: this.layers, ...this.dis }));
   }
 
   get stage(): string {
@@ -150,7 +137,7 @@ class DssRec implements SeqRecModel {
       const L = seq.shape[1];
       const e = tf.add(embed(this.item, seq), positionRows(this.position, L)) as tf.Tensor3D;
       const bias = causalBias(mask);
-      return this.layers.reduce((h, p) => transformerLayer(p, h, bias, this.heads, drop), drop(layerNorm(this.embNorm, e)) as tf.Tensor3D);
+      return this.layers.reduce((h, p) => transformerLayer(p, h, bias, this.cfg.heads, drop), drop(layerNorm(this.embNorm, e)) as tf.Tensor3D);
     });
   }
 
@@ -189,7 +176,7 @@ class DssRec implements SeqRecModel {
   /** Dropout masks from a stream seeded by the run seed, step, pass and row chunk: a run (and a
    *  resumed run) is reproducible, and the backward pass's recomputation draws the same masks. */
   private dropout(step: number, pass: string, chunk: number): Dropout {
-    return hostDropout(this.dropRate, new Rng(deriveSeed(this.seed, `dropout:${step}:${pass}:${chunk}`)));
+    return hostDropout(this.cfg.dropout, new Rng(this.seedOf(`dropout:${step}:${pass}:${chunk}`)));
   }
 
   /** Intention vectors of a training pass under gradient checkpointing (see checkpointRows):
@@ -217,17 +204,13 @@ class DssRec implements SeqRecModel {
     // level on the KuaiRand slice when the two trained jointly throughout (docs/results.md).
     if (this.needs.future && this.current === 'pretrain') {
       const future = this.trainingPass(batch.future, this.dis.betaFuture, step, 'future');
-      seq2seq = tf.mul(seq2seqLoss(past, future, this.keep), this.lambdaSeq2seq) as tf.Scalar;
+      seq2seq = tf.mul(seq2seqLoss(past, future, this.cfg.seq2seqKeep), this.cfg.lambdaSeq2seq) as tf.Scalar;
     }
     return { total: tf.add(main, seq2seq) as tf.Scalar, terms: { main, seq2seq } };
   }
 
   interests(history: tf.Tensor2D): tf.Tensor3D {
     return tf.tidy(() => this.intentions(history, this.dis.betaPast, noDropout).vectors);
-  }
-
-  itemTable(): tf.Tensor2D {
-    return tf.clone(this.item); // the caller owns (and disposes) what it gets
   }
 
   /** assignment: p(intention | item); weights: the aggregation mass of each intention. */
@@ -237,10 +220,6 @@ class DssRec implements SeqRecModel {
       return { assignment: tf.mul(clustering, tf.expandDims(idMask(history), -1)) as tf.Tensor3D, weights };
     });
   }
-
-  dispose(): void {
-    tf.dispose(Object.values(this.variables));
-  }
 }
 
 export const dssrec: ModelDef = {
@@ -248,6 +227,6 @@ export const dssrec: ModelDef = {
   label: 'DSSRec',
   paper: 'Ma, Zhou, Yang, Cui, Wang, Zhu. Disentangled Self-Supervision in Sequential Recommenders. KDD 2020.',
   multiInterest: true,
-  fields,
+  fields: Object.values(F),
   create: (ctx) => new DssRec(ctx),
 };

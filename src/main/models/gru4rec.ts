@@ -4,33 +4,31 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { deriveSeed, embed, embeddingTable, gru, gruParams, gruVariables, idMask, sampledSoftmaxLoss, type GruParams } from './layers.ts';
-import { dense, denseParams, treeVariables, type DenseParams } from './seq-ops.ts';
-import { num } from './settings.ts';
+import { ItemModel } from './base.ts';
+import { gru, gruParams, gruVariables, type GruParams } from './ops/gru.ts';
+import { sampledSoftmaxLoss } from './ops/losses.ts';
+import { embed, idMask } from './ops/masks.ts';
+import { treeVariables } from './ops/params.ts';
+import { dense, denseParams, type DenseParams } from './ops/transformer.ts';
 
-const fields: ConfigField[] = [
-  { key: 'temperature', label: 'Main-loss temperature (logits = u·v / temperature)', type: 'number', default: 1 },
-];
+const F = {
+  temperature: { key: 'temperature', label: 'Main-loss temperature (logits = u·v / temperature)', type: 'number', default: 1, min: 1e-3 },
+} satisfies Record<string, ConfigField>;
 
-class Gru4Rec implements SeqRecModel {
+class Gru4Rec extends ItemModel<typeof F> implements SeqRecModel {
   /** Always one vector, whatever the shared `interests` key says. */
-  readonly numInterests = 1;
-  readonly variables: Record<string, tf.Variable>;
+  override readonly numInterests = 1;
   readonly needs = {};
-  private readonly item: tf.Variable<tf.Rank.R2>;
   private readonly rnn: GruParams;
   private readonly proj: DenseParams;
-  private readonly temperature: number;
 
   constructor(ctx: ModelContext) {
-    const { config, seed } = ctx;
-    const d = num(config, 'dim');
-    this.temperature = num(config, 'temperature');
-    this.item = embeddingTable(ctx.numItems, d, deriveSeed(seed, 'item'));
+    super(ctx, F);
+    const d = this.dim;
     // torch.nn.GRU's default (with biases), as GRU4Rec.
-    this.rnn = gruParams(d, d, { bias: true }, deriveSeed(seed, 'gru'));
-    this.proj = denseParams(d, d, deriveSeed(seed, 'proj'));
-    this.variables = { item: this.item, ...gruVariables('gru', this.rnn), ...treeVariables({ proj: this.proj }) };
+    this.rnn = gruParams(d, d, { bias: true }, this.seedOf('gru'));
+    this.proj = denseParams(d, d, this.seedOf('proj'));
+    this.register({ ...gruVariables('gru', this.rnn), ...treeVariables({ proj: this.proj }) });
   }
 
   interests(history: tf.Tensor2D): tf.Tensor3D {
@@ -41,16 +39,8 @@ class Gru4Rec implements SeqRecModel {
   }
 
   loss(batch: TrainBatch): LossOutput {
-    const main = sampledSoftmaxLoss(this.interests(batch.history), batch.pos, batch.neg, this.item, this.temperature);
+    const main = sampledSoftmaxLoss(this.interests(batch.history), batch.pos, batch.neg, this.item, this.cfg.temperature);
     return { total: main, terms: { main } };
-  }
-
-  itemTable(): tf.Tensor2D {
-    return tf.clone(this.item); // the caller owns (and disposes) what it gets
-  }
-
-  dispose(): void {
-    tf.dispose(Object.values(this.variables));
   }
 }
 
@@ -59,7 +49,7 @@ export const gru4rec: ModelDef = {
   label: 'GRU4Rec',
   paper: 'Hidasi, Karatzoglou, Baltrunas, Tikk. Session-based Recommendations with Recurrent Neural Networks. ICLR 2016 (single-vector floor, YouTube-DNN style retrieval: Covington, Adams, Sargin. RecSys 2016).',
   multiInterest: false,
-  fields,
+  fields: Object.values(F),
   sharedDefaults: { interests: 1 },
   create: (ctx) => new Gru4Rec(ctx),
 };

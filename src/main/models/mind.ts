@@ -6,38 +6,33 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { deriveSeed, embed, embeddingTable, idMask, initUniform, sampledSoftmaxLoss } from './layers.ts';
-import { dynamicRouting, initNormal, labelAwareAttention } from './routing-ops.ts';
-import { num } from './settings.ts';
+import { ItemModel } from './base.ts';
+import { selectField } from './config.ts';
+import { initNormal, initUniform } from './ops/init.ts';
+import { sampledSoftmaxLoss } from './ops/losses.ts';
+import { embed, idMask } from './ops/masks.ts';
+import { dynamicRouting, labelAwareAttention, type RoutingOutput } from './ops/routing.ts';
 
-const fields: ConfigField[] = [
-  { key: 'routingIterations', label: 'Routing iterations', type: 'integer', default: 3 },
-  { key: 'pow', label: 'Label-aware attention power p', type: 'integer', default: 2, help: 'weights softmax((u_l·e_target)^p); 0 = average of the interests' },
-  {
+const F = {
+  routingIterations: { key: 'routingIterations', label: 'Routing iterations', type: 'integer', default: 3, min: 1 },
+  pow: { key: 'pow', label: 'Label-aware attention power p', type: 'integer', default: 2, min: 0, help: 'weights softmax((u_l·e_target)^p); 0 = average of the interests' },
+  dynamicInterests: {
     key: 'dynamicInterests', label: "Dynamic interest number K'_u = max(1, min(m, ⌊log2 |history|⌋))", type: 'boolean', default: false,
     help: 'false (the authors\' public code): every user gets m interests; true (paper eq. 9): fewer for short histories',
   },
-  {
-    key: 'routingSoftmax', label: 'Routing softmax over', type: 'select', default: 'interests', options: ['interests', 'behaviours'],
+  routingSoftmax: selectField({
+    key: 'routingSoftmax', label: 'Routing softmax over', default: 'interests', options: ['interests', 'behaviours'],
     help: 'interests (paper, ComiRec): each behaviour splits itself among the interests; behaviours (Wang-Yu-Qing/MIND code): each interest averages the behaviours',
-  },
-];
+  }),
+} satisfies Record<string, ConfigField>;
 
-/** Encoder outputs (a type alias so tf.tidy accepts it). */
-type Encoded = {
-  /** [B, m, d] user vectors; inactive interests repeat interest 0. */
-  interests: tf.Tensor3D;
-  /** [B, m] 1 for the user's K'_u active interests. */
-  active: tf.Tensor2D;
-  /** [B, m, L] routing coupling of the last iteration. */
-  coupling: tf.Tensor3D;
-};
+/** Encoder outputs: the routing's coupling, interests [B, m, d] (inactive interests repeat
+ *  interest 0) and active [B, m] (1 for the user's K'_u interests); a type alias so tf.tidy
+ *  accepts it. */
+type Encoded = Pick<RoutingOutput, 'coupling'> & { interests: tf.Tensor3D; active: tf.Tensor2D };
 
-class Mind implements SeqRecModel {
-  readonly numInterests: number;
-  readonly variables: Record<string, tf.Variable>;
+class Mind extends ItemModel<typeof F> implements SeqRecModel {
   readonly needs = {};
-  private readonly item: tf.Variable<tf.Rank.R2>;
   private readonly s: tf.Variable<tf.Rank.R2>;
   private readonly h1: tf.Variable<tf.Rank.R2>;
   private readonly hb1: tf.Variable;
@@ -45,34 +40,24 @@ class Mind implements SeqRecModel {
   private readonly hb2: tf.Variable;
   /** [m, maxlen] fixed random initial routing logits, column maxlen-1 for the latest item. */
   private readonly logits0: tf.Tensor2D;
-  private readonly iterations: number;
-  private readonly pow: number;
-  private readonly dynamic: boolean;
   private readonly axis: 1 | 2;
 
   constructor(ctx: ModelContext) {
-    const { config, seed } = ctx;
-    const d = num(config, 'dim');
-    this.numInterests = num(config, 'interests');
-    this.iterations = num(config, 'routingIterations');
-    this.pow = num(config, 'pow');
-    if (this.iterations < 1) throw new Error('mind: routingIterations must be at least 1');
-    if (this.pow < 0) throw new Error('mind: pow must be >= 0');
-    this.dynamic = config.dynamicInterests === true;
-    this.axis = config.routingSoftmax === 'behaviours' ? 2 : 1;
+    super(ctx, F);
+    const d = this.dim;
+    this.axis = this.cfg.routingSoftmax === 'behaviours' ? 2 : 1;
 
-    this.item = embeddingTable(ctx.numItems, d, deriveSeed(seed, 'item'));
-    this.s = initNormal([d, d], deriveSeed(seed, 'S')) as tf.Variable<tf.Rank.R2>;
+    this.s = initNormal([d, d], this.seedOf('S')) as tf.Variable<tf.Rank.R2>;
     // H-layer Linear(d, 4d) -> ReLU -> Linear(4d, d), torch.nn.Linear's init, as the code.
-    this.h1 = initUniform([d, 4 * d], deriveSeed(seed, 'h1.w'), d) as tf.Variable<tf.Rank.R2>;
-    this.hb1 = initUniform([4 * d], deriveSeed(seed, 'h1.b'), d);
-    this.h2 = initUniform([4 * d, d], deriveSeed(seed, 'h2.w'), 4 * d) as tf.Variable<tf.Rank.R2>;
-    this.hb2 = initUniform([d], deriveSeed(seed, 'h2.b'), 4 * d);
-    this.variables = { item: this.item, S: this.s, 'h1.w': this.h1, 'h1.b': this.hb1, 'h2.w': this.h2, 'h2.b': this.hb2 };
+    this.h1 = initUniform([d, 4 * d], this.seedOf('h1.w'), d) as tf.Variable<tf.Rank.R2>;
+    this.hb1 = initUniform([4 * d], this.seedOf('h1.b'), d);
+    this.h2 = initUniform([4 * d, d], this.seedOf('h2.w'), 4 * d) as tf.Variable<tf.Rank.R2>;
+    this.hb2 = initUniform([d], this.seedOf('h2.b'), 4 * d);
+    this.register({ S: this.s, 'h1.w': this.h1, 'h1.b': this.hb1, 'h2.w': this.h2, 'h2.b': this.hb2 });
     // Drawn once from the run seed (not trained, not saved): the same logits at every forward
     // and after a restore, as the code's fixed B; indexed from the latest item so left padding
     // never shifts them.
-    this.logits0 = tf.randomNormal([this.numInterests, num(config, 'maxlen')], 0, 1, 'float32', deriveSeed(seed, 'routingLogits'));
+    this.logits0 = this.constant(tf.randomNormal([this.numInterests, this.maxlen], 0, 1, 'float32', this.seedOf('routingLogits')));
   }
 
   private encode(seq: tf.Tensor2D): Encoded {
@@ -88,7 +73,7 @@ class Mind implements SeqRecModel {
       const active = this.activeInterests(mask);
       const routeMask = tf.mul(tf.expandDims(active, 2), tf.expandDims(mask, 1)) as tf.Tensor3D;
       const logits = tf.expandDims(tf.slice(this.logits0, [0, maxlen - L], [m, L]), 0) as tf.Tensor3D;
-      const { capsules, coupling } = dynamicRouting(votes, logits, routeMask, { iterations: this.iterations, axis: this.axis });
+      const { capsules, coupling } = dynamicRouting(votes, logits, routeMask, { iterations: this.cfg.routingIterations, axis: this.axis });
       const hidden = tf.relu(tf.add(tf.matMul(tf.reshape(capsules, [B * m, d]), this.h1), this.hb1));
       const user = tf.reshape(tf.add(tf.matMul(hidden, this.h2), this.hb2), [B, m, d]);
       // An inactive interest repeats interest 0 (always active): it never changes the max over
@@ -105,7 +90,7 @@ class Mind implements SeqRecModel {
     return tf.tidy(() => {
       const [B] = mask.shape;
       const m = this.numInterests;
-      if (!this.dynamic) return tf.ones([B, m]);
+      if (!this.cfg.dynamicInterests) return tf.ones([B, m]);
       // floor(log2 n) for n >= 1, by counting the powers of two n reaches (exact, no float log).
       const n = tf.sum(mask, 1, true);
       const powers = tf.tensor2d(Array.from({ length: m - 1 }, (_, k) => 2 ** (k + 2)), [1, m - 1]);
@@ -119,7 +104,7 @@ class Mind implements SeqRecModel {
     const target = embed(this.item, batch.pos) as tf.Tensor2D;
     // The label-aware vector of the row's own positive scores every candidate of the batch
     // (paper eq. 10-11: Pr(i|u) is a softmax of v_u . e over the sampled items).
-    const v = labelAwareAttention(interests, target, this.pow, active);
+    const v = labelAwareAttention(interests, target, this.cfg.pow, active);
     const main = sampledSoftmaxLoss(v, batch.pos, batch.neg, this.item, 1);
     return { total: main, terms: { main } };
   }
@@ -128,19 +113,11 @@ class Mind implements SeqRecModel {
     return tf.tidy(() => this.encode(history).interests);
   }
 
-  itemTable(): tf.Tensor2D {
-    return tf.clone(this.item);
-  }
-
   inspect(history: tf.Tensor2D): Inspection {
     return tf.tidy(() => {
       const { coupling, active } = this.encode(history);
       return { assignment: tf.transpose(coupling, [0, 2, 1]) as tf.Tensor3D, weights: tf.mul(tf.sum(coupling, 2), active) as tf.Tensor2D };
     });
-  }
-
-  dispose(): void {
-    tf.dispose([...Object.values(this.variables), this.logits0]);
   }
 }
 
@@ -149,6 +126,6 @@ export const mind: ModelDef = {
   label: 'MIND',
   paper: 'Li, Liu, Wu, Xu, Zhao, Huang, Kang, Chen, Li, Lee. Multi-Interest Network with Dynamic Routing for Recommendation at Tmall. CIKM 2019.',
   multiInterest: true,
-  fields,
+  fields: Object.values(F),
   create: (ctx) => new Mind(ctx),
 };

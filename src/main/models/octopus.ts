@@ -7,17 +7,19 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { deriveSeed, embed, embeddingTable, idMask, initUniform, l2normalize, sampledSoftmaxLoss } from './layers.ts';
-import { stopGradient } from './routing-ops.ts';
-import { multiInterestAttention, selfAttentionParams, selfAttentionVariables, type SelfAttentionParams } from './self-attention.ts';
-import { num } from './settings.ts';
+import { ItemModel } from './base.ts';
+import { multiInterestAttention, selfAttentionParams, selfAttentionVariables, type SelfAttentionParams } from './ops/attention.ts';
+import { stopGradient } from './ops/grad.ts';
+import { initUniform } from './ops/init.ts';
+import { sampledSoftmaxLoss } from './ops/losses.ts';
+import { embed, idMask, l2normalize } from './ops/masks.ts';
 
-const fields: ConfigField[] = [
-  {
-    key: 'lambdaArchive', label: 'Archive loss weight (channel bases reconstruct the item space)', type: 'number', default: 1,
+const F = {
+  lambdaArchive: {
+    key: 'lambdaArchive', label: 'Archive loss weight (channel bases reconstruct the item space)', type: 'number', default: 1, min: 0,
     help: 'mean ||θ - θ Hᵀ H||² over the batch\'s history items (unit length, no gradient into the items); it alone trains H',
   },
-];
+} satisfies Record<string, ConfigField>;
 
 /** Encoder outputs (a type alias so tf.tidy accepts it). */
 type Encoded = {
@@ -29,27 +31,23 @@ type Encoded = {
   channel: tf.Tensor2D;
 };
 
-class Octopus implements SeqRecModel {
-  readonly numInterests: number;
-  readonly variables: Record<string, tf.Variable>;
+class Octopus extends ItemModel<typeof F> implements SeqRecModel {
   readonly needs = {};
-  private readonly item: tf.Variable<tf.Rank.R2>;
   /** [m, d] channel bases, kept orthonormal by afterStep. */
   private readonly bases: tf.Variable<tf.Rank.R2>;
   private readonly att: SelfAttentionParams;
-  private readonly lambdaArchive: number;
 
   constructor(ctx: ModelContext) {
-    const { config, seed } = ctx;
-    const d = num(config, 'dim');
-    this.numInterests = num(config, 'interests');
-    if (this.numInterests > d) throw new Error(`octopus: ${this.numInterests} orthonormal channels need interests <= dim (${d})`);
-    this.lambdaArchive = num(config, 'lambdaArchive');
-    this.item = embeddingTable(ctx.numItems, d, deriveSeed(seed, 'item'));
-    this.bases = initUniform([this.numInterests, d], deriveSeed(seed, 'bases'), d) as tf.Variable<tf.Rank.R2>;
+    super(ctx, F);
+    const d = this.dim;
+    if (this.numInterests > d) {
+      super.dispose();
+      throw new Error(`octopus: ${this.numInterests} orthonormal channels need interests <= dim (${d})`);
+    }
+    this.bases = initUniform([this.numInterests, d], this.seedOf('bases'), d) as tf.Variable<tf.Rank.R2>;
     // One attention head per channel, ComiRec-SA's form (hidden 4d).
-    this.att = selfAttentionParams(d, 4 * d, this.numInterests, deriveSeed(seed, 'attention'));
-    this.variables = { item: this.item, bases: this.bases, ...selfAttentionVariables('attention', this.att) };
+    this.att = selfAttentionParams(d, 4 * d, this.numInterests, this.seedOf('attention'));
+    this.register({ bases: this.bases, ...selfAttentionVariables('attention', this.att) });
     this.afterStep();
   }
 
@@ -94,16 +92,12 @@ class Octopus implements SeqRecModel {
     const theta = l2normalize(stopGradient(tf.reshape(embed(this.item, batch.history), [-1, d]) as tf.Tensor2D));
     const residual = tf.sub(theta, tf.matMul(tf.matMul(theta, this.bases, false, true), this.bases));
     const recon = tf.div(tf.sum(tf.mul(tf.square(residual), mask)), tf.maximum(tf.sum(mask), 1));
-    const archive = tf.mul(recon, this.lambdaArchive) as tf.Scalar;
+    const archive = tf.mul(recon, this.cfg.lambdaArchive) as tf.Scalar;
     return { total: tf.add(main, archive) as tf.Scalar, terms: { main, archive } };
   }
 
   interests(history: tf.Tensor2D): tf.Tensor3D {
     return tf.tidy(() => this.encode(history).interests);
-  }
-
-  itemTable(): tf.Tensor2D {
-    return tf.clone(this.item);
   }
 
   /** hard: the channel of each history item, -1 on padding; weights: items per channel. */
@@ -115,10 +109,6 @@ class Octopus implements SeqRecModel {
       return { assignment: membership, hard, weights: tf.sum(membership, 1) as tf.Tensor2D };
     });
   }
-
-  dispose(): void {
-    tf.dispose(Object.values(this.variables));
-  }
 }
 
 export const octopus: ModelDef = {
@@ -126,6 +116,6 @@ export const octopus: ModelDef = {
   label: 'Octopus',
   paper: 'Liu, Lian, Yang, Lian, Xie. Octopus: Comprehensive and Elastic User Representation for the Generation of Recommendation Candidates. SIGIR 2020.',
   multiInterest: true,
-  fields,
+  fields: Object.values(F),
   create: (ctx) => new Octopus(ctx),
 };

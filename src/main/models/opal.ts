@@ -8,27 +8,32 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { deriveSeed, embeddingTable, gruParams, gruVariables, initUniform, l2normalize, permuteRows, sampledSoftmaxLoss, type GruParams } from './layers.ts';
-import { orthogonalityLoss, softInterests, uniformityLoss, type SoftInterests } from './cmi.ts';
-import { checkpointRows, lastColumns, lengthOrder, usedWidth } from './seq-ops.ts';
-import { num, stageNamed, stageOptimizerField } from './settings.ts';
+import { stageNamed } from './base.ts';
+import { CategoryModel, categoryFields } from './category-model.ts';
+import { selectField, stageOptimizerField } from './config.ts';
+import { softInterests, type SoftInterests } from './ops/categories.ts';
+import { checkpointRows, permuteRows } from './ops/grad.ts';
+import { gruVariables, type GruParams } from './ops/gru.ts';
+import { orthogonalityLoss, sampledSoftmaxLoss, uniformityLoss } from './ops/losses.ts';
+import { l2normalize } from './ops/masks.ts';
+import { lastColumns, lengthOrder, usedWidth } from './ops/padding.ts';
 
-const fields: ConfigField[] = [
-  { key: 'epsilon', label: 'Assignment temperature ε (cosine / ε before the softmax over hyper-categories)', type: 'number', default: 0.1 },
-  { key: 'temperature', label: 'Main-loss temperature τ', type: 'number', default: 0.1 },
-  { key: 'lambdaOrth', label: 'Orthogonality loss weight λ_o', type: 'number', default: 10 },
-  { key: 'lambdaUnif', label: 'Uniformity loss weight λ_f', type: 'number', default: 1 },
-  { key: 'lambdaUnique', label: 'Unique loss weight λ_q (fine-tune stage)', type: 'number', default: 1 },
-  {
-    key: 'trainStages', label: 'Stages trained', type: 'select', default: 'both', options: ['both', 'pretrain', 'finetune'],
+const F = {
+  epsilon: categoryFields.epsilon,
+  temperature: { key: 'temperature', label: 'Main-loss temperature τ', type: 'number', default: 0.1, min: 1e-3 },
+  lambdaOrth: categoryFields.lambdaOrth,
+  lambdaUnif: categoryFields.lambdaUnif,
+  lambdaUnique: { key: 'lambdaUnique', label: 'Unique loss weight λ_q (fine-tune stage)', type: 'number', default: 1, min: 0 },
+  trainStages: selectField({
+    key: 'trainStages', label: 'Stages trained', default: 'both', options: ['both', 'pretrain', 'finetune'],
     help: "'pretrain' alone is the paper's ablation w/o fine-tune; 'finetune' alone (hard interests from random weights) is w/o pre-train",
-  },
-  stageOptimizerField,
-  {
-    key: 'mainNegatives', label: 'Main-loss candidates', type: 'select', default: 'random', options: ['random', 'batch'],
+  }),
+  stageOptimizer: stageOptimizerField,
+  mainNegatives: selectField({
+    key: 'mainNegatives', label: 'Main-loss candidates', default: 'random', options: ['random', 'batch'],
     help: "random (paper eq. 6 and the authors' code): the row's positive plus the batch's B shared negatives; batch: every positive and negative of the batch",
-  },
-];
+  }),
+} satisfies Record<string, ConfigField>;
 
 const STAGES = ['pretrain', 'finetune'] as const;
 /** Users per checkpointed chunk of the per-category GRU. */
@@ -65,7 +70,7 @@ export function uniqueLoss(logits: tf.Tensor3D, mask: tf.Tensor2D): tf.Scalar {
  * category keeps its own state ([B, m, h]) and step t advances only the state of item t's
  * category (`route` [B, L, m], one-hot on items, all zero on padding), so category l's final
  * state is the GRU over its own items in time order. Same equations and gate order (r, z, n)
- * as layers.gru; written out because that GRU keeps one state per row, and running it over
+ * as ops/gru.ts; written out because that GRU keeps one state per row, and running it over
  * [B*m, L] masked rows would cost m times the memory and the recurrent work.
  */
 export function categoryGru(p: GruParams, x: tf.Tensor3D, route: tf.Tensor3D): tf.Tensor3D {
@@ -100,45 +105,17 @@ type Encoded = {
   interests: tf.Tensor3D;
 };
 
-class Opal implements SeqRecModel {
-  readonly numInterests: number;
-  readonly variables: Record<string, tf.Variable>;
+class Opal extends CategoryModel<typeof F> implements SeqRecModel {
   readonly stages: readonly Stage[];
   readonly needs = {};
   private current: Stage;
-  private readonly item: tf.Variable<tf.Rank.R2>;
-  private readonly category: tf.Variable<tf.Rank.R2>;
-  private readonly rnn: GruParams;
-  private readonly mlpW: tf.Variable<tf.Rank.R2>;
-  private readonly mlpB: tf.Variable;
-  private readonly epsilon: number;
-  private readonly temperature: number;
-  private readonly lambdaOrth: number;
-  private readonly lambdaUnif: number;
-  private readonly lambdaUnique: number;
-  private readonly batchNegatives: boolean;
 
+  /** One GRU shared by all hyper-categories (CategoryModel's head). */
   constructor(ctx: ModelContext) {
-    const { config, seed } = ctx;
-    const d = num(config, 'dim');
-    this.numInterests = num(config, 'interests');
-    this.epsilon = num(config, 'epsilon');
-    this.temperature = num(config, 'temperature');
-    this.lambdaOrth = num(config, 'lambdaOrth');
-    this.lambdaUnif = num(config, 'lambdaUnif');
-    this.lambdaUnique = num(config, 'lambdaUnique');
-    this.batchNegatives = config.mainNegatives === 'batch';
-    this.stages = config.trainStages === 'pretrain' ? ['pretrain'] : config.trainStages === 'finetune' ? ['finetune'] : STAGES;
+    super(ctx, F, true);
+    const trained = this.cfg.trainStages;
+    this.stages = trained === 'both' ? STAGES : [trained];
     this.current = this.stages[0];
-
-    this.item = embeddingTable(ctx.numItems, d, deriveSeed(seed, 'item'));
-    this.category = initUniform([this.numInterests, d], deriveSeed(seed, 'category'), d) as tf.Variable<tf.Rank.R2>;
-    // One GRU shared by all hyper-categories, without bias, then Linear + ReLU (authors' code).
-    this.rnn = gruParams(d, d, { bias: false }, deriveSeed(seed, 'gru'));
-    this.mlpW = initUniform([d, d], deriveSeed(seed, 'mlp.w'), d) as tf.Variable<tf.Rank.R2>;
-    this.mlpB = initUniform([d], deriveSeed(seed, 'mlp.b'), d);
-    this.variables = { item: this.item, category: this.category, ...gruVariables('gru', this.rnn), 'mlp.w': this.mlpW, 'mlp.b': this.mlpB };
-    this.afterStep();
   }
 
   get stage(): string {
@@ -149,18 +126,9 @@ class Opal implements SeqRecModel {
     this.current = stageNamed('opal', STAGES, value);
   }
 
-  /** Item and hyper-category rows stay on the unit sphere by projection after every update, as
-   *  the authors' forward does in place (the paper requires ||v|| = ||g|| = 1). */
-  afterStep(): void {
-    tf.tidy(() => {
-      this.item.assign(l2normalize(this.item));
-      this.category.assign(l2normalize(this.category));
-    });
-  }
-
   private encode(seq: tf.Tensor2D): Encoded {
     return tf.tidy(() => {
-      const soft = softInterests(this.item, this.category, seq, this.epsilon);
+      const soft = softInterests(this.item, this.category, seq, this.cfg.epsilon);
       if (this.current === 'pretrain') return { soft, interests: soft.interests };
       const route = hardRouting(soft.logits, soft.mask); // [B, m, L]
       // Checkpointed over rows: the recurrence's tape grows with B * L * m otherwise. Rows go
@@ -178,7 +146,7 @@ class Opal implements SeqRecModel {
       );
       const last = permuteRows(sorted, inverse, order) as tf.Tensor3D;
       const [B, m, d] = last.shape;
-      const projected = tf.relu(tf.add(tf.matMul(tf.reshape(last, [B * m, d]), this.mlpW), this.mlpB));
+      const projected = this.mlp(tf.reshape(last, [B * m, d]) as tf.Tensor2D);
       const hard = l2normalize(tf.reshape(projected, [B, m, d]));
       // An empty subsequence has no hard interest: that interest is the soft one alone.
       // step(): 1 where the category got an item, with a zero gradient.
@@ -191,10 +159,10 @@ class Opal implements SeqRecModel {
 
   loss(batch: TrainBatch): LossOutput {
     const { soft, interests } = this.encode(batch.history);
-    const main = sampledSoftmaxLoss(interests, batch.pos, batch.neg, this.item, this.temperature, { inBatchPositives: this.batchNegatives });
-    const orth = tf.mul(orthogonalityLoss(this.category), this.lambdaOrth) as tf.Scalar;
-    const unif = tf.mul(uniformityLoss(soft.assignment, soft.mask), this.lambdaUnif) as tf.Scalar;
-    const unique = this.current === 'finetune' ? (tf.mul(uniqueLoss(soft.logits, soft.mask), this.lambdaUnique) as tf.Scalar) : tf.scalar(0);
+    const main = sampledSoftmaxLoss(interests, batch.pos, batch.neg, this.item, this.cfg.temperature, { inBatchPositives: this.cfg.mainNegatives === 'batch' });
+    const orth = tf.mul(orthogonalityLoss(this.category), this.cfg.lambdaOrth) as tf.Scalar;
+    const unif = tf.mul(uniformityLoss(soft.assignment, soft.mask), this.cfg.lambdaUnif) as tf.Scalar;
+    const unique = this.current === 'finetune' ? (tf.mul(uniqueLoss(soft.logits, soft.mask), this.cfg.lambdaUnique) as tf.Scalar) : tf.scalar(0);
     const terms = { main, orth, unif, unique };
     return { total: tf.addN([main, orth, unif, unique]) as tf.Scalar, terms };
   }
@@ -203,22 +171,14 @@ class Opal implements SeqRecModel {
     return tf.tidy(() => this.encode(history).interests);
   }
 
-  itemTable(): tf.Tensor2D {
-    return tf.clone(this.item); // the caller owns (and disposes) what it gets
-  }
-
   /** Soft assignment [B, L, m], hard assignment [B, L] (category index, -1 on padding) and
    *  interest intensity [B, m] (the paper's sum of assignment probabilities). */
   inspect(history: tf.Tensor2D): Inspection {
     return tf.tidy(() => {
-      const { assignment, weights, logits, mask } = softInterests(this.item, this.category, history, this.epsilon);
+      const { assignment, weights, logits, mask } = softInterests(this.item, this.category, history, this.cfg.epsilon);
       const hard = tf.sub(tf.mul(tf.add(tf.argMax(logits, -1), 1), tf.cast(mask, 'int32')), 1) as tf.Tensor2D;
       return { assignment, hard, weights };
     });
-  }
-
-  dispose(): void {
-    tf.dispose(Object.values(this.variables));
   }
 }
 
@@ -227,7 +187,7 @@ export const opal: ModelDef = {
   label: 'OPAL',
   paper: 'Li, Jin, Yu, Zheng, Song, Zhuo, Xiang. Orthogonal Hyper-category Guided Multi-interest Elicitation for Micro-video Matching.',
   multiInterest: true,
-  fields,
+  fields: Object.values(F),
   sharedDefaults: { interests: 4 },
   // The paper's Table III, variants (A)-(F).
   ablations: {

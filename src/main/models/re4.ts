@@ -8,18 +8,23 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
-import { deriveSeed, embed, embeddingTable, idMask, initUniform, l2normalize, logSumExp, maskedSoftmax, permuteRows, sampledSoftmaxLoss } from './layers.ts';
-import { multiInterestAttention, selfAttentionParams, selfAttentionVariables, type SelfAttentionParams } from './self-attention.ts';
-import { checkpointRows, dense, denseParams, flattenParams, lastColumns, lengthOrder, positionRows, positionsFromEnd, treeVariables, usedWidth, type DenseParams } from './seq-ops.ts';
-import { num } from './settings.ts';
+import { ItemModel } from './base.ts';
+import { attentionAssignment, multiInterestAttention, selfAttentionParams, selfAttentionVariables, type SelfAttentionParams } from './ops/attention.ts';
+import { checkpointRows, permuteRows } from './ops/grad.ts';
+import { initUniform } from './ops/init.ts';
+import { logSumExp, sampledSoftmaxLoss } from './ops/losses.ts';
+import { embed, idMask, l2normalize, maskedSoftmax } from './ops/masks.ts';
+import { lastColumns, lengthOrder, positionRows, positionsFromEnd, usedWidth } from './ops/padding.ts';
+import { flattenParams, treeVariables } from './ops/params.ts';
+import { dense, denseParams, type DenseParams } from './ops/transformer.ts';
 
-const fields: ConfigField[] = [
-  { key: 'lambdaContrast', label: 'Re-contrast loss weight', type: 'number', default: 0.1 },
-  { key: 'lambdaAttend', label: 'Re-attend loss weight', type: 'number', default: 0.01 },
-  { key: 'lambdaConstruct', label: 'Re-construct loss weight', type: 'number', default: 0.1 },
-  { key: 'tauContrast', label: 'Re-contrast temperature', type: 'number', default: 0.02 },
-  { key: 'temperature', label: 'Main-loss temperature (logits = u·v / temperature)', type: 'number', default: 1 },
-];
+const F = {
+  lambdaContrast: { key: 'lambdaContrast', label: 'Re-contrast loss weight', type: 'number', default: 0.1, min: 0 },
+  lambdaAttend: { key: 'lambdaAttend', label: 'Re-attend loss weight', type: 'number', default: 0.01, min: 0 },
+  lambdaConstruct: { key: 'lambdaConstruct', label: 'Re-construct loss weight', type: 'number', default: 0.1, min: 0 },
+  tauContrast: { key: 'tauContrast', label: 'Re-contrast temperature', type: 'number', default: 0.02, min: 1e-3 },
+  temperature: { key: 'temperature', label: 'Main-loss temperature (logits = u·v / temperature)', type: 'number', default: 1, min: 1e-3 },
+} satisfies Record<string, ConfigField>;
 
 /**
  * Positives of the backward flows [B, K, L]: item j is a positive of interest k when its forward
@@ -114,46 +119,31 @@ export function reconstructionErrors(recon: tf.Tensor4D, items: tf.Tensor3D, pos
  *  few MB at K 8, L 100, too much for the wasm heap over a whole batch. */
 const ROWS_PER_CHUNK = 64;
 
-class Re4 implements SeqRecModel {
-  readonly numInterests: number;
-  readonly variables: Record<string, tf.Variable>;
+class Re4 extends ItemModel<typeof F> implements SeqRecModel {
   readonly needs = {};
-  private readonly item: tf.Variable<tf.Rank.R2>;
   private readonly position: tf.Variable<tf.Rank.R2>;
   private readonly attention: SelfAttentionParams;
   private readonly decoder: ReconstructParams;
-  private readonly lambdaContrast: number;
-  private readonly lambdaAttend: number;
-  private readonly lambdaConstruct: number;
-  private readonly tau: number;
-  private readonly temperature: number;
 
   constructor(ctx: ModelContext) {
-    const { config, seed } = ctx;
-    const d = num(config, 'dim');
-    const K = num(config, 'interests');
-    const P = num(config, 'maxlen');
-    this.numInterests = K;
-    this.lambdaContrast = num(config, 'lambdaContrast');
-    this.lambdaAttend = num(config, 'lambdaAttend');
-    this.lambdaConstruct = num(config, 'lambdaConstruct');
-    this.tau = num(config, 'tauContrast');
-    this.temperature = num(config, 'temperature');
+    super(ctx, F);
+    const d = this.dim;
+    const K = this.numInterests;
+    const P = this.maxlen;
 
-    this.item = embeddingTable(ctx.numItems, d, deriveSeed(seed, 'item'));
-    this.position = initUniform([P, d], deriveSeed(seed, 'position'), d) as tf.Variable<tf.Rank.R2>;
+    this.position = initUniform([P, d], this.seedOf('position'), d) as tf.Variable<tf.Rank.R2>;
     // ComiRec-SA: hidden size 4d.
-    this.attention = selfAttentionParams(d, 4 * d, K, deriveSeed(seed, 'attention'));
+    this.attention = selfAttentionParams(d, 4 * d, K, this.seedOf('attention'));
     this.decoder = {
-      propose: denseParams(d, P * d, deriveSeed(seed, 'recon.propose')),
-      key: initUniform([d, d], deriveSeed(seed, 'recon.key'), d) as tf.Variable<tf.Rank.R2>,
-      query: initUniform([P, d], deriveSeed(seed, 'recon.query'), d) as tf.Variable<tf.Rank.R2>,
-      value: initUniform([d, d], deriveSeed(seed, 'recon.value'), d) as tf.Variable<tf.Rank.R2>,
+      propose: denseParams(d, P * d, this.seedOf('recon.propose')),
+      key: initUniform([d, d], this.seedOf('recon.key'), d) as tf.Variable<tf.Rank.R2>,
+      query: initUniform([P, d], this.seedOf('recon.query'), d) as tf.Variable<tf.Rank.R2>,
+      value: initUniform([d, d], this.seedOf('recon.value'), d) as tf.Variable<tf.Rank.R2>,
     };
-    this.variables = {
-      ...treeVariables({ item: this.item, position: this.position, recon: this.decoder }),
+    this.register({
+      ...treeVariables({ position: this.position, recon: this.decoder }),
       ...selfAttentionVariables('attention', this.attention),
-    };
+    });
   }
 
   /** ComiRec-SA's forward flow: attention reads items + positions, pools the items alone. */
@@ -169,10 +159,10 @@ class Re4 implements SeqRecModel {
 
   loss(batch: TrainBatch): LossOutput {
     const { items, mask, weights, interests } = this.forward(batch.history);
-    const main = sampledSoftmaxLoss(interests, batch.pos, batch.neg, this.item, this.temperature);
+    const main = sampledSoftmaxLoss(interests, batch.pos, batch.neg, this.item, this.cfg.temperature);
     const positives = attendedItems(weights, mask);
-    const contrast = tf.mul(reContrastLoss(interests, items, mask, positives, this.tau), this.lambdaContrast) as tf.Scalar;
-    const attend = tf.mul(reAttendLoss(weights, interests, items, mask), this.lambdaAttend) as tf.Scalar;
+    const contrast = tf.mul(reContrastLoss(interests, items, mask, positives, this.cfg.tauContrast), this.cfg.lambdaContrast) as tf.Scalar;
+    const attend = tf.mul(reAttendLoss(weights, interests, items, mask), this.cfg.lambdaAttend) as tf.Scalar;
     // Mean squared error over attended pairs and dimensions, the decoder checkpointed per user.
     // Users sorted by history length so each chunk's [L, L] attention drops the padding its
     // users share (positions count from the most recent item, padding is never attended and
@@ -189,26 +179,18 @@ class Re4 implements SeqRecModel {
       ROWS_PER_CHUNK,
     );
     const pairs = tf.mul(tf.sum(positives), items.shape[2]);
-    const construct = tf.mul(tf.div(tf.sum(errors), tf.maximum(pairs, 1)), this.lambdaConstruct) as tf.Scalar;
+    const construct = tf.mul(tf.div(tf.sum(errors), tf.maximum(pairs, 1)), this.cfg.lambdaConstruct) as tf.Scalar;
     const terms = { main, contrast, attend, construct };
     return { total: tf.addN([main, contrast, attend, construct]) as tf.Scalar, terms };
   }
 
-  interests(history: tf.Tensor2D): tf.Tensor3D {
-    return tf.tidy(() => this.forward(history).interests);
-  }
-
-  itemTable(): tf.Tensor2D {
-    return tf.clone(this.item); // the caller owns (and disposes) what it gets
-  }
-
   /** assignment: each interest's attention over the history, [B, L, K]. */
   inspect(history: tf.Tensor2D): Inspection {
-    return tf.tidy(() => ({ assignment: tf.transpose(this.forward(history).weights, [0, 2, 1]) as tf.Tensor3D }));
+    return tf.tidy(() => ({ assignment: attentionAssignment(this.forward(history)) }));
   }
 
-  dispose(): void {
-    tf.dispose(Object.values(this.variables));
+  interests(history: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => this.forward(history).interests);
   }
 }
 
@@ -217,6 +199,6 @@ export const re4: ModelDef = {
   label: 'Re4',
   paper: 'Zhang, Yang, Yao, Lu, Feng, Zhao, Chua, Wu. Re4: Learning to Re-contrast, Re-attend, Re-construct for Multi-interest Recommendation. WWW 2022.',
   multiInterest: true,
-  fields,
+  fields: Object.values(F),
   create: (ctx) => new Re4(ctx),
 };

@@ -1,6 +1,6 @@
 // Every model the workbench can train, by name. A new model is one file plus one line here.
 import type { ModelInfo } from '../../shared/types.ts';
-import { sharedFields } from '../train/config.ts';
+import { sharedFields } from './config.ts';
 import type { ModelDef } from './types.ts';
 import { cmi } from './cmi.ts';
 import { mind } from './mind.ts';

@@ -83,7 +83,7 @@ export interface ModelDef {
   /** Citation shown in the UI and docs. */
   paper: string;
   multiInterest: boolean;
-  /** The model's own config keys with the authors' defaults (shared keys live in train/config.ts). */
+  /** The model's own config keys with the authors' defaults (shared keys live in models/config.ts). */
   fields: ConfigField[];
   /** Overrides of shared defaults (e.g. OPAL's interests = 4). */
   sharedDefaults?: Config;

@@ -7,7 +7,7 @@ import { getModel } from '../models/registry.ts';
 import type { Config } from '../models/types.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { createRun, listRuns, requireRun, runPid, updateRun } from '../store/runs.ts';
-import { resolveConfig } from './config.ts';
+import { resolveConfig } from '../models/config.ts';
 
 export interface RunRequest {
   datasetId: number;

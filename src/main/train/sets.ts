@@ -2,7 +2,7 @@
 // repeated seeds, expanded into ordinary run requests that the worker runs one after another.
 import { getModel } from '../models/registry.ts';
 import type { Config, ModelDef } from '../models/types.ts';
-import { parseSetting } from './config.ts';
+import { parseSetting } from '../models/config.ts';
 import type { RunRequest } from './runner.ts';
 
 export interface SetSpec {

@@ -2,21 +2,10 @@
 // ComiRec-DR, ComiRec-SA, Octopus). Plain TF.js ops, differentiable, any backend.
 // Shapes: B = batch rows, m = interests (capsules), L = sequence length, d = vector size.
 import * as tf from '@tensorflow/tfjs';
-import { embed, maskedSoftmax, sampledSoftmaxLoss } from './layers.ts';
-import type { LossOutput, TrainBatch } from './types.ts';
-
-/** A variable drawn N(0, std^2): the authors' init of the routing maps (MIND's S in
- *  Wang-Yu-Qing/MIND, ComiRec-DR's per-position maps), whose scale sets how sharp the routing
- *  gets, so it is kept rather than replaced by the shared uniform init. */
-export function initNormal(shape: number[], seed: number, std = 1): tf.Variable {
-  return tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, std, 'float32', seed)));
-}
-
-/** Identity forward, zero gradient backward (tf.stop_gradient / torch's detach). */
-export const stopGradient = tf.customGrad((...inputs) => ({
-  value: tf.clone(inputs[0] as tf.Tensor),
-  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-})) as <T extends tf.Tensor>(x: T) => T;
+import type { LossOutput, TrainBatch } from '../types.ts';
+import { stopGradient } from './grad.ts';
+import { sampledSoftmaxLoss } from './losses.ts';
+import { embed, maskedSoftmax } from './masks.ts';
 
 /** Capsule squash along the last axis: z |z|^2 / (1 + |z|^2) / |z|, written with
  *  sqrt(|z|^2 + 1e-9) as ComiRec's code so a zero capsule stays zero with a finite gradient. */

@@ -2,7 +2,8 @@
 // A = softmax over the sequence of W2 tanh(W1 x + b1), one row of A per interest (head), and
 // interests = A V. Exported so every model using it shares one implementation.
 import * as tf from '@tensorflow/tfjs';
-import { deriveSeed, initUniform, maskedSoftmax } from './layers.ts';
+import { deriveSeed, initUniform } from './init.ts';
+import { maskedSoftmax } from './masks.ts';
 
 export interface SelfAttentionParams {
   /** [d, hidden] first projection (ComiRec: hidden = 4d, tanh). */
@@ -14,7 +15,7 @@ export interface SelfAttentionParams {
   w2: tf.Variable<tf.Rank.R2>;
 }
 
-/** Weights drawn U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (torch.nn.Linear's bound, layers.ts's init). */
+/** Weights drawn U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (torch.nn.Linear's bound, the shared init). */
 export function selfAttentionParams(dim: number, hidden: number, heads: number, seed: number): SelfAttentionParams {
   return {
     w1: initUniform([dim, hidden], deriveSeed(seed, 'w1'), dim) as tf.Variable<tf.Rank.R2>,
@@ -35,6 +36,12 @@ export type AttentionOutput = {
   /** [B, heads, dv] = weights @ values. */
   interests: tf.Tensor3D;
 };
+
+/** What the inspector shows of an attention model: each head's weights as the assignment of
+ *  the history's items to the interests, [B, L, heads]. */
+export function attentionAssignment(out: AttentionOutput): tf.Tensor3D {
+  return tf.transpose(out.weights, [0, 2, 1]);
+}
 
 /**
  * Multi-interest self-attention. `keys` [B, L, d] is what the attention reads (ComiRec-SA:

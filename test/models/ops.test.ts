@@ -1,10 +1,13 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import {
-  deriveSeed, initUniform, embeddingTable, embed, idMask, l2normalize, maskedMean, maskedSoftmax,
-  gruParams, gruVariables, gru, packByStart, permuteRows, maxOverInterests, logSumExp, crossEntropy, sampledSoftmaxLoss, candidateSoftmaxLoss, infoNCE,
-} from '../../src/main/models/layers.ts';
+import { permuteRows } from '../../src/main/models/ops/grad.ts';
+import { gru, gruParams, gruVariables } from '../../src/main/models/ops/gru.ts';
+import { infoNCE } from '../../src/main/models/ops/infonce.ts';
+import { deriveSeed, embeddingTable, initUniform } from '../../src/main/models/ops/init.ts';
+import { candidateSoftmaxLoss, crossEntropy, logSumExp, maxOverInterests, sampledSoftmaxLoss } from '../../src/main/models/ops/losses.ts';
+import { embed, idMask, l2normalize, maskedMean, maskedSoftmax } from '../../src/main/models/ops/masks.ts';
+import { packByStart } from '../../src/main/models/ops/padding.ts';
 
 before(async () => {
   await tf.setBackend('cpu');
