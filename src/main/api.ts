@@ -6,7 +6,6 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type {
   CompareRequest,
-  DatasetCharts,
   DirEntry,
   DirListing,
   ImportDefaults,
@@ -19,6 +18,7 @@ import type { DatasetSummary, ImportPreset, ImportRequest, RunSummary, TrainEven
 import { importDataset, previewFile, presetRule, RuleError, validateRule } from './import/index.ts';
 import { JOINED_COLUMN } from './import/plan.ts';
 import { isFeedInfoHeader, PRESETS } from './import/presets.ts';
+import { datasetCharts } from './store/charts.ts';
 import { deleteDataset, getDataset, listDatasets } from './store/datasets.ts';
 import { openDb, SCHEMA_VERSION, type Db } from './store/db.ts';
 import { deleteRun, getRun, listRuns, requireRun, runCurves, updateRun } from './store/runs.ts';
@@ -101,39 +101,6 @@ async function listDir(path: string | undefined): Promise<DirListing> {
   entries.sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'dir' ? -1 : 1));
   const parent = dirname(dir);
   return { path: dir, parent: parent === dir ? null : parent, entries };
-}
-
-const SEQ_BINS = 30;
-const POPULARITY_POINTS = 2000;
-
-function datasetCharts(db: Db, datasetId: number): DatasetCharts {
-  const perDay = db
-    .prepare(
-      `SELECT day, COUNT(*) AS interactions, COUNT(DISTINCT user) AS users
-       FROM interactions WHERE dataset_id = ? GROUP BY day ORDER BY day`,
-    )
-    .all(datasetId) as DatasetCharts['perDay'];
-
-  const lengths = (
-    db.prepare('SELECT COUNT(*) AS n FROM interactions WHERE dataset_id = ? GROUP BY user').all(datasetId) as { n: number }[]
-  ).map((r) => r.n);
-  const maxLen = lengths.reduce((m, n) => Math.max(m, n), 0);
-  const width = Math.max(1, Math.ceil(maxLen / SEQ_BINS));
-  const bins = Array.from({ length: Math.ceil(maxLen / width) }, (_, i) => ({ from: i * width + 1, to: (i + 1) * width, users: 0 }));
-  for (const n of lengths) bins[Math.floor((n - 1) / width)].users++;
-
-  const counts = (
-    db
-      .prepare('SELECT COUNT(*) AS n FROM interactions WHERE dataset_id = ? GROUP BY item ORDER BY n DESC')
-      .all(datasetId) as { n: number }[]
-  ).map((r) => r.n);
-  // The long tail is drawn on log axes, so log-spaced ranks keep its shape with few points.
-  const ranks = new Set<number>();
-  if (counts.length <= POPULARITY_POINTS) counts.forEach((_, i) => ranks.add(i));
-  else for (let k = 0; k < POPULARITY_POINTS; k++) ranks.add(Math.round(Math.exp((Math.log(counts.length) * k) / (POPULARITY_POINTS - 1))) - 1);
-  const itemPopularity = [...ranks].sort((a, b) => a - b).map((i) => ({ rank: i + 1, count: counts[i] }));
-
-  return { perDay, seqLengths: bins, itemPopularity, items: counts.length };
 }
 
 // The runner and the inspector pull in the models and TF.js: load them when first needed, not at launch.

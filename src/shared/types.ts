@@ -30,8 +30,9 @@ export interface ImportRequest {
   dryRun?: boolean;
 }
 
-/** reading: rows are parsed and inserted; finishing: day numbering, id maps, indexes, commit. */
-export type ImportPhase = 'reading' | 'finishing';
+/** waiting: another import holds the store's write lock; reading: rows are parsed and
+ *  inserted; finishing: day numbering, id maps, indexes, commit. */
+export type ImportPhase = 'waiting' | 'reading' | 'finishing';
 
 export interface ImportProgress {
   phase?: ImportPhase;

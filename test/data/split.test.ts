@@ -145,12 +145,12 @@ test('leave-last-out: last positive is the test target, the one before validatio
   });
 });
 
-test('splitStats agrees with the loaded split', () => {
+test('splitStats agrees with the loaded split', async () => {
   const db = openDb(':memory:');
   const id = insertDataset(db, 'rand', randomPositives(9, 80, 120, 9, 50));
   const summary = ensureSplit(db, id);
   const s = loadSplit(db, summary.id);
-  const st = splitStats(db, summary.id);
+  const st = await splitStats(db, summary.id);
   assert.equal(st.users, summary.users);
   assert.equal(st.train.interactions, summary.trainInteractions);
   assert.equal(st.valid.users, summary.validUsers);

@@ -34,7 +34,11 @@ export interface SplitData {
   itemCounts: Int32Array;
 }
 
-export type BuiltSplit = Pick<SplitData, 'vocab' | 'users' | 'train' | 'valid' | 'test'>;
+export type BuiltSplit = Pick<SplitData, 'vocab' | 'users' | 'train' | 'valid' | 'test'> & {
+  /** Kept users with any validation / test positive before out-of-vocabulary items are dropped:
+   *  tells "no target at all" from "targets only outside the training vocabulary". */
+  usersWithTargets: { valid: number; test: number };
+};
 
 export const defaultSplitParams: SplitParams = { kind: 'day', minTrainDays: 4, minTrainItems: 4, maxlen: 100 };
 export const defaultQuantiles: [number, number] = [0.8, 0.9];
@@ -146,18 +150,53 @@ export function buildSplit(cols: InteractionColumns, params: SplitParams): Built
   const train: Int32Array[] = [];
   const valid: Int32Array[] = [];
   const test: Int32Array[] = [];
+  const usersWithTargets = { valid: 0, test: 0 };
   runs.forEach(([uid, start, end], u) => {
     users[u] = uid;
     const parts: number[][] = [[], [], []];
+    let hasValid = false;
+    let hasTest = false;
     for (let i = start; i < end; i++) {
+      hasValid ||= phase[i] === VALID;
+      hasTest ||= phase[i] === TEST;
       const sid = toSplit[cols.item[i]];
       if (sid > 0) parts[phase[i]].push(sid);
     }
+    if (hasValid) usersWithTargets.valid++;
+    if (hasTest) usersWithTargets.test++;
     train.push(Int32Array.from(parts[TRAIN]));
     valid.push(Int32Array.from(parts[VALID]));
     test.push(Int32Array.from(parts[TEST]));
   });
-  return { vocab: Int32Array.from(vocabList), users, train, valid, test };
+  return { vocab: Int32Array.from(vocabList), users, train, valid, test, usersWithTargets };
+}
+
+const PHASE_NAME = { valid: 'validation', test: 'test' } as const;
+const int = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * Why a split cannot be trained on, or undefined when it can: a phase without one evaluated
+ * user (every target empty) makes the run fail at its first evaluation, after training. With
+ * `usersWithTargets` (known while building) the message tells the two causes apart.
+ */
+export function unusableSplitReason(
+  counts: { users: number; validUsers: number; testUsers: number; usersWithTargets?: { valid: number; test: number } },
+  params: SplitParams,
+): string | undefined {
+  const empty = (['valid', 'test'] as const).filter((p) => (p === 'valid' ? counts.validUsers : counts.testUsers) === 0);
+  if (!empty.length) return undefined;
+  const causes = empty.map((p) => {
+    const had = counts.usersWithTargets?.[p];
+    if (had === undefined) return `every ${PHASE_NAME[p]} target is empty`;
+    if (had === 0) return `no kept user has a ${PHASE_NAME[p]} interaction at all`;
+    return `${int(had)} kept users have ${PHASE_NAME[p]} interactions, but none of those items appears in training (outside the training vocabulary), so every ${PHASE_NAME[p]} target is empty`;
+  });
+  const kinds = ['day', 'time-quantile', 'leave-last-out'].filter((k) => k !== params.kind).join(' or ');
+  return (
+    `this ${params.kind} split has ${int(counts.validUsers)} validation and ${int(counts.testUsers)} test users of ${int(counts.users)}: ` +
+    `${causes.join('; ')}. A run on it would fail at its first evaluation. ` +
+    `Try a ${kinds} split (--split), or lower ${params.kind === 'day' ? 'minTrainDays' : 'minTrainItems'} so that more users (and their items) are kept in training`
+  );
 }
 
 /** Training frequency per split item id. */

@@ -158,4 +158,16 @@ export const migrations: string[] = [
     OR (model = 'dssrec' AND json_extract(config, '$.trainStages') = 'both' AND coalesce(json_extract(config, '$.lambdaSeq2seq'), 1) > 0)
   );
   `,
+  // (store) cached statistics of the dataset screen, computed once per dataset / split; they go
+  // with their row (datasets and splits never change once stored).
+  `
+  CREATE TABLE dataset_charts (
+    dataset_id INTEGER PRIMARY KEY REFERENCES datasets(id) ON DELETE CASCADE,
+    charts     TEXT NOT NULL               -- JSON DatasetCharts
+  );
+  CREATE TABLE split_stats (
+    split_id INTEGER PRIMARY KEY REFERENCES splits(id) ON DELETE CASCADE,
+    stats    TEXT NOT NULL                 -- JSON SplitStats
+  );
+  `,
 ];

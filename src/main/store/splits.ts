@@ -1,8 +1,9 @@
 // The split aggregate: build a split once per (dataset, canonical params), store it (tables
 // splits + split_users) and hand the same one back to every run that asks for it.
 import type { SplitParams, SplitSummary } from '../../shared/types.ts';
-import { buildSplit, countItems, resolveSplitParams, splitParamsKey, type InteractionColumns, type SplitData } from '../data/split.ts';
-import { computeSplitStats, type SplitStats } from '../data/stats.ts';
+import { buildSplit, countItems, resolveSplitParams, splitParamsKey, unusableSplitReason, type InteractionColumns, type SplitData } from '../data/split.ts';
+import { SplitStatsBuilder, type SplitStats } from '../data/stats.ts';
+import { CHUNK_ROWS, readCache, writeCache, yieldToLoop } from './cache.ts';
 import { int32s, toBlob, type Db } from './db.ts';
 
 interface SplitRow {
@@ -63,6 +64,12 @@ export function ensureSplit(db: Db, datasetId: number, params: Partial<SplitPara
   const built = buildSplit(readInteractions(db, datasetId), resolved);
   if (built.users.length === 0) throw new Error(`no user qualifies for this split (${key}); lower minTrainDays/minTrainItems`);
   const nonEmpty = (seqs: Int32Array[]): number => seqs.reduce((c, s) => c + (s.length > 0 ? 1 : 0), 0);
+  // Refused here, before anything trains, rather than failing a run at its first evaluation.
+  const unusable = unusableSplitReason(
+    { users: built.users.length, validUsers: nonEmpty(built.valid), testUsers: nonEmpty(built.test), usersWithTargets: built.usersWithTargets },
+    resolved,
+  );
+  if (unusable) throw new Error(unusable);
   // IMMEDIATE takes the write lock first, so a split stored meanwhile by another process is
   // found here instead of failing on the UNIQUE key.
   const store = db.transaction((): SplitRow => {
@@ -89,6 +96,13 @@ export function ensureSplit(db: Db, datasetId: number, params: Partial<SplitPara
     return find.get(datasetId, key) as SplitRow;
   });
   return summaryOf(store.immediate());
+}
+
+/** A stored split a run can be trained on; throws (saying why and what to try) otherwise. */
+export function requireUsableSplit(split: SplitSummary): SplitSummary {
+  const unusable = unusableSplitReason(split, split.params);
+  if (unusable) throw new Error(unusable);
+  return split;
 }
 
 export function listSplits(db: Db, datasetId: number): SplitSummary[] {
@@ -125,6 +139,25 @@ export function loadSplit(db: Db, splitId: number): SplitData {
   };
 }
 
-export function splitStats(db: Db, splitId: number): SplitStats {
-  return computeSplitStats(loadSplit(db, splitId));
+/** The split's statistics, read in uid-range chunks (cache.ts says why) and cached. */
+export async function splitStats(db: Db, splitId: number): Promise<SplitStats> {
+  const cached = readCache<SplitStats>(db, 'splitStats', splitId);
+  if (cached) return cached;
+  const row = db.prepare('SELECT vocab FROM splits WHERE id = ?').get(splitId) as { vocab: Buffer } | undefined;
+  if (!row) throw new Error(`no split with id ${splitId}`);
+  const builder = new SplitStatsBuilder(int32s(row.vocab));
+  const chunk = db.prepare('SELECT uid, train, valid, test FROM split_users WHERE split_id = ? AND uid > ? ORDER BY uid LIMIT ?').raw();
+  for (let after = 0; ; ) {
+    const rows = chunk.all(splitId, after, STATS_CHUNK_USERS) as Array<[number, Buffer, Buffer, Buffer]>;
+    for (const [, train, valid, test] of rows) builder.addUser(int32s(train), int32s(valid), int32s(test));
+    if (rows.length < STATS_CHUNK_USERS) break;
+    after = rows[rows.length - 1][0];
+    await yieldToLoop();
+  }
+  const stats = builder.result(splitId);
+  writeCache(db, 'splitStats', splitId, stats);
+  return stats;
 }
+
+/** Users per chunk: a user's training sequence holds up to a few hundred items. */
+const STATS_CHUNK_USERS = Math.max(1, Math.floor(CHUNK_ROWS / 20));
