@@ -22,7 +22,8 @@ import { datasetCharts } from './store/charts.ts';
 import { deleteDataset, getDataset, listDatasets } from './store/datasets.ts';
 import { openDb, SCHEMA_VERSION, type Db } from './store/db.ts';
 import { deleteRun, getRun, listRuns, requireRun, runCurves, updateRun } from './store/runs.ts';
-import { ensureSplit, getSplitSummary, listSplits, splitStats } from './store/splits.ts';
+import { writeWhenFree } from './store/busy.ts';
+import { ensureSplitInSteps, getSplitSummary, listSplits, splitStats } from './store/splits.ts';
 import { formatTable } from './report/format.ts';
 import { buildTable, type ComparisonTable, type TableRow } from './report/table.ts';
 import { rowsFromRuns } from './report/from-runs.ts';
@@ -302,7 +303,7 @@ export function createApi(ctx: ApiContext): StudioService {
       return listSplits(db, int(datasetId, 'dataset id'));
     },
     async ensureSplit(datasetId, params) {
-      return ensureSplit(db, int(datasetId, 'dataset id'), params ?? {});
+      return ensureSplitInSteps(db, int(datasetId, 'dataset id'), params ?? {});
     },
     async splitStats(splitId) {
       return splitStats(db, int(splitId, 'split id'));
@@ -320,7 +321,7 @@ export function createApi(ctx: ApiContext): StudioService {
     },
 
     async startTraining(req: TrainRequest) {
-      const { prepareRun } = await loadRunner();
+      const { prepareRun, runSplitParams } = await loadRunner();
       const { expandSet } = await import('./train/sets.ts');
       const requests = expandSet({
         datasetId: int(req.datasetId, 'datasetId'),
@@ -332,9 +333,11 @@ export function createApi(ctx: ApiContext): StudioService {
         ...(req.grid ? { grid: req.grid } : {}),
         group: req.group ?? `${req.model} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`,
       });
-      // All rows first, in one transaction: a bad setting fails the request before anything trains.
+      // Splits built in steps first (the host stays free), then all rows in one transaction:
+      // a bad setting fails the request before anything trains.
       const split = req.split ?? {};
-      const ids = db.transaction(() => requests.map((r) => prepareRun(db, { ...r, split })))();
+      for (const r of requests) await ensureSplitInSteps(db, r.datasetId, runSplitParams({ ...r, split }));
+      const ids = (await writeWhenFree(db, () => requests.map((r) => prepareRun(db, { ...r, split })))) ?? [];
       training.enqueue(ids);
       return ids.map((id) => requireRun(db, id));
     },

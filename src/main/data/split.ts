@@ -105,11 +105,27 @@ function timeQuantilePhases(cols: InteractionColumns, [q1, q2]: [number, number]
   return (i) => (cols.time[i] < t1 ? TRAIN : cols.time[i] < t2 ? VALID : TEST);
 }
 
+/** Interactions handled between two pauses of buildSplitSteps. */
+const STEP_INTERACTIONS = 100_000;
+
 /** Builds the split: assigns each interaction a phase, keeps users with enough training
  *  activity, takes the vocabulary from the kept users' training items, and maps every
  *  sequence into split item ids (out-of-vocabulary validation/test items are dropped). */
 export function buildSplit(cols: InteractionColumns, params: SplitParams): BuiltSplit {
+  const steps = buildSplitSteps(cols, params);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * buildSplit in steps: it pauses (yields) after about every 100,000 interactions, so a host can
+ * let other work run between steps (a 2.6M-positive dataset takes most of a second).
+ */
+export function* buildSplitSteps(cols: InteractionColumns, params: SplitParams): Generator<void, BuiltSplit, void> {
   const n = cols.user.length;
+  let sinceYield = 0;
   const globalPhase: PhaseOf | null =
     params.kind === 'day' ? dayPhases(cols) : params.kind === 'time-quantile' ? timeQuantilePhases(cols, params.quantiles ?? defaultQuantiles) : null;
 
@@ -134,14 +150,21 @@ export function buildSplit(cols: InteractionColumns, params: SplitParams): Built
     }
     const keep = params.kind === 'day' ? trainDays.size >= params.minTrainDays : trainItems >= params.minTrainItems;
     if (keep) runs.push([cols.user[start], start, end]);
+    sinceYield += end - start;
     start = end;
+    if (sinceYield >= STEP_INTERACTIONS) {
+      sinceYield = 0;
+      yield;
+    }
   }
 
   // Vocabulary: the kept users' training items, numbered 1..V in dataset iid order.
   let maxIid = 0;
   for (let i = 0; i < n; i++) if (cols.item[i] > maxIid) maxIid = cols.item[i];
+  yield;
   const seen = new Uint8Array(maxIid + 1);
   for (const [, start, end] of runs) for (let i = start; i < end; i++) if (phase[i] === TRAIN) seen[cols.item[i]] = 1;
+  yield;
   const toSplit = new Int32Array(maxIid + 1); // dataset iid -> split id, 0 = out of vocabulary
   const vocabList: number[] = [0];
   for (let iid = 1; iid <= maxIid; iid++) if (seen[iid]) toSplit[iid] = vocabList.push(iid) - 1;
@@ -151,7 +174,7 @@ export function buildSplit(cols: InteractionColumns, params: SplitParams): Built
   const valid: Int32Array[] = [];
   const test: Int32Array[] = [];
   const usersWithTargets = { valid: 0, test: 0 };
-  runs.forEach(([uid, start, end], u) => {
+  for (const [u, [uid, start, end]] of runs.entries()) {
     users[u] = uid;
     const parts: number[][] = [[], [], []];
     let hasValid = false;
@@ -167,7 +190,12 @@ export function buildSplit(cols: InteractionColumns, params: SplitParams): Built
     train.push(Int32Array.from(parts[TRAIN]));
     valid.push(Int32Array.from(parts[VALID]));
     test.push(Int32Array.from(parts[TEST]));
-  });
+    sinceYield += end - start;
+    if (sinceYield >= STEP_INTERACTIONS) {
+      sinceYield = 0;
+      yield;
+    }
+  }
   return { vocab: Int32Array.from(vocabList), users, train, valid, test, usersWithTargets };
 }
 

@@ -70,10 +70,14 @@ export async function writeWhenFree<T>(db: Db, fn: () => T, opts: WaitOptions = 
   const tx = db.transaction(fn);
   for (let attempt = 0; ; attempt++) {
     if (opts.aborted?.()) return undefined;
-    try {
-      return withBusyTimeout(db, ATTEMPT_MS, () => tx.immediate());
-    } catch (err) {
-      if (!isBusy(err)) throw err;
+    // Another job's open transaction on this connection (an import in the same host) is waited
+    // for too: joining it would tie this write to that job's commit or rollback.
+    if (!db.inTransaction) {
+      try {
+        return withBusyTimeout(db, ATTEMPT_MS, () => tx.immediate());
+      } catch (err) {
+        if (!isBusy(err)) throw err;
+      }
     }
     if (attempt === 0) opts.onWait?.();
     await sleep(backoff(attempt));

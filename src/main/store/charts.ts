@@ -2,13 +2,11 @@
 // popularity. Computed in user-range chunks off the covering sequence index (cache.ts says why)
 // and cached per dataset.
 import type { DatasetCharts } from '../../shared/api.ts';
-import { CHUNK_ROWS, readCache, writeCache, yieldToLoop } from './cache.ts';
+import { CHUNK_ROWS, DAY_SHIFT, readCache, writeCache, yieldToLoop } from './cache.ts';
 import type { Db } from './db.ts';
 
 const SEQ_BINS = 30;
 const POPULARITY_POINTS = 2000;
-/** Item ids stay below 2^32 and days below 2^21, so item + day * 2^32 is an exact double. */
-const DAY_SHIFT = 2 ** 32;
 
 export async function datasetCharts(db: Db, datasetId: number): Promise<DatasetCharts> {
   const cached = readCache<DatasetCharts>(db, 'charts', datasetId);
@@ -25,9 +23,8 @@ export async function datasetCharts(db: Db, datasetId: number): Promise<DatasetC
   const usersPerDay: number[] = [];
   const lastUserOfDay: number[] = [];
   // Per chunk, two scans of the covering sequence index in the same (user) order: each user's
-  // count, then each row's item and day packed into one integer. One value per row is what makes
-  // this fast: materialising a JS array per row costs twice as much as the scan itself.
-  // A day's active users are counted by noting the last user seen on it.
+  // count, then each row's item and day packed into one value (DAY_SHIFT). A day's active
+  // users are counted by noting the last user seen on it.
   const range = 'FROM interactions WHERE dataset_id = ? AND user >= ? AND user < ?';
   const lengths = db.prepare(`SELECT user, count(*) ${range} GROUP BY user ORDER BY user`).raw();
   const packed = db.prepare(`SELECT item + day * ${DAY_SHIFT} ${range} ORDER BY user`).pluck();

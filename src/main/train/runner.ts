@@ -21,12 +21,18 @@ export interface RunRequest {
   label?: string;
 }
 
+/** The split a run trains on: the request's, with the model's maxlen unless it gives one. */
+export function runSplitParams(req: RunRequest): Partial<SplitParams> {
+  const config = resolveConfig(getModel(req.model), req.config ?? {});
+  return { maxlen: Number(config.maxlen), ...(req.split ?? {}) };
+}
+
 /** Creates the run row (queued) with a complete config and a stored split; returns its id. */
 export function prepareRun(db: Db, req: RunRequest): number {
   const def = getModel(req.model);
   const config = resolveConfig(def, req.config ?? {});
   // Splits stored before they were checked may still be unusable: refuse them too.
-  const split = requireUsableSplit(ensureSplit(db, req.datasetId, { maxlen: Number(config.maxlen), ...(req.split ?? {}) }));
+  const split = requireUsableSplit(ensureSplit(db, req.datasetId, runSplitParams(req)));
   return createRun(db, {
     datasetId: req.datasetId,
     splitId: split.id,
