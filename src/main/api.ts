@@ -259,7 +259,8 @@ export function createApi(ctx: ApiContext): StudioService {
       return requireDataset(id);
     },
     async deleteDataset(id) {
-      deleteDataset(db, requireDataset(id).id);
+      const { id: datasetId } = requireDataset(id);
+      await writeWhenFree(db, () => deleteDataset(db, datasetId));
     },
     async datasetCharts(id) {
       return datasetCharts(db, requireDataset(id).id);
@@ -381,7 +382,8 @@ export function createApi(ctx: ApiContext): StudioService {
       return requireRunSummary(id);
     },
     async deleteRun(id) {
-      deleteRun(db, requireRunSummary(id).id);
+      const { id: runId } = requireRunSummary(id);
+      await writeWhenFree(db, () => deleteRun(db, runId));
     },
     async runCurves(id) {
       return runCurves(db, requireRunSummary(id).id);

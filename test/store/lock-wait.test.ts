@@ -1,7 +1,7 @@
 // Concurrent work waits for the write lock instead of failing: a second (and third) import
 // waits its turn while another process holds the lock, saying so on stderr; a same-name import
 // gets a clear error; a training run keeps training while the lock is held (its writes wait)
-// and ends exactly as an unhindered run. The lock is held by a real second process for as long
+// and ends exactly as an unhindered run; a run started meanwhile from the CLI waits to begin. The lock is held by a real second process for as long
 // as the test needs, well past SQLite's busy timeout of the old code paths.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -111,5 +111,23 @@ describe('waiting for the write lock', () => {
       'every curve point is stored once, in order',
     );
     db.close();
+  });
+
+  it('cmi-studio train started while the lock is held waits, then trains', async () => {
+    const dbPath = join(dir, 'train.sqlite');
+    const lock = await holdWriteLock(dbPath);
+    const args = ['train', '--dataset', 'kuairand-demo', '--model', 'cmi', '--max-steps', '10', '--seed', '8', '--db', dbPath, '--json'];
+    for (const [k, v] of Object.entries({ ...tiny, evalEvery: 5 })) args.push('--set', `${k}=${v}`);
+    const job = start(args);
+    try {
+      await until(() => job.stderr().includes('waiting for another job'), job.done, 'the CLI says it waits');
+    } finally {
+      await lock.release();
+    }
+    const r = await job.done;
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { status: string; steps: number };
+    assert.equal(out.status, 'done');
+    assert.equal(out.steps, 10);
   });
 });

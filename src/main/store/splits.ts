@@ -13,7 +13,7 @@ import {
   type SplitData,
 } from '../data/split.ts';
 import { SplitStatsBuilder, type SplitStats } from '../data/stats.ts';
-import { writeWhenFree } from './busy.ts';
+import { writeWhenFree, type WaitOptions } from './busy.ts';
 import { CHUNK_ROWS, DAY_SHIFT, readCache, writeCache, yieldToLoop } from './cache.ts';
 import { int32s, toBlob, type Db } from './db.ts';
 
@@ -179,7 +179,7 @@ export function ensureSplit(db: Db, datasetId: number, params: Partial<SplitPara
  * ensureSplit for the host: reads and builds in steps with pauses between them, and waits for
  * the write lock without blocking, so other calls go on while a large split is built.
  */
-export async function ensureSplitInSteps(db: Db, datasetId: number, params: Partial<SplitParams> = {}): Promise<SplitSummary> {
+export async function ensureSplitInSteps(db: Db, datasetId: number, params: Partial<SplitParams> = {}, wait: WaitOptions = {}): Promise<SplitSummary> {
   const resolved = resolveSplitParams(params);
   const key = splitParamsKey(resolved);
   const existing = findSplit(db, datasetId, key);
@@ -190,7 +190,7 @@ export async function ensureSplitInSteps(db: Db, datasetId: number, params: Part
   for (; !step.done; step = steps.next()) await yieldToLoop();
   const built = step.value;
   checkBuilt(built, resolved, key);
-  const row = await writeWhenFree(db, () => storeBuilt(db, datasetId, resolved, key, built));
+  const row = await writeWhenFree(db, () => storeBuilt(db, datasetId, resolved, key, built), { onWait: wait.onWait });
   return summaryOf(row!);
 }
 
