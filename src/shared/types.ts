@@ -109,6 +109,9 @@ export interface SplitSummary {
   trainInteractions: number;
   validUsers: number;
   testUsers: number;
+  /** Why no run can be trained on this split (no validation or no test user), with the counts,
+   *  the likely cause and what to try; null when it can. Training refuses such a split. */
+  problem: string | null;
   createdAt: string;
 }
 

@@ -1,5 +1,5 @@
-// A split that cannot be evaluated (no validation or no test user) is refused when it is built,
-// before anything trains, by ensureSplit, prepareRun and `cmi-studio train`, with the counts,
+// A split that cannot be evaluated (no validation or no test user) says so when it is built,
+// and is refused before anything trains by prepareRun and `cmi-studio train`, with the counts,
 // the likely cause and what to try. A run that fails anyway keeps the steps and time it reached.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,21 +42,19 @@ describe('a split without evaluated users', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('is refused when built, with the counts, the cause and what to try, and nothing is stored', () => {
+  it('says why when built, with the counts, the cause and what to try; training refuses it', () => {
     const db = openDb(dbPath);
     try {
-      assert.throws(
-        () => ensureSplit(db, lloId, { kind: 'leave-last-out' }),
-        (err: Error) => {
-          assert.match(err.message, /0 validation and 0 test users of 30/);
-          assert.match(err.message, /30 kept users have test interactions, but none of those items appears in training \(outside the training vocabulary\)/);
-          assert.match(err.message, /Try a day or time-quantile split/);
-          return true;
-        },
-      );
-      assert.deepEqual(listSplits(db, lloId), [], 'the unusable split is not stored');
-      assert.throws(() => prepareRun(db, { datasetId: lloId, model: 'cmi', config: tiny, split: { kind: 'leave-last-out' } }), /0 test users/);
+      const split = ensureSplit(db, lloId, { kind: 'leave-last-out', maxlen: tiny.maxlen });
+      assert.equal(split.validUsers, 0);
+      assert.equal(split.testUsers, 0);
+      assert.match(split.problem ?? '', /0 validation and 0 test users of 30/);
+      assert.match(split.problem ?? '', /30 kept users have test interactions, but none of those items appears in training \(outside the training vocabulary\)/);
+      assert.match(split.problem ?? '', /Try a day or time-quantile split/);
+      assert.deepEqual(listSplits(db, lloId).map((s) => s.problem), [split.problem], 'listed with its problem');
+      assert.throws(() => prepareRun(db, { datasetId: lloId, model: 'cmi', config: tiny, split: { kind: 'leave-last-out' } }), (err: Error) => err.message === split.problem);
       assert.deepEqual(listRuns(db, { datasetId: lloId }), [], 'no run is created');
+      assert.equal(ensureSplit(db, dayId, { minTrainDays: 3 }).problem, null, 'a usable split has none');
     } finally {
       db.close();
     }
@@ -74,7 +72,7 @@ describe('a split without evaluated users', () => {
     try {
       const split = ensureSplit(db, dayId, { minTrainDays: 2, maxlen: tiny.maxlen });
       db.prepare("UPDATE split_users SET test = x'' WHERE split_id = ?").run(split.id);
-      db.prepare('UPDATE splits SET test_users = 0 WHERE id = ?').run(split.id);
+      db.prepare('UPDATE splits SET test_users = 0, valid_target_users = NULL, test_target_users = NULL WHERE id = ?').run(split.id);
       assert.throws(() => prepareRun(db, { datasetId: dayId, model: 'cmi', config: tiny, split: { minTrainDays: 2 } }), /0 test users of \d+: every test target is empty/);
     } finally {
       db.close();

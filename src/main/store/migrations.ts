@@ -169,5 +169,9 @@ export const migrations: string[] = [
     split_id INTEGER PRIMARY KEY REFERENCES splits(id) ON DELETE CASCADE,
     stats    TEXT NOT NULL                 -- JSON SplitStats
   );
+  -- Kept users with any validation / test positive before out-of-vocabulary items are dropped
+  -- (NULL for splits stored before): says why a split has no evaluated user.
+  ALTER TABLE splits ADD COLUMN valid_target_users INTEGER;
+  ALTER TABLE splits ADD COLUMN test_target_users INTEGER;
   `,
 ];

@@ -26,19 +26,24 @@ interface SplitRow {
   train_interactions: number;
   valid_users: number;
   test_users: number;
+  valid_target_users: number | null;
+  test_target_users: number | null;
   created_at: string;
 }
 
 function summaryOf(r: SplitRow): SplitSummary {
+  const params = JSON.parse(r.params) as SplitParams;
+  const usersWithTargets = r.valid_target_users !== null && r.test_target_users !== null ? { valid: r.valid_target_users, test: r.test_target_users } : undefined;
   return {
     id: r.id,
     datasetId: r.dataset_id,
-    params: JSON.parse(r.params) as SplitParams,
+    params,
     users: r.users,
     items: r.items,
     trainInteractions: r.train_interactions,
     validUsers: r.valid_users,
     testUsers: r.test_users,
+    problem: unusableSplitReason({ users: r.users, validUsers: r.valid_users, testUsers: r.test_users, ...(usersWithTargets ? { usersWithTargets } : {}) }, params) ?? null,
     createdAt: r.created_at,
   };
 }
@@ -114,14 +119,10 @@ function findSplit(db: Db, datasetId: number, key: string): SplitRow | undefined
 
 const nonEmpty = (seqs: Int32Array[]): number => seqs.reduce((c, s) => c + (s.length > 0 ? 1 : 0), 0);
 
-/** Refused here, before anything trains, rather than failing a run at its first evaluation. */
-function checkBuilt(built: BuiltSplit, params: SplitParams, key: string): void {
+/** A split with no user is refused outright; one without evaluated users is stored with its
+ *  `problem` (the dataset screen shows it) and refused by training (requireUsableSplit). */
+function checkBuilt(built: BuiltSplit, key: string): void {
   if (built.users.length === 0) throw new Error(`no user qualifies for this split (${key}); lower minTrainDays/minTrainItems`);
-  const unusable = unusableSplitReason(
-    { users: built.users.length, validUsers: nonEmpty(built.valid), testUsers: nonEmpty(built.test), usersWithTargets: built.usersWithTargets },
-    params,
-  );
-  if (unusable) throw new Error(unusable);
 }
 
 /** Inserts the built split; run inside an IMMEDIATE transaction, which takes the write lock
@@ -132,8 +133,9 @@ function storeBuilt(db: Db, datasetId: number, params: SplitParams, key: string,
   if (raced) return raced;
   const { lastInsertRowid } = db
     .prepare(
-      `INSERT INTO splits (dataset_id, params, params_key, vocab, users, items, train_interactions, valid_users, test_users)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO splits (dataset_id, params, params_key, vocab, users, items, train_interactions, valid_users, test_users,
+         valid_target_users, test_target_users)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       datasetId,
@@ -145,6 +147,8 @@ function storeBuilt(db: Db, datasetId: number, params: SplitParams, key: string,
       built.train.reduce((c, s) => c + s.length, 0),
       nonEmpty(built.valid),
       nonEmpty(built.test),
+      built.usersWithTargets.valid,
+      built.usersWithTargets.test,
     );
   // Many rows per statement: binding is what costs, not SQLite (as in the import writer).
   const sql = (rows: number): string => `INSERT INTO split_users (split_id, uid, train, valid, test) VALUES ${Array(rows).fill(`(${Number(lastInsertRowid)},?,?,?,?)`).join(',')}`;
@@ -171,7 +175,7 @@ export function ensureSplit(db: Db, datasetId: number, params: Partial<SplitPara
   if (existing) return summaryOf(existing);
   requireDatasetRow(db, datasetId);
   const built = buildSplit(readInteractions(db, datasetId), resolved);
-  checkBuilt(built, resolved, key);
+  checkBuilt(built, key);
   return summaryOf(db.transaction(() => storeBuilt(db, datasetId, resolved, key, built)).immediate());
 }
 
@@ -189,15 +193,14 @@ export async function ensureSplitInSteps(db: Db, datasetId: number, params: Part
   let step = steps.next();
   for (; !step.done; step = steps.next()) await yieldToLoop();
   const built = step.value;
-  checkBuilt(built, resolved, key);
+  checkBuilt(built, key);
   const row = await writeWhenFree(db, () => storeBuilt(db, datasetId, resolved, key, built), { onWait: wait.onWait });
   return summaryOf(row!);
 }
 
 /** A stored split a run can be trained on; throws (saying why and what to try) otherwise. */
 export function requireUsableSplit(split: SplitSummary): SplitSummary {
-  const unusable = unusableSplitReason(split, split.params);
-  if (unusable) throw new Error(unusable);
+  if (split.problem) throw new Error(split.problem);
   return split;
 }
 
