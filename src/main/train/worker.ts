@@ -24,7 +24,9 @@ process.on('disconnect', () => {
 
 function emit(e: TrainEvent): void {
   if (!process.send) process.stdout.write(JSON.stringify(e) + '\n');
-  else if (process.connected) process.send(e);
+  // With a callback, a send into a channel that just broke reports here instead of as an
+  // uncaught 'error' that would kill the worker before it checkpoints.
+  else if (process.connected) process.send(e, undefined, {}, (err) => void (err && (orphaned = true)));
 }
 
 async function main(): Promise<number> {
