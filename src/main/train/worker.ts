@@ -21,6 +21,10 @@ process.on('message', (m: { type?: string }) => {
 process.on('disconnect', () => {
   orphaned = true;
 });
+// The IPC channel's own errors (a write into a pipe whose reader just died) mean the same.
+process.on('error', () => {
+  orphaned = true;
+});
 
 function emit(e: TrainEvent): void {
   if (!process.send) process.stdout.write(JSON.stringify(e) + '\n');
