@@ -5,7 +5,6 @@ import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type {
-  DatasetCharts,
   DirEntry,
   DirListing,
   ImportDefaults,
@@ -18,10 +17,12 @@ import type { DatasetSummary, ImportPreset, ImportRequest, RunSummary, TrainEven
 import { importDataset, previewFile, presetRule, RuleError, validateRule } from './import/index.ts';
 import { JOINED_COLUMN } from './import/plan.ts';
 import { isFeedInfoHeader, PRESETS } from './import/presets.ts';
+import { datasetCharts } from './store/charts.ts';
 import { deleteDataset, getDataset, listDatasets } from './store/datasets.ts';
 import { openDb, SCHEMA_VERSION, type Db } from './store/db.ts';
 import { deleteRun, getRun, listRuns, requireRun, runCurves, updateRun } from './store/runs.ts';
-import { ensureSplit, getSplitSummary, listSplits, splitStats } from './store/splits.ts';
+import { writeWhenFree } from './store/busy.ts';
+import { ensureSplitInSteps, getSplitSummary, listSplits, splitStats } from './store/splits.ts';
 import { formatTable } from './report/format.ts';
 import { compareBreakdown, compareDistributions, compareLabels, compareRuns } from './report/compare-service.ts';
 import { sharedFields } from './models/config.ts';
@@ -99,39 +100,6 @@ async function listDir(path: string | undefined): Promise<DirListing> {
   entries.sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'dir' ? -1 : 1));
   const parent = dirname(dir);
   return { path: dir, parent: parent === dir ? null : parent, entries };
-}
-
-const SEQ_BINS = 30;
-const POPULARITY_POINTS = 2000;
-
-function datasetCharts(db: Db, datasetId: number): DatasetCharts {
-  const perDay = db
-    .prepare(
-      `SELECT day, COUNT(*) AS interactions, COUNT(DISTINCT user) AS users
-       FROM interactions WHERE dataset_id = ? GROUP BY day ORDER BY day`,
-    )
-    .all(datasetId) as DatasetCharts['perDay'];
-
-  const lengths = (
-    db.prepare('SELECT COUNT(*) AS n FROM interactions WHERE dataset_id = ? GROUP BY user').all(datasetId) as { n: number }[]
-  ).map((r) => r.n);
-  const maxLen = lengths.reduce((m, n) => Math.max(m, n), 0);
-  const width = Math.max(1, Math.ceil(maxLen / SEQ_BINS));
-  const bins = Array.from({ length: Math.ceil(maxLen / width) }, (_, i) => ({ from: i * width + 1, to: (i + 1) * width, users: 0 }));
-  for (const n of lengths) bins[Math.floor((n - 1) / width)].users++;
-
-  const counts = (
-    db
-      .prepare('SELECT COUNT(*) AS n FROM interactions WHERE dataset_id = ? GROUP BY item ORDER BY n DESC')
-      .all(datasetId) as { n: number }[]
-  ).map((r) => r.n);
-  // The long tail is drawn on log axes, so log-spaced ranks keep its shape with few points.
-  const ranks = new Set<number>();
-  if (counts.length <= POPULARITY_POINTS) counts.forEach((_, i) => ranks.add(i));
-  else for (let k = 0; k < POPULARITY_POINTS; k++) ranks.add(Math.round(Math.exp((Math.log(counts.length) * k) / (POPULARITY_POINTS - 1))) - 1);
-  const itemPopularity = [...ranks].sort((a, b) => a - b).map((i) => ({ rank: i + 1, count: counts[i] }));
-
-  return { perDay, seqLengths: bins, itemPopularity, items: counts.length };
 }
 
 // The runner and the inspector pull in the models and TF.js: load them when first needed, not at launch.
@@ -261,7 +229,8 @@ export function createApi(ctx: ApiContext): StudioService {
       return requireDataset(id);
     },
     async deleteDataset(id) {
-      deleteDataset(db, requireDataset(id).id);
+      const { id: datasetId } = requireDataset(id);
+      await writeWhenFree(db, () => deleteDataset(db, datasetId));
     },
     async datasetCharts(id) {
       return datasetCharts(db, requireDataset(id).id);
@@ -305,7 +274,7 @@ export function createApi(ctx: ApiContext): StudioService {
       return listSplits(db, int(datasetId, 'dataset id'));
     },
     async ensureSplit(datasetId, params) {
-      return ensureSplit(db, int(datasetId, 'dataset id'), params ?? {});
+      return ensureSplitInSteps(db, int(datasetId, 'dataset id'), params ?? {});
     },
     async splitStats(splitId) {
       return splitStats(db, int(splitId, 'split id'));
@@ -323,7 +292,7 @@ export function createApi(ctx: ApiContext): StudioService {
     },
 
     async startTraining(req: TrainRequest) {
-      const { prepareRun } = await loadRunner();
+      const { prepareRun, runSplitParams } = await loadRunner();
       const { expandSet } = await import('./train/sets.ts');
       const requests = expandSet({
         datasetId: int(req.datasetId, 'datasetId'),
@@ -335,9 +304,11 @@ export function createApi(ctx: ApiContext): StudioService {
         ...(req.grid ? { grid: req.grid } : {}),
         group: req.group ?? `${req.model} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`,
       });
-      // All rows first, in one transaction: a bad setting fails the request before anything trains.
+      // Splits built in steps first (the host stays free), then all rows in one transaction:
+      // a bad setting fails the request before anything trains.
       const split = req.split ?? {};
-      const ids = db.transaction(() => requests.map((r) => prepareRun(db, { ...r, split })))();
+      for (const r of requests) await ensureSplitInSteps(db, r.datasetId, runSplitParams({ ...r, split }));
+      const ids = (await writeWhenFree(db, () => requests.map((r) => prepareRun(db, { ...r, split })))) ?? [];
       training.enqueue(ids);
       return ids.map((id) => requireRun(db, id));
     },
@@ -381,7 +352,8 @@ export function createApi(ctx: ApiContext): StudioService {
       return requireRunSummary(id);
     },
     async deleteRun(id) {
-      deleteRun(db, requireRunSummary(id).id);
+      const { id: runId } = requireRunSummary(id);
+      await writeWhenFree(db, () => deleteRun(db, runId));
     },
     async runCurves(id) {
       return runCurves(db, requireRunSummary(id).id);

@@ -48,8 +48,9 @@ export interface ImportRowError {
   message: string;
 }
 
-/** reading: rows are parsed and inserted; finishing: day numbering, id maps, indexes, commit. */
-export type ImportPhase = 'reading' | 'finishing';
+/** waiting: another import holds the store's write lock; reading: rows are parsed and
+ *  inserted; finishing: day numbering, id maps, indexes, commit. */
+export type ImportPhase = 'waiting' | 'reading' | 'finishing';
 
 export interface ImportProgress {
   phase?: ImportPhase;
@@ -133,6 +134,9 @@ export interface SplitSummary {
   trainInteractions: number;
   validUsers: number;
   testUsers: number;
+  /** Why no run can be trained on this split (no validation or no test user), with the counts,
+   *  the likely cause and what to try; null when it can. Training refuses such a split. */
+  problem: string | null;
   createdAt: string;
 }
 

@@ -6,10 +6,26 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { ComparisonTable } from '../../src/shared/api.ts';
+import type { ComparisonTable, DatasetCharts } from '../../src/shared/api.ts';
 import { createApi, type StudioService } from '../../src/main/api.ts';
+import { computeSplitStats } from '../../src/main/data/stats.ts';
+import { openDb, type Db } from '../../src/main/store/db.ts';
+import { loadSplit } from '../../src/main/store/splits.ts';
+import { insertDataset, randomPositives, type Positive } from '../data/fixtures.ts';
 
 const SAMPLE = resolve('resources/sample/kuairand_likes_hates.tsv');
+
+/** The charts as plain whole-table SQL computes them (what the API did in one blocking go). */
+function chartsBySql(db: Db, datasetId: number): Pick<DatasetCharts, 'perDay' | 'items'> & { lengths: number[]; popularity: number[] } {
+  return {
+    perDay: db
+      .prepare('SELECT day, COUNT(*) AS interactions, COUNT(DISTINCT user) AS users FROM interactions WHERE dataset_id = ? GROUP BY day ORDER BY day')
+      .all(datasetId) as DatasetCharts['perDay'],
+    lengths: db.prepare('SELECT COUNT(*) FROM interactions WHERE dataset_id = ? GROUP BY user').pluck().all(datasetId) as number[],
+    popularity: db.prepare('SELECT COUNT(*) AS n FROM interactions WHERE dataset_id = ? GROUP BY item ORDER BY n DESC').pluck().all(datasetId) as number[],
+    items: db.prepare('SELECT COUNT(DISTINCT item) FROM interactions WHERE dataset_id = ?').pluck().get(datasetId) as number,
+  };
+}
 
 describe('the API service', () => {
   let dir: string;
@@ -42,6 +58,77 @@ describe('the API service', () => {
     assert.equal(charts.itemPopularity.length, d.items);
     assert.equal(charts.itemPopularity.reduce((s, p) => s + p.count, 0), d.interactions);
     assert.ok(charts.itemPopularity.every((p, i) => i === 0 || p.count <= charts.itemPopularity[i - 1].count));
+  });
+
+  it('computes statistics in steps: other calls complete meanwhile, and the results match whole-table SQL', async () => {
+    const db = openDb(join(dir, 'studio.sqlite'));
+    // Some 100,000 positives: several chunks of reading.
+    const big = insertDataset(db, 'big', randomPositives(11, 3000, 2500, 10, 66));
+    try {
+      const order: string[] = [];
+      const charts = api.datasetCharts(big).then((c) => (order.push('charts'), c));
+      const listed = api.listDatasets().then(() => order.push('listDatasets'));
+      await Promise.all([charts, listed]);
+      assert.deepEqual(order, ['listDatasets', 'charts'], 'another call completes before the charts return');
+
+      const c = await charts;
+      const ref = chartsBySql(db, big);
+      assert.deepEqual(c.perDay, ref.perDay);
+      assert.equal(c.items, ref.items);
+      assert.equal(c.seqLengths.reduce((n, b) => n + b.users, 0), ref.lengths.length);
+      for (const b of c.seqLengths) assert.equal(b.users, ref.lengths.filter((n) => n >= b.from && n <= b.to).length, `users with ${b.from}..${b.to} positives`);
+      assert.ok(c.itemPopularity.length > 0 && c.itemPopularity.length <= 2000, 'log-spaced ranks');
+      for (const p of c.itemPopularity) assert.equal(p.count, ref.popularity[p.rank - 1], `count at rank ${p.rank}`);
+      assert.deepEqual(await api.datasetCharts(big), c, 'the cached charts are the computed ones');
+
+      const split = await api.ensureSplit(big, {});
+      const order2: string[] = [];
+      const stats = api.splitStats(split.id).then((st) => (order2.push('splitStats'), st));
+      const splits = api.listSplits(big).then(() => order2.push('listSplits'));
+      await Promise.all([stats, splits]);
+      assert.deepEqual(order2, ['listSplits', 'splitStats'], 'another call completes before the split statistics return');
+      assert.deepEqual(await stats, computeSplitStats(loadSplit(db, split.id)), 'the same statistics as from the whole split in memory');
+      assert.deepEqual(await api.splitStats(split.id), await stats, 'cached');
+
+      await api.deleteDataset(big);
+      assert.equal(db.prepare('SELECT count(*) FROM dataset_charts WHERE dataset_id = ?').pluck().get(big), 0, 'the cache goes with its dataset');
+      assert.equal(db.prepare('SELECT count(*) FROM split_stats WHERE split_id = ?').pluck().get(split.id), 0, 'and with its split');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses to queue training on a split without test users, saying why', async () => {
+    const db = openDb(join(dir, 'studio.sqlite'));
+    const positives: Positive[] = [];
+    // Leave-last-out whose last two items per user occur nowhere else: out of the vocabulary.
+    for (let u = 1; u <= 12; u++) {
+      for (let k = 0; k < 6; k++) positives.push({ user: u, item: 1 + ((u + k) % 9), day: 1 + k, time: k + 1 });
+      positives.push({ user: u, item: 500 + 2 * u, day: 7, time: 7 }, { user: u, item: 501 + 2 * u, day: 8, time: 8 });
+    }
+    const id = insertDataset(db, 'new-last-items', positives);
+    db.close();
+    await assert.rejects(
+      api.startTraining({ datasetId: id, model: 'cmi', config: {}, seeds: [1], split: { kind: 'leave-last-out' } }),
+      /0 validation and 0 test users of 12.*outside the training vocabulary.*Try a day or time-quantile split/s,
+    );
+    assert.deepEqual(await api.listRuns({ datasetId: id }), [], 'nothing queued');
+    await api.deleteDataset(id);
+  });
+
+  it('checks a dataset name before importing, and reports a taken one plainly', async () => {
+    const before = (await api.listDatasets()).length;
+    const attempt = (name: string) => api.importDataset({ files: [SAMPLE], preset: 'kuairand', name }, `name-${name.length}`);
+    await assert.rejects(attempt('x'.repeat(10_000)), /10000 characters long; at most 100/);
+    await assert.rejects(attempt('two\nlines'), /control character \(U\+000A\) at character 4/);
+    await assert.rejects(attempt('\u202Egnp.exe'), /control character \(U\+202E\) at character 1/);
+    await assert.rejects(attempt('   '), /needs a name/);
+    await assert.rejects(attempt('sample'), /a dataset named 'sample' already exists/);
+    assert.equal((await api.listDatasets()).length, before, 'nothing imported');
+    const trimmed = await attempt('  spaced  ');
+    assert.equal(trimmed.name, 'spaced');
+    assert.equal((await api.getDataset(trimmed.datasetId!)).name, 'spaced');
+    await api.deleteDataset(trimmed.datasetId!);
   });
 
   it('refuses a dataset id that is not an integer or not there', async () => {

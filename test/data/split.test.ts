@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openDb } from '../../src/main/store/db.ts';
-import { ensureSplit, listSplits, loadSplit, readInteractions, splitStats } from '../../src/main/store/splits.ts';
+import { ensureSplit, ensureSplitInSteps, listSplits, loadSplit, readInteractions, readInteractionsInSteps, splitStats } from '../../src/main/store/splits.ts';
 import { buildSplit, resolveSplitParams, splitParamsKey } from '../../src/main/data/split.ts';
 import { insertDataset, randomPositives, type Positive } from './fixtures.ts';
 
@@ -145,12 +145,12 @@ test('leave-last-out: last positive is the test target, the one before validatio
   });
 });
 
-test('splitStats agrees with the loaded split', () => {
+test('splitStats agrees with the loaded split', async () => {
   const db = openDb(':memory:');
   const id = insertDataset(db, 'rand', randomPositives(9, 80, 120, 9, 50));
   const summary = ensureSplit(db, id);
   const s = loadSplit(db, summary.id);
-  const st = splitStats(db, summary.id);
+  const st = await splitStats(db, summary.id);
   assert.equal(st.users, summary.users);
   assert.equal(st.train.interactions, summary.trainInteractions);
   assert.equal(st.valid.users, summary.validUsers);
@@ -164,4 +164,27 @@ test('splitStats agrees with the loaded split', () => {
   const max = Math.max(...s.itemCounts);
   assert.equal(st.topItems[0].count, max);
   for (let i = 1; i < st.topItems.length; i++) assert.ok(st.topItems[i - 1].count >= st.topItems[i].count);
+});
+
+test('the stepwise build (for the host) reads and stores the same split as the one-go build, letting other work run meanwhile', async () => {
+  const P = randomPositives(21, 2500, 900, 9, 60);
+  const once = openDb(':memory:');
+  const stepwise = openDb(':memory:');
+  const a = insertDataset(once, 'rand', P);
+  const b = insertDataset(stepwise, 'rand', P);
+  assert.deepEqual(await readInteractionsInSteps(stepwise, b), readInteractions(once, a), 'the same sorted columns');
+  for (const params of [{}, { kind: 'leave-last-out' as const }, { kind: 'time-quantile' as const, minTrainItems: 3 }]) {
+    const ran: string[] = [];
+    const building = ensureSplitInSteps(stepwise, b, params).then((s) => (ran.push('split'), s));
+    const other = Promise.resolve().then(() => new Promise((r) => setImmediate(r))).then(() => ran.push('other'));
+    const [summary] = await Promise.all([building, other]);
+    assert.deepEqual(ran, ['other', 'split'], `other work runs while the split is built (${JSON.stringify(params)})`);
+    const reference = ensureSplit(once, a, params);
+    const { id: _x, createdAt: _y, ...got } = summary;
+    const { id: _z, createdAt: _w, ...want } = reference;
+    assert.deepEqual(got, want);
+    const [sa, sb] = [loadSplit(once, reference.id), loadSplit(stepwise, summary.id)];
+    assert.deepEqual({ ...sb, id: 0 }, { ...sa, id: 0 }, 'identical stored sequences');
+    assert.equal((await ensureSplitInSteps(stepwise, b, params)).id, summary.id, 'found again, not rebuilt');
+  }
 });

@@ -10,6 +10,7 @@ const mb = (bytes: number): string => (bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 export function describeProgress(p: ImportProgress): string {
+  if (p.phase === 'waiting') return 'waiting for another import to finish…';
   if (p.phase === 'finishing') return `${int(p.rows)} rows read; finishing…`;
   const file = p.file.split(/[\\/]/).pop() ?? p.file;
   return `${(p.fraction * 100).toFixed(1).padStart(5)}%  ${int(p.rows)} rows  ${int(p.rowsPerSecond)} rows/s  ${mb(p.bytesRead)}/${mb(p.bytesTotal)} MB  ${file}`;

@@ -34,7 +34,11 @@ export interface SplitData {
   itemCounts: Int32Array;
 }
 
-export type BuiltSplit = Pick<SplitData, 'vocab' | 'users' | 'train' | 'valid' | 'test'>;
+export type BuiltSplit = Pick<SplitData, 'vocab' | 'users' | 'train' | 'valid' | 'test'> & {
+  /** Kept users with any validation / test positive before out-of-vocabulary items are dropped:
+   *  tells "no target at all" from "targets only outside the training vocabulary". */
+  usersWithTargets: { valid: number; test: number };
+};
 
 export const defaultSplitParams: SplitParams = { kind: 'day', minTrainDays: 4, minTrainItems: 4, maxlen: 100 };
 export const defaultQuantiles: [number, number] = [0.8, 0.9];
@@ -101,11 +105,27 @@ function timeQuantilePhases(cols: InteractionColumns, [q1, q2]: [number, number]
   return (i) => (cols.time[i] < t1 ? TRAIN : cols.time[i] < t2 ? VALID : TEST);
 }
 
+/** Interactions handled between two pauses of buildSplitSteps. */
+const STEP_INTERACTIONS = 100_000;
+
 /** Builds the split: assigns each interaction a phase, keeps users with enough training
  *  activity, takes the vocabulary from the kept users' training items, and maps every
  *  sequence into split item ids (out-of-vocabulary validation/test items are dropped). */
 export function buildSplit(cols: InteractionColumns, params: SplitParams): BuiltSplit {
+  const steps = buildSplitSteps(cols, params);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * buildSplit in steps: it pauses (yields) after about every 100,000 interactions, so a host can
+ * let other work run between steps (a 2.6M-positive dataset takes most of a second).
+ */
+export function* buildSplitSteps(cols: InteractionColumns, params: SplitParams): Generator<void, BuiltSplit, void> {
   const n = cols.user.length;
+  let sinceYield = 0;
   const globalPhase: PhaseOf | null =
     params.kind === 'day' ? dayPhases(cols) : params.kind === 'time-quantile' ? timeQuantilePhases(cols, params.quantiles ?? defaultQuantiles) : null;
 
@@ -130,14 +150,21 @@ export function buildSplit(cols: InteractionColumns, params: SplitParams): Built
     }
     const keep = params.kind === 'day' ? trainDays.size >= params.minTrainDays : trainItems >= params.minTrainItems;
     if (keep) runs.push([cols.user[start], start, end]);
+    sinceYield += end - start;
     start = end;
+    if (sinceYield >= STEP_INTERACTIONS) {
+      sinceYield = 0;
+      yield;
+    }
   }
 
   // Vocabulary: the kept users' training items, numbered 1..V in dataset iid order.
   let maxIid = 0;
   for (let i = 0; i < n; i++) if (cols.item[i] > maxIid) maxIid = cols.item[i];
+  yield;
   const seen = new Uint8Array(maxIid + 1);
   for (const [, start, end] of runs) for (let i = start; i < end; i++) if (phase[i] === TRAIN) seen[cols.item[i]] = 1;
+  yield;
   const toSplit = new Int32Array(maxIid + 1); // dataset iid -> split id, 0 = out of vocabulary
   const vocabList: number[] = [0];
   for (let iid = 1; iid <= maxIid; iid++) if (seen[iid]) toSplit[iid] = vocabList.push(iid) - 1;
@@ -146,18 +173,58 @@ export function buildSplit(cols: InteractionColumns, params: SplitParams): Built
   const train: Int32Array[] = [];
   const valid: Int32Array[] = [];
   const test: Int32Array[] = [];
-  runs.forEach(([uid, start, end], u) => {
+  const usersWithTargets = { valid: 0, test: 0 };
+  for (const [u, [uid, start, end]] of runs.entries()) {
     users[u] = uid;
     const parts: number[][] = [[], [], []];
+    let hasValid = false;
+    let hasTest = false;
     for (let i = start; i < end; i++) {
+      hasValid ||= phase[i] === VALID;
+      hasTest ||= phase[i] === TEST;
       const sid = toSplit[cols.item[i]];
       if (sid > 0) parts[phase[i]].push(sid);
     }
+    if (hasValid) usersWithTargets.valid++;
+    if (hasTest) usersWithTargets.test++;
     train.push(Int32Array.from(parts[TRAIN]));
     valid.push(Int32Array.from(parts[VALID]));
     test.push(Int32Array.from(parts[TEST]));
+    sinceYield += end - start;
+    if (sinceYield >= STEP_INTERACTIONS) {
+      sinceYield = 0;
+      yield;
+    }
+  }
+  return { vocab: Int32Array.from(vocabList), users, train, valid, test, usersWithTargets };
+}
+
+const PHASE_NAME = { valid: 'validation', test: 'test' } as const;
+const int = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * Why a split cannot be trained on, or undefined when it can: a phase without one evaluated
+ * user (every target empty) makes the run fail at its first evaluation, after training. With
+ * `usersWithTargets` (known while building) the message tells the two causes apart.
+ */
+export function unusableSplitReason(
+  counts: { users: number; validUsers: number; testUsers: number; usersWithTargets?: { valid: number; test: number } },
+  params: SplitParams,
+): string | undefined {
+  const empty = (['valid', 'test'] as const).filter((p) => (p === 'valid' ? counts.validUsers : counts.testUsers) === 0);
+  if (!empty.length) return undefined;
+  const causes = empty.map((p) => {
+    const had = counts.usersWithTargets?.[p];
+    if (had === undefined) return `every ${PHASE_NAME[p]} target is empty`;
+    if (had === 0) return `no kept user has a ${PHASE_NAME[p]} interaction at all`;
+    return `${int(had)} kept users have ${PHASE_NAME[p]} interactions, but none of those items appears in training (outside the training vocabulary), so every ${PHASE_NAME[p]} target is empty`;
   });
-  return { vocab: Int32Array.from(vocabList), users, train, valid, test };
+  const kinds = ['day', 'time-quantile', 'leave-last-out'].filter((k) => k !== params.kind).join(' or ');
+  return (
+    `this ${params.kind} split has ${int(counts.validUsers)} validation and ${int(counts.testUsers)} test users of ${int(counts.users)}: ` +
+    `${causes.join('; ')}. A run on it would fail at its first evaluation. ` +
+    `Try a ${kinds} split (--split), or lower ${params.kind === 'day' ? 'minTrainDays' : 'minTrainItems'} so that more users (and their items) are kept in training`
+  );
 }
 
 /** Training frequency per split item id. */

@@ -11,11 +11,14 @@ export interface Evaluation {
   perUser: Record<string, Float32Array>;
   /** Dataset uids of the evaluated users. */
   users: Int32Array;
+  /** [users, k] the retrieved lists (split item ids, best first), k = max(ks). */
+  items: Int32Array;
+  k: number;
 }
 
 export function evaluate(model: SeqRecModel, set: EvalSet, ks: readonly number[] = defaultKs): Evaluation {
   const n = set.users.length;
   const k = Math.max(...ks);
   const lists = retrieve(model, set.histories, n, set.maxlen, k);
-  return { ...scoreLists(lists.items, k, set.targets, ks), users: set.users };
+  return { ...scoreLists(lists.items, k, set.targets, ks), users: set.users, items: lists.items, k };
 }

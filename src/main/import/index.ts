@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import type { ImportProgress, ImportRequest, ImportResult } from '../../shared/types.ts';
 import type { Db } from '../store/db.ts';
-import { getDataset, insertDataset, setDatasetCounts } from '../store/datasets.ts';
+import { beginImmediate } from '../store/busy.ts';
+import { checkDatasetName, getDataset, insertDataset, setDatasetCounts } from '../store/datasets.ts';
 import { ImportAbortedError } from './errors.ts';
 import { planImport, type ImportPlan } from './plan.ts';
 import { readPositives, type PositiveBatch, type ReadResult } from './reader.ts';
@@ -109,7 +110,7 @@ async function write(db: Db, plan: ImportPlan, req: ImportRequest, opts: ImportO
  */
 export async function importDataset(db: Db, req: ImportRequest, opts: ImportOptions = {}): Promise<ImportResult> {
   const started = performance.now();
-  const plan = await planImport(req);
+  const plan = await planImport({ ...req, name: checkDatasetName(req.name) });
   if (getDataset(db, plan.name)?.name === plan.name) throw new Error(`a dataset named '${plan.name}' already exists`);
   const seconds = (): number => (performance.now() - started) / 1000;
 
@@ -118,17 +119,27 @@ export async function importDataset(db: Db, req: ImportRequest, opts: ImportOpti
     return { name: plan.name, dryRun: true, seconds: seconds(), ...counts(read) };
   }
 
-  const restore = tuneForBulk(db);
-  db.exec('BEGIN IMMEDIATE');
+  // Another import holds the write lock for its whole transaction: wait for it, saying so.
+  const waiting: ImportProgress = { phase: 'waiting', file: req.files[0], bytesRead: 0, bytesTotal: plan.totalBytes, rows: 0, rowsPerSecond: 0, fraction: 0 };
+  // The bulk settings go on outside any transaction (SQLite refuses synchronous inside one).
+  let restore: (() => void) | undefined;
   try {
-    const done = await write(db, plan, req, opts);
-    db.exec('COMMIT');
-    return { name: plan.name, dryRun: false, datasetId: done.datasetId, seconds: seconds(), ...counts(done) };
-  } catch (err) {
-    // SQLite may have rolled back already (SQLITE_FULL can end the transaction).
-    if (db.inTransaction) db.exec('ROLLBACK');
-    throw storeError(db, err);
+    const locked = await beginImmediate(db, {
+      onWait: () => opts.onProgress?.(waiting),
+      aborted: () => opts.signal?.aborted === true,
+      beforeBegin: () => void (restore ??= tuneForBulk(db)),
+    });
+    if (!locked) throw new ImportAbortedError();
+    try {
+      const done = await write(db, plan, req, opts);
+      db.exec('COMMIT');
+      return { name: plan.name, dryRun: false, datasetId: done.datasetId, seconds: seconds(), ...counts(done) };
+    } catch (err) {
+      // SQLite may have rolled back already (SQLITE_FULL can end the transaction).
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw storeError(db, err);
+    }
   } finally {
-    restore();
+    restore?.();
   }
 }

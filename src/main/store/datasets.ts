@@ -81,15 +81,49 @@ export interface NewDataset {
   mapping: ColumnMapping;
 }
 
-/** Inserts the dataset row with zero counts (the import fills them in at the end); returns its id. */
+export const MAX_DATASET_NAME = 100;
+
+/** C0/C1 controls (newlines, tabs, escapes) and the bidi embedding, override and isolate
+ *  controls, which make a name display as something else than it is. */
+const FORBIDDEN_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+
+/**
+ * The dataset name as it is stored: trimmed, 1..100 characters, no control or bidi-control
+ * characters. The CLI and the API both reach it through importDataset; the error says what to fix.
+ */
+export function checkDatasetName(raw: string): string {
+  const name = raw.trim();
+  if (name === '') throw new Error('the dataset needs a name (--name)');
+  const length = [...name].length;
+  if (length > MAX_DATASET_NAME) throw new Error(`the dataset name is ${length} characters long; at most ${MAX_DATASET_NAME} are allowed`);
+  const bad = FORBIDDEN_IN_NAME.exec(name);
+  if (bad) {
+    const code = `U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new Error(`the dataset name contains a control character (${code}) at character ${[...name.slice(0, bad.index)].length + 1}; use printable text only`);
+  }
+  return name;
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return err instanceof Error && (err as Error & { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/** Inserts the dataset row with zero counts (the import fills them in at the end); returns its id.
+ *  A name taken meanwhile (two imports racing for one name) gets the same error as one taken before. */
 export function insertDataset(db: Db, d: NewDataset): number {
-  const info = db
-    .prepare(
-      `INSERT INTO datasets (name, preset, positive_rule, time_kind, files, columns, kept_columns, mapping,
-        rows, interactions, users, items, days) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)`,
-    )
-    .run(d.name, d.preset, d.positiveRule, d.timeKind, JSON.stringify(d.files), JSON.stringify(d.columns), JSON.stringify(d.keptColumns), JSON.stringify(d.mapping));
-  return Number(info.lastInsertRowid);
+  const name = checkDatasetName(d.name);
+  try {
+    const info = db
+      .prepare(
+        `INSERT INTO datasets (name, preset, positive_rule, time_kind, files, columns, kept_columns, mapping,
+          rows, interactions, users, items, days) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0, 0, 0)`,
+      )
+      .run(name, d.preset, d.positiveRule, d.timeKind, JSON.stringify(d.files), JSON.stringify(d.columns), JSON.stringify(d.keptColumns), JSON.stringify(d.mapping));
+    return Number(info.lastInsertRowid);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new Error(`a dataset named '${name}' already exists`);
+    throw err;
+  }
 }
 
 export function setDatasetCounts(db: Db, id: number, c: DatasetCounts): void {

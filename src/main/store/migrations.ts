@@ -177,4 +177,20 @@ export const migrations: string[] = [
     PRIMARY KEY (run_id, phase, metric)
   ) WITHOUT ROWID;
   `,
+  // (store) cached statistics of the dataset screen, computed once per dataset / split; they go
+  // with their row (datasets and splits never change once stored).
+  `
+  CREATE TABLE dataset_charts (
+    dataset_id INTEGER PRIMARY KEY REFERENCES datasets(id) ON DELETE CASCADE,
+    charts     TEXT NOT NULL               -- JSON DatasetCharts
+  );
+  CREATE TABLE split_stats (
+    split_id INTEGER PRIMARY KEY REFERENCES splits(id) ON DELETE CASCADE,
+    stats    TEXT NOT NULL                 -- JSON SplitStats
+  );
+  -- Kept users with any validation / test positive before out-of-vocabulary items are dropped
+  -- (NULL for splits stored before): says why a split has no evaluated user.
+  ALTER TABLE splits ADD COLUMN valid_target_users INTEGER;
+  ALTER TABLE splits ADD COLUMN test_target_users INTEGER;
+  `,
 ];

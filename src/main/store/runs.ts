@@ -194,6 +194,10 @@ export function loadCheckpoint(db: Db, runId: number, tag: 'last' | 'best'): Che
     | undefined;
 }
 
+export function deleteCheckpoint(db: Db, runId: number, tag: 'last' | 'best'): void {
+  db.prepare('DELETE FROM checkpoints WHERE run_id = ? AND tag = ?').run(runId, tag);
+}
+
 export function saveEmbedding(db: Db, runId: number, name: string, rows: number, cols: number, data: Float32Array): void {
   db.prepare(
     `INSERT INTO run_embeddings (run_id, name, rows, cols, data) VALUES (?, ?, ?, ?, ?)

@@ -9,14 +9,17 @@ import { toTensors } from '../data/batch.ts';
 import { evalSet, type EvalSet } from '../eval/sets.ts';
 import { evaluate } from '../eval/evaluate.ts';
 import { saveUserMetrics } from '../eval/store.ts';
-import { recordTestLists } from '../eval/record-lists.ts';
+import { storeListsAndBeyond } from '../eval/record-lists.ts';
 import { initBackend } from '../engine/backend.ts';
 import { getModel } from '../models/registry.ts';
 import type { Config, SeqRecModel } from '../models/types.ts';
 import type { Db } from '../store/db.ts';
+import { WriteQueue } from '../store/write-queue.ts';
 import {
   addCurvePoint,
+  deleteCheckpoint,
   loadCheckpoint,
+  type Checkpoint,
   requireRun,
   saveCheckpoint,
   saveEmbedding,
@@ -75,31 +78,50 @@ export async function trainRun(db: Db, runId: number, opts: LoopOptions): Promis
   const started = Date.now();
   const backend = await initBackend((process.env.CMI_STUDIO_BACKEND as 'auto' | undefined) ?? 'auto');
   const resumeFrom = loadCheckpoint(db, runId, 'last');
-  updateRun(db, runId, { status: 'running', backend: backend.backend, device: backend.device, pid: process.pid, error: null });
+  // Every write goes through the queue: an import holding the lock delays them, never the run.
+  const writes = new WriteQueue(db);
+  writes.write(() => updateRun(db, runId, { status: 'running', backend: backend.backend, device: backend.device, pid: process.pid, error: null }));
   opts.onEvent({ type: 'started', runId, backend: backend.backend, device: backend.device, resumedFrom: resumeFrom?.step ?? null });
 
   const split = loadSplit(db, run.splitId);
   const maxlen = Number(config.maxlen);
   const validSet = evalSet(split, 'valid', maxlen);
   const model = def.create({ numItems: split.numItems, config, seed: run.seed, itemCounts: split.itemCounts });
+  const live: Live = { writes };
   try {
     let state: LoopState | undefined;
+    let best: Checkpoint | undefined;
     let status: RunStatus = 'done';
     if (def.trainable !== false) {
-      const result = await optimise(db, runId, model, split, validSet, config, run.seed, resumeFrom, started, opts);
-      state = result.state;
-      status = result.status;
+      const result = await optimise(db, runId, model, split, validSet, config, run.seed, resumeFrom, started, opts, live);
+      ({ state, status, best } = result);
       if (status === 'cancelled') {
+        await writes.drain();
         opts.onEvent({ type: 'finished', runId, status, test: null });
         return status;
       }
     }
-    const test = await finish(db, runId, model, split, validSet, state, started);
+    const test = await finish(db, runId, model, split, validSet, state, best, started, writes);
     opts.onEvent({ type: 'finished', runId, status: 'done', test });
     return 'done';
+  } catch (err) {
+    // A failed run keeps the steps and time it reached, not those of its last checkpoint.
+    if (live.state && live.elapsed) {
+      const reached = { steps: live.state.step, seconds: live.elapsed() };
+      writes.write(() => updateRun(db, runId, reached));
+    }
+    await writes.drain().catch(() => {}); // the error at hand is the one to report
+    throw err;
   } finally {
     model.dispose();
   }
+}
+
+/** What a failing run still needs to record: its queue, and how far it got. */
+interface Live {
+  writes: WriteQueue;
+  state?: LoopState;
+  elapsed?: () => number;
 }
 
 async function optimise(
@@ -113,7 +135,9 @@ async function optimise(
   resumeFrom: ReturnType<typeof loadCheckpoint>,
   started: number,
   opts: LoopOptions,
-): Promise<{ state: LoopState; status: RunStatus }> {
+  live: Live,
+): Promise<{ state: LoopState; status: RunStatus; best: Checkpoint | undefined }> {
+  const { writes } = live;
   const optimizer = createOptimizer(config);
   const sampler = new Sampler(split, {
     batchSize: Number(config.batchSize),
@@ -150,19 +174,30 @@ async function optimise(
     restoreWeights(model, unprefixed('w/', tensors));
     await restoreOptimizer(optimizer, model, unprefixed('o/', tensors));
     sampler.setState(state.sampler);
-    truncateCurves(db, runId, state.step);
+    const from = state.step;
+    writes.write(() => truncateCurves(db, runId, from));
   }
   if (stages.length) model.stage = stages[state.stage];
   const secondsBefore = state.seconds;
   const elapsed = () => secondsBefore + (Date.now() - started) / 1000;
+  live.state = state;
+  live.elapsed = elapsed;
+  /** This run's best weights, kept here too: the stored copy may still wait in the queue. */
+  let best: Checkpoint | undefined;
 
   const checkpoint = async () => {
     state.sampler = sampler.getState();
     state.seconds = elapsed();
     const tensors = { ...prefixed('w/', modelWeights(model)), ...prefixed('o/', await optimizerState(optimizer)) };
-    saveCheckpoint(db, runId, 'last', { step: state.step, state: JSON.stringify(state), tensors: packTensors(tensors) });
-    updateRun(db, runId, { steps: state.step, seconds: state.seconds });
-    opts.onEvent({ type: 'checkpoint', runId, step: state.step });
+    const saved: Checkpoint = { step: state.step, state: JSON.stringify(state), tensors: packTensors(tensors) };
+    const progress = { steps: state.step, seconds: state.seconds };
+    writes.write(
+      () => {
+        saveCheckpoint(db, runId, 'last', saved);
+        updateRun(db, runId, progress);
+      },
+      { key: 'checkpoint:last', done: () => opts.onEvent({ type: 'checkpoint', runId, step: saved.step }) },
+    );
   };
 
   const reportEvery = Math.max(1, Math.min(50, Math.floor(evalEvery / 5)));
@@ -175,10 +210,11 @@ async function optimise(
   for (;;) {
     // Let IPC messages (cancel) in: the step itself is synchronous.
     await new Promise<void>((resolve) => setImmediate(resolve));
+    writes.flush();
     if (opts.shouldStop()) {
       await checkpoint();
-      updateRun(db, runId, { status: 'cancelled' });
-      return { state, status: 'cancelled' };
+      writes.write(() => updateRun(db, runId, { status: 'cancelled' }));
+      return { state, status: 'cancelled', best };
     }
     const host = sampler.next();
     const batch = toTensors(host);
@@ -207,7 +243,8 @@ async function optimise(
       sums = {};
       sumCount = 0;
       const stage = stages[state.stage];
-      addCurvePoint(db, runId, { step: state.step, kind: 'train', stage, values: mean });
+      const point = { step: state.step, kind: 'train' as const, stage, values: mean };
+      writes.write(() => addCurvePoint(db, runId, point));
       // With early stopping the end is unknown; the ETA is the latest possible stop given the current best.
       const lastStep = maxSteps > 0 ? maxSteps : (state.bestStep ?? state.step) + (patience + 1) * evalEvery;
       opts.onEvent({
@@ -227,19 +264,23 @@ async function optimise(
       const value = metrics[metricName];
       if (value === undefined) throw new Error(`selectMetric '${metricName}' is not among the evaluated metrics`);
       const improved = value > state.bestMetric;
-      addCurvePoint(db, runId, { step: state.step, kind: 'valid', stage: stages[state.stage], values: metrics });
+      const point = { step: state.step, kind: 'valid' as const, stage: stages[state.stage], values: metrics };
+      writes.write(() => addCurvePoint(db, runId, point));
       opts.onEvent({ type: 'validation', runId, step: state.step, metrics, best: improved });
       if (improved) {
         state.bestMetric = value;
         state.bestStep = state.step;
         state.bestStage = state.stage;
         state.evalsWithoutImprovement = 0;
-        saveCheckpoint(db, runId, 'best', {
-          step: state.step,
-          state: JSON.stringify({ stage: state.stage }),
-          tensors: packTensors(modelWeights(model)),
-        });
-        updateRun(db, runId, { bestStep: state.step, valid: metrics });
+        const saved: Checkpoint = { step: state.step, state: JSON.stringify({ stage: state.stage }), tensors: packTensors(modelWeights(model)) };
+        best = saved;
+        writes.write(
+          () => {
+            saveCheckpoint(db, runId, 'best', saved);
+            updateRun(db, runId, { bestStep: saved.step, valid: metrics });
+          },
+          { key: 'checkpoint:best' },
+        );
       } else {
         state.evalsWithoutImprovement++;
       }
@@ -247,7 +288,7 @@ async function optimise(
         if (state.stage + 1 < stages.length) {
           // Multi-stage models (OPAL, DSSRec) move on from the best weights of the finished
           // stage, with a new optimiser unless the run says keep (stageOptimizer).
-          restoreBest(db, runId, model);
+          restoreBest(model, best ?? loadCheckpoint(db, runId, 'best'));
           if (config.stageOptimizer !== 'keep') optimizer.reset();
           state.stage++;
           model.stage = stages[state.stage];
@@ -261,11 +302,10 @@ async function optimise(
     if (state.step % checkpointEvery === 0) await checkpoint();
   }
   state.seconds = elapsed();
-  return { state, status: 'done' };
+  return { state, status: 'done', best };
 }
 
-function restoreBest(db: Db, runId: number, model: SeqRecModel): void {
-  const best = loadCheckpoint(db, runId, 'best');
+function restoreBest(model: SeqRecModel, best: Checkpoint | undefined): void {
   if (!best) return;
   restoreWeights(model, unpackTensors(best.tensors));
   const { stage } = JSON.parse(best.state) as { stage: number };
@@ -280,31 +320,39 @@ async function finish(
   split: SplitData,
   validSet: EvalSet,
   state: LoopState | undefined,
+  trainedBest: Checkpoint | undefined,
   started: number,
+  writes: WriteQueue,
 ): Promise<Metrics> {
-  restoreBest(db, runId, model);
+  const best = trainedBest ?? loadCheckpoint(db, runId, 'best');
+  restoreBest(model, best);
   const maxlen = validSet.maxlen;
   const valid = evaluate(model, validSet);
   const test = evaluate(model, evalSet(split, 'test', maxlen));
-  saveUserMetrics(db, runId, 'valid', valid.users, valid.perUser);
-  saveUserMetrics(db, runId, 'test', test.users, test.perUser);
-  recordTestLists(db, runId, model, split, maxlen);
   const items = model.itemTable();
-  saveEmbedding(db, runId, 'items', items.shape[0], items.shape[1], (await items.data()) as Float32Array);
+  const itemData = (await items.data()) as Float32Array;
+  const [rows, cols] = items.shape;
   items.dispose();
-  if (!loadCheckpoint(db, runId, 'best')) {
-    // Untrained models (pop) and runs cut before their first evaluation: keep the final weights.
-    saveCheckpoint(db, runId, 'best', { step: state?.step ?? 0, state: JSON.stringify({ stage: state?.stage ?? 0 }), tensors: packTensors(modelWeights(model)) });
-  }
-  db.prepare("DELETE FROM checkpoints WHERE run_id = ? AND tag = 'last'").run(runId);
-  updateRun(db, runId, {
-    status: 'done',
-    steps: state?.step ?? 0,
-    bestStep: state?.bestStep ?? null,
-    seconds: state ? state.seconds : (Date.now() - started) / 1000,
-    valid: valid.metrics,
-    test: test.metrics,
-    pid: null,
+  // Untrained models (pop) and runs cut before their first evaluation: keep the final weights.
+  const finalWeights = best ? undefined : { step: state?.step ?? 0, state: JSON.stringify({ stage: state?.stage ?? 0 }), tensors: packTensors(modelWeights(model)) };
+  const seconds = state ? state.seconds : (Date.now() - started) / 1000;
+  writes.write(() => {
+    saveUserMetrics(db, runId, 'valid', valid.users, valid.perUser);
+    saveUserMetrics(db, runId, 'test', test.users, test.perUser);
+    saveEmbedding(db, runId, 'items', rows, cols, itemData);
+    if (test.users.length) storeListsAndBeyond(db, runId, split, test.users, test.k, test.items, { rows, cols, data: itemData });
+    if (finalWeights) saveCheckpoint(db, runId, 'best', finalWeights);
+    deleteCheckpoint(db, runId, 'last');
+    updateRun(db, runId, {
+      status: 'done',
+      steps: state?.step ?? 0,
+      bestStep: state?.bestStep ?? null,
+      seconds,
+      valid: valid.metrics,
+      test: test.metrics,
+      pid: null,
+    });
   });
+  await writes.drain();
   return test.metrics;
 }

@@ -2,7 +2,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { RunSummary, SplitParams, TrainEvent } from '../../shared/types.ts';
-import { ensureSplit } from '../store/splits.ts';
+import { writeWhenFree } from '../store/busy.ts';
+import { ensureSplit, requireUsableSplit } from '../store/splits.ts';
 import { getModel } from '../models/registry.ts';
 import type { Config } from '../models/types.ts';
 import { openDb, type Db } from '../store/db.ts';
@@ -20,11 +21,18 @@ export interface RunRequest {
   label?: string;
 }
 
+/** The split a run trains on: the request's, with the model's maxlen unless it gives one. */
+export function runSplitParams(req: RunRequest): Partial<SplitParams> {
+  const config = resolveConfig(getModel(req.model), req.config ?? {});
+  return { maxlen: Number(config.maxlen), ...(req.split ?? {}) };
+}
+
 /** Creates the run row (queued) with a complete config and a stored split; returns its id. */
 export function prepareRun(db: Db, req: RunRequest): number {
   const def = getModel(req.model);
   const config = resolveConfig(def, req.config ?? {});
-  const split = ensureSplit(db, req.datasetId, { maxlen: Number(config.maxlen), ...(req.split ?? {}) });
+  // Splits stored before they were checked may still be unusable: refuse them too.
+  const split = requireUsableSplit(ensureSplit(db, req.datasetId, runSplitParams(req)));
   return createRun(db, {
     datasetId: req.datasetId,
     splitId: split.id,
@@ -114,22 +122,20 @@ export function launchRun(dbPath: string, runId: number, onEvent: (e: TrainEvent
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       const db2 = openDb(dbPath);
-      try {
-        let run = requireRun(db2, runId);
-        if (run.status === 'running' || run.status === 'queued') {
-          updateRun(db2, runId, {
-            status: 'interrupted',
-            pid: null,
-            error: lastError ?? `worker exited with ${signal ? `signal ${signal}` : `code ${code}`}`,
-          });
-          run = requireRun(db2, runId);
-        }
-        resolve(run);
-      } catch (err) {
-        reject(err);
-      } finally {
-        db2.close();
-      }
+      // Waits for the lock (an import may hold it) without blocking the host's thread.
+      const settle = async (): Promise<RunSummary> => {
+        const run = requireRun(db2, runId);
+        if (run.status !== 'running' && run.status !== 'queued') return run;
+        const error = lastError ?? `worker exited with ${signal ? `signal ${signal}` : `code ${code}`}`;
+        await writeWhenFree(db2, () => {
+          const now = requireRun(db2, runId);
+          if (now.status === 'running' || now.status === 'queued') updateRun(db2, runId, { status: 'interrupted', pid: null, error });
+        });
+        return requireRun(db2, runId);
+      };
+      settle()
+        .then(resolve, reject)
+        .finally(() => db2.close());
     });
   });
   return {

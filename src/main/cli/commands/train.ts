@@ -1,9 +1,11 @@
 import type { Metrics, RunSummary, TrainEvent } from '../../../shared/types.ts';
 import { getModel, modelInfos } from '../../models/registry.ts';
-import { resolveDbPath } from '../../store/db.ts';
+import { writeWhenFree } from '../../store/busy.ts';
+import { openDb, resolveDbPath } from '../../store/db.ts';
+import { ensureSplitInSteps } from '../../store/splits.ts';
 import { getDataset } from '../../store/datasets.ts';
 import { requireRun } from '../../store/runs.ts';
-import { launchRun, markInterrupted, prepareRun } from '../../train/runner.ts';
+import { launchRun, markInterrupted, prepareRun, runSplitParams, type RunRequest } from '../../train/runner.ts';
 import { JSON_OPTION, configFromSettings, parseCommand, printHelp, withDb } from '../options.ts';
 
 export const summary = 'train a model on a dataset (or --resume a run) and evaluate it on the test day';
@@ -58,6 +60,23 @@ export function progressPrinter(): (e: TrainEvent) => void {
   };
 }
 
+/** prepareRun for a CLI beside other jobs: an import may hold the write lock for minutes, so
+ *  the split is built and the run row written once the lock is free, saying that it waits. */
+async function prepareWhenFree(dbPath: string, request: RunRequest): Promise<number> {
+  const db = openDb(dbPath);
+  let told = false;
+  const onWait = (): void => {
+    if (!told) process.stderr.write('waiting for another job (an import?) to release the store…\n');
+    told = true;
+  };
+  try {
+    await ensureSplitInSteps(db, request.datasetId, runSplitParams(request), { onWait });
+    return (await writeWhenFree(db, () => prepareRun(db, request), { onWait }))!;
+  } finally {
+    db.close();
+  }
+}
+
 /** Launches a run, forwards Ctrl-C as a cancel, and waits for it. */
 export async function runWithProgress(dbPath: string, runId: number, quiet = false): Promise<RunSummary> {
   const handle = launchRun(dbPath, runId, quiet ? () => {} : progressPrinter());
@@ -91,7 +110,7 @@ export async function run(argv: string[]): Promise<number> {
     return printHelp(`${HELP}\n\nmodels: ${modelInfos().map((m) => m.name).join(', ')}\n\nconfig keys of ${info?.name} (--set key=value), with defaults:\n${keys}`);
   }
   const dbPath = resolveDbPath(values.db);
-  const runId = withDb(dbPath, (db) => {
+  const request = withDb(dbPath, (db): number | RunRequest => {
     markInterrupted(db);
     if (values.resume !== undefined) {
       const id = Number(values.resume);
@@ -110,8 +129,9 @@ export async function run(argv: string[]): Promise<number> {
     if (!Number.isInteger(seed)) throw new Error(`--seed expects an integer, got '${values.seed}'`);
     const kind = values.split as 'day' | 'time-quantile' | 'leave-last-out' | undefined;
     if (kind && !['day', 'time-quantile', 'leave-last-out'].includes(kind)) throw new Error(`--split must be day, time-quantile or leave-last-out`);
-    return prepareRun(db, { datasetId: dataset.id, model: def.name, config, seed, split: kind ? { kind } : undefined });
+    return { datasetId: dataset.id, model: def.name, config, seed, split: kind ? { kind } : undefined };
   });
+  const runId = typeof request === 'number' ? request : await prepareWhenFree(dbPath, request);
   const result = await runWithProgress(dbPath, runId);
   if (values.json) process.stdout.write(JSON.stringify(runJson(result)) + '\n');
   return result.status === 'done' ? 0 : 1;
