@@ -158,4 +158,17 @@ export const migrations: string[] = [
     OR (model = 'dssrec' AND json_extract(config, '$.trainStages') = 'both' AND coalesce(json_extract(config, '$.lambdaSeq2seq'), 1) > 0)
   );
   `,
+  // v6: why a run stopped (early, max-steps, cancelled, failed). Runs stored before it: derived
+  // from the status and the step cap; a done run that never stepped (most-popular) has none.
+  `
+  ALTER TABLE runs ADD COLUMN stopped TEXT;
+  UPDATE runs SET stopped = CASE
+    WHEN status = 'cancelled' THEN 'cancelled'
+    WHEN status = 'failed' THEN 'failed'
+    WHEN status = 'done' AND steps = 0 THEN NULL
+    WHEN status = 'done' AND coalesce(json_extract(config, '$.maxSteps'), 0) > 0
+      AND steps >= json_extract(config, '$.maxSteps') THEN 'max-steps'
+    WHEN status = 'done' THEN 'early'
+  END;
+  `,
 ];

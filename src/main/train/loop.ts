@@ -1,13 +1,12 @@
 // The training loop of one run: sample, step, evaluate on validation, early-stop, checkpoint,
 // and finally evaluate the best weights on the test day. Runs inside the worker process.
 import * as tf from '@tensorflow/tfjs';
-import type { Metrics, RunStatus, TrainEvent } from '../../shared/types.ts';
+import type { Metrics, RunStatus, StopReason, TrainEvent } from '../../shared/types.ts';
 import type { SplitData } from '../data/split.ts';
 import { loadSplit } from '../store/splits.ts';
 import { Sampler, type SamplerState } from '../data/sampler.ts';
 import { toTensors } from '../data/batch.ts';
 import { evalSet, type EvalSet } from '../eval/sets.ts';
-import { evaluate } from '../eval/evaluate.ts';
 import { saveUserMetrics } from '../eval/store.ts';
 import { initBackend } from '../engine/backend.ts';
 import { getModel } from '../models/registry.ts';
@@ -24,6 +23,9 @@ import {
 } from '../store/runs.ts';
 import { createOptimizer, modelWeights, optimizerState, restoreOptimizer, restoreWeights } from './optimizer.ts';
 import { trainStep } from './step.ts';
+import { runEta } from './eta.ts';
+import { evaluateReporting } from './eval-progress.ts';
+import { validationSample } from './valid-sample.ts';
 import { packTensors, unpackTensors, type NamedTensors } from './pack.ts';
 
 /** Everything besides tensors that a resumed run needs to continue exactly where it stopped. */
@@ -74,26 +76,26 @@ export async function trainRun(db: Db, runId: number, opts: LoopOptions): Promis
   const started = Date.now();
   const backend = await initBackend((process.env.CMI_STUDIO_BACKEND as 'auto' | undefined) ?? 'auto');
   const resumeFrom = loadCheckpoint(db, runId, 'last');
-  updateRun(db, runId, { status: 'running', backend: backend.backend, device: backend.device, pid: process.pid, error: null });
+  updateRun(db, runId, { status: 'running', stopped: null, backend: backend.backend, device: backend.device, pid: process.pid, error: null });
   opts.onEvent({ type: 'started', runId, backend: backend.backend, device: backend.device, resumedFrom: resumeFrom?.step ?? null });
 
   const split = loadSplit(db, run.splitId);
   const maxlen = Number(config.maxlen);
-  const validSet = evalSet(split, 'valid', maxlen);
+  const sets: RunSets = { valid: evalSet(split, 'valid', maxlen), test: evalSet(split, 'test', maxlen) };
   const model = def.create({ numItems: split.numItems, config, seed: run.seed, itemCounts: split.itemCounts });
   try {
     let state: LoopState | undefined;
-    let status: RunStatus = 'done';
+    let stopped: StopReason | null = null;
     if (def.trainable !== false) {
-      const result = await optimise(db, runId, model, split, validSet, config, run.seed, resumeFrom, started, opts);
+      const result = await optimise(db, runId, model, split, sets, config, run.seed, resumeFrom, started, opts);
       state = result.state;
-      status = result.status;
-      if (status === 'cancelled') {
-        opts.onEvent({ type: 'finished', runId, status, test: null });
-        return status;
+      stopped = result.stopped;
+      if (stopped === 'cancelled') {
+        opts.onEvent({ type: 'finished', runId, status: 'cancelled', test: null });
+        return 'cancelled';
       }
     }
-    const test = await finish(db, runId, model, split, validSet, state, started);
+    const test = await finish(db, runId, model, sets, state, stopped, started, opts);
     opts.onEvent({ type: 'finished', runId, status: 'done', test });
     return 'done';
   } finally {
@@ -101,18 +103,24 @@ export async function trainRun(db: Db, runId: number, opts: LoopOptions): Promis
   }
 }
 
+/** Every validation user and every test user (the final evaluations always use all of them). */
+interface RunSets {
+  valid: EvalSet;
+  test: EvalSet;
+}
+
 async function optimise(
   db: Db,
   runId: number,
   model: SeqRecModel,
   split: SplitData,
-  validSet: EvalSet,
+  sets: RunSets,
   config: Config,
   seed: number,
   resumeFrom: ReturnType<typeof loadCheckpoint>,
   started: number,
   opts: LoopOptions,
-): Promise<{ state: LoopState; status: RunStatus }> {
+): Promise<{ state: LoopState; stopped: StopReason }> {
   const optimizer = createOptimizer(config);
   const sampler = new Sampler(split, {
     batchSize: Number(config.batchSize),
@@ -132,6 +140,8 @@ async function optimise(
   const maxSteps = Number(config.maxSteps);
   const checkpointEvery = Math.max(1, Number(config.checkpointEvery));
   const metricName = String(config.selectMetric);
+  const validSet = validationSample(sets.valid, Number(config.validUsers ?? 0), seed);
+  const finalUsers = sets.valid.users.length + sets.test.users.length;
 
   let state: LoopState = {
     step: 0,
@@ -169,15 +179,18 @@ async function optimise(
   let sumCount = 0;
   let windowStart = Date.now();
   let windowSteps = 0;
+  /** Evaluation time inside the current window, which the step time must not include. */
+  let windowEvalSeconds = 0;
   let stepsPerSecond = 0;
+  let evalSecondsPerUser: number | null = null;
 
   for (;;) {
     // Let IPC messages (cancel) in: the step itself is synchronous.
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (opts.shouldStop()) {
       await checkpoint();
-      updateRun(db, runId, { status: 'cancelled' });
-      return { state, status: 'cancelled' };
+      updateRun(db, runId, { status: 'cancelled', stopped: 'cancelled' });
+      return { state, stopped: 'cancelled' };
     }
     const host = sampler.next();
     const batch = toTensors(host);
@@ -199,30 +212,39 @@ async function optimise(
 
     if (state.step % reportEvery === 0) {
       const now = Date.now();
-      stepsPerSecond = (windowSteps * 1000) / Math.max(1, now - windowStart);
+      const trainMs = Math.max(1, now - windowStart - windowEvalSeconds * 1000);
+      stepsPerSecond = (windowSteps * 1000) / trainMs;
       windowStart = now;
       windowSteps = 0;
+      windowEvalSeconds = 0;
       const mean = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / sumCount]));
       sums = {};
       sumCount = 0;
       const stage = stages[state.stage];
       addCurvePoint(db, runId, { step: state.step, kind: 'train', stage, values: mean });
+      // Live figures for the runs list; the checkpoint stays the resume point.
+      const seconds = elapsed();
+      updateRun(db, runId, { steps: state.step, seconds });
       // With early stopping the end is unknown; the ETA is the latest possible stop given the current best.
       const lastStep = maxSteps > 0 ? maxSteps : (state.bestStep ?? state.step) + (patience + 1) * evalEvery;
-      opts.onEvent({
-        type: 'progress',
-        runId,
+      const etaSeconds = runEta({
         step: state.step,
-        stage,
-        losses: mean,
-        stepsPerSecond,
-        etaSeconds: stepsPerSecond > 0 ? Math.max(0, lastStep - state.step) / stepsPerSecond : null,
+        lastStep,
+        evalEvery,
+        capped: maxSteps > 0,
+        stepSeconds: stepsPerSecond > 0 ? 1 / stepsPerSecond : null,
+        evalSecondsPerUser,
+        validUsers: validSet.users.length,
+        finalUsers,
       });
+      opts.onEvent({ type: 'progress', runId, step: state.step, stage, losses: mean, stepsPerSecond, seconds, etaSeconds });
     }
 
     const atLimit = maxSteps > 0 && state.step >= maxSteps;
     if (state.step % evalEvery === 0 || atLimit) {
-      const { metrics } = evaluate(model, validSet);
+      const { metrics, seconds } = evaluateReporting(model, validSet, { runId, phase: 'valid', step: state.step }, opts.onEvent);
+      windowEvalSeconds += seconds;
+      evalSecondsPerUser = seconds / Math.max(1, validSet.users.length);
       const value = metrics[metricName];
       if (value === undefined) throw new Error(`selectMetric '${metricName}' is not among the evaluated metrics`);
       const improved = value > state.bestMetric;
@@ -252,7 +274,8 @@ async function optimise(
           model.stage = stages[state.stage];
           state.evalsWithoutImprovement = 0;
         } else {
-          break;
+          state.seconds = elapsed();
+          return { state, stopped: 'early' };
         }
       }
     }
@@ -260,7 +283,7 @@ async function optimise(
     if (state.step % checkpointEvery === 0) await checkpoint();
   }
   state.seconds = elapsed();
-  return { state, status: 'done' };
+  return { state, stopped: 'max-steps' };
 }
 
 function restoreBest(db: Db, runId: number, model: SeqRecModel): void {
@@ -276,15 +299,16 @@ async function finish(
   db: Db,
   runId: number,
   model: SeqRecModel,
-  split: SplitData,
-  validSet: EvalSet,
+  sets: RunSets,
   state: LoopState | undefined,
+  stopped: StopReason | null,
   started: number,
+  opts: LoopOptions,
 ): Promise<Metrics> {
   restoreBest(db, runId, model);
-  const maxlen = validSet.maxlen;
-  const valid = evaluate(model, validSet);
-  const test = evaluate(model, evalSet(split, 'test', maxlen));
+  const step = state?.step ?? 0;
+  const valid = evaluateReporting(model, sets.valid, { runId, phase: 'final-valid', step }, opts.onEvent);
+  const test = evaluateReporting(model, sets.test, { runId, phase: 'test', step }, opts.onEvent);
   saveUserMetrics(db, runId, 'valid', valid.users, valid.perUser);
   saveUserMetrics(db, runId, 'test', test.users, test.perUser);
   const items = model.itemTable();
@@ -297,6 +321,7 @@ async function finish(
   db.prepare("DELETE FROM checkpoints WHERE run_id = ? AND tag = 'last'").run(runId);
   updateRun(db, runId, {
     status: 'done',
+    stopped,
     steps: state?.step ?? 0,
     bestStep: state?.bestStep ?? null,
     seconds: state ? state.seconds : (Date.now() - started) / 1000,

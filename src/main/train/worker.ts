@@ -1,6 +1,7 @@
 // Entry of the training worker process: `worker.ts DB_PATH RUN_ID`. Training never runs on
 // the main thread; the parent (runner.ts) receives TrainEvents over the IPC channel and may
-// send { type: 'cancel' }. Killing this process is safe: the run resumes from its last checkpoint.
+// send { type: 'cancel' }; SIGTERM asks the same from another process (`runs --cancel-set`).
+// Killing this process is safe: the run resumes from its last checkpoint.
 import type { TrainEvent } from '../../shared/types.ts';
 import { openDb } from '../store/db.ts';
 import { updateRun } from '../store/runs.ts';
@@ -14,6 +15,7 @@ let cancelRequested = false;
 process.on('message', (m: { type?: string }) => {
   if (m?.type === 'cancel') cancelRequested = true;
 });
+process.on('SIGTERM', () => (cancelRequested = true));
 
 function emit(e: TrainEvent): void {
   if (process.send) process.send(e);
@@ -32,7 +34,7 @@ async function main(): Promise<number> {
   } catch (err) {
     const message = describeTrainingError(err);
     const stack = err instanceof Error && err.stack ? `\n${err.stack}` : '';
-    updateRun(db, runId, { status: 'failed', error: message + stack, pid: null });
+    updateRun(db, runId, { status: 'failed', stopped: 'failed', error: message + stack, pid: null });
     emit({ type: 'finished', runId, status: 'failed', test: null, error: message });
     return 1;
   } finally {
