@@ -73,6 +73,20 @@ describe('training queue', () => {
     assert.deepEqual(listRuns(db, { group: 'set-a' }), []);
   });
 
+  it('resumes a set at once after its cancel, while the workers are still exiting', async () => {
+    const events: TrainEvent[] = [];
+    const queue = queueWith(events);
+    const ids = prepareSet('set-c', [4, 5]);
+    queue.enqueue(ids);
+    await waitFor('both workers started', () => events.filter((e) => e.type === 'started').length === 2);
+    queue.cancelSet('set-c');
+    // The store says cancelled as soon as each worker checkpointed; the user presses Resume then.
+    await waitFor('both cancelled', () => listRuns(db, { group: 'set-c' }).every((r) => r.status === 'cancelled'));
+    assert.deepEqual(queue.resumeSet('set-c').sort(), ids, 'both go back on the queue');
+    await queue.idle();
+    assert.ok(listRuns(db, { group: 'set-c' }).every((r) => r.status === 'done'), 'and train to the end');
+  });
+
   it('skips a run that was cancelled in the store (by another process) while it waited', async () => {
     const events: TrainEvent[] = [];
     const queue = queueWith(events, 1);

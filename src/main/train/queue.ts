@@ -37,6 +37,8 @@ export interface QueueOptions {
 interface Slot {
   handle: RunHandle | null;
   cancelled: boolean;
+  /** Resumed while its cancel was still checkpointing: queue it again once the worker exits. */
+  requeue: boolean;
 }
 
 /** Statuses a set's run is resumed from (queued: left over by a queue that stopped). */
@@ -78,6 +80,7 @@ export class TrainingQueue {
     const slot = this.active.get(runId);
     if (slot) {
       slot.cancelled = true;
+      slot.requeue = false;
       slot.handle?.cancel();
       return;
     }
@@ -108,13 +111,22 @@ export class TrainingQueue {
     return hit;
   }
 
-  /** Queues every run of the group that has not finished and is not queued or running already. */
+  /** Queues every run of the group that has not finished and is not queued or running already
+   *  (a run whose worker is still stopping from a cancel goes back on the queue when it exits). */
   resumeSet(group: string): number[] {
-    const ids = this.requireSet(group)
-      .filter((r) => isResumable(r) && !this.has(r.id) && !this.runningElsewhere(r))
-      .map((r) => r.id);
-    this.enqueue(ids);
-    return ids;
+    const fresh: number[] = [];
+    const later: number[] = [];
+    for (const r of this.requireSet(group)) {
+      if (!isResumable(r) || this.queued.includes(r.id) || this.runningElsewhere(r)) continue;
+      const slot = this.active.get(r.id);
+      if (!slot) fresh.push(r.id);
+      else if (slot.cancelled && !slot.requeue) {
+        slot.requeue = true;
+        later.push(r.id);
+      }
+    }
+    this.enqueue(fresh);
+    return [...fresh, ...later];
   }
 
   /** Deletes every run of the group and what it produced; a run still training must be cancelled first. */
@@ -166,7 +178,7 @@ export class TrainingQueue {
   private pump(): void {
     while (this.queued.length && this.active.size < this.concurrency) {
       const id = this.queued.shift() as number;
-      const slot: Slot = { handle: null, cancelled: false };
+      const slot: Slot = { handle: null, cancelled: false, requeue: false };
       this.active.set(id, slot);
       void this.train(id, slot);
     }
@@ -197,7 +209,8 @@ export class TrainingQueue {
       if (failed) this.opts.onSettled?.(failed);
     } finally {
       this.active.delete(id);
-      this.pump();
+      if (slot.requeue && getRun(db, id)?.status === 'cancelled') this.enqueue([id]);
+      else this.pump();
     }
   }
 }
