@@ -1,7 +1,7 @@
 // The one training queue, for the UI, sweeps and the demo: queued runs train in worker
 // processes, up to `concurrency` at once, and a set (the runs of one group: ablation, sweep,
 // grid, seeds) is cancelled, resumed or deleted as a whole. Two workers of one OpenBLAS thread
-// each finish a pair of runs sooner than one after another on two threads (docs/engine.md,
+// each finish a pair of runs sooner than one after another on two threads (docs/benchmarks.md,
 // "Two runs at once"), so two is the default.
 import type { TrainingQueueState } from '../../shared/api.ts';
 import type { RunSummary, TrainEvent } from '../../shared/types.ts';
