@@ -97,5 +97,12 @@ describe('training queue', () => {
     await queue.idle();
     assert.ok(!events.some((e) => e.type === 'started' && e.runId === second), 'the cancelled run did not start');
     assert.equal(listRuns(db, { group: 'set-b' }).find((r) => r.id === first)?.status, 'done');
+
+    // A run another live process trains is neither queued here nor re-marked.
+    updateRun(db, second, { status: 'running', pid: process.pid });
+    assert.throws(() => queue.enqueue([second]), /is training in another process/);
+    assert.deepEqual(queue.resumeSet('set-b'), [], 'resuming the set leaves it alone too');
+    assert.equal(listRuns(db, { group: 'set-b' }).find((r) => r.id === second)?.status, 'running');
+    assert.throws(() => queue.deleteSet('set-b'), /is training; cancel the set first/);
   });
 });

@@ -68,6 +68,8 @@ export class TrainingQueue {
 
   /** Queues runs (marked queued in the store, so another process sees them waiting). */
   enqueue(runIds: number[]): void {
+    const elsewhere = runIds.map((id) => getRun(this.opts.db, id)).find((r) => r !== undefined && this.runningElsewhere(r));
+    if (elsewhere) throw new Error(`run ${elsewhere.id} is training in another process (pid ${runPid(this.opts.db, elsewhere.id)})`);
     for (const id of runIds) {
       if (this.has(id)) continue;
       updateRun(this.opts.db, id, { status: 'queued', stopped: null });
