@@ -152,8 +152,8 @@ export async function trainTwoRuns(page: Page, datasetId: number, prefix: string
   assert.equal(await page.getByTestId('run-stopped').textContent(), 'max-steps');
   assert.ok(seen.size >= 2, `the loss curve grew while the page watched (saw ${[...seen].join(' | ')})`);
   // What arrived live is what the store recorded, point for point.
-  const stored = await pageApi<{ kind: string }[]>(page, 'runCurves', [first]);
-  assert.match((await page.getByTestId('loss-points').textContent()) ?? '', new RegExp(`^${stored.filter((p) => p.kind === 'train').length} points`));
+  const curves = await pageApi<{ kind: string }[]>(page, 'runCurves', [first]);
+  assert.match((await page.getByTestId('loss-points').textContent()) ?? '', new RegExp(`^${curves.filter((p) => p.kind === 'train').length} points`));
   await shot(page, `${prefix}-run`);
 
   const runs = await pageApi<{ id: number; status: string }[]>(page, 'listRuns', [{ datasetId }]);
@@ -163,10 +163,15 @@ export async function trainTwoRuns(page: Page, datasetId: number, prefix: string
   // The second run trains beside the first (two workers); wait for it through the experiments list.
   await visit(page, '#/runs');
   await page.getByTestId('run-table').waitFor();
+  const stored = async () => pageApi<{ id: number; status: string; steps: number; error: string | null }[]>(page, 'listRuns', [{ datasetId }]);
+  for (let i = 0; i < 1800 && !(await stored()).every((r) => ['done', 'failed', 'interrupted', 'cancelled'].includes(r.status)); i++) await page.waitForTimeout(100);
+  const ended = await stored();
+  assert.ok(ended.every((r) => r.status === 'done'), `both runs finished: ${JSON.stringify(ended.map((r) => [r.id, r.status, r.steps, r.error]))}`);
+  // The list follows the store without a reload.
   await page.waitForFunction(
     () => Array.from(document.querySelectorAll('[data-testid="run-table"] [data-testid="run-status"]')).every((e) => e.textContent === 'done'),
     undefined,
-    { timeout: 180_000 },
+    { timeout: 30_000 },
   );
   await shot(page, `${prefix}-runs`);
   return [first, second.id];
