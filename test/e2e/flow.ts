@@ -168,11 +168,17 @@ export async function trainTwoRuns(page: Page, datasetId: number, prefix: string
   const ended = await stored();
   assert.ok(ended.every((r) => r.status === 'done'), `both runs finished: ${JSON.stringify(ended.map((r) => [r.id, r.status, r.steps, r.error]))}`);
   // The list follows the store without a reload.
-  await page.waitForFunction(
-    () => Array.from(document.querySelectorAll('[data-testid="run-table"] [data-testid="run-status"]')).every((e) => e.textContent === 'done'),
-    undefined,
-    { timeout: 30_000 },
-  );
+  await page
+    .waitForFunction(
+      () => Array.from(document.querySelectorAll('[data-testid="run-table"] [data-testid="run-status"]')).every((e) => e.textContent === 'done'),
+      undefined,
+      { timeout: 30_000 },
+    )
+    .catch(async (err: unknown) => {
+      const shown = await page.locator('[data-testid="run-table"] [data-testid="run-status"]').allTextContents();
+      await shot(page, `${prefix}-runs-stale`);
+      throw new Error(`the list shows ${shown.join(', ')} for runs the store has done: ${String(err)}`);
+    });
   await shot(page, `${prefix}-runs`);
   return [first, second.id];
 }
