@@ -10,23 +10,22 @@ import type {
   ImportDefaults,
   StudioApi,
   StudioEvent,
-  TrainingQueueState,
   TrainRequest,
 } from '../shared/api.ts';
-import type { DatasetSummary, ImportPreset, ImportRequest, RunSummary, TrainEvent } from '../shared/types.ts';
+import type { DatasetSummary, ImportPreset, ImportRequest, RunSummary } from '../shared/types.ts';
 import { importDataset, previewFile, presetRule, RuleError, validateRule } from './import/index.ts';
 import { JOINED_COLUMN } from './import/plan.ts';
 import { isFeedInfoHeader, PRESETS } from './import/presets.ts';
 import { datasetCharts } from './store/charts.ts';
 import { deleteDataset, getDataset, listDatasets } from './store/datasets.ts';
-import { openDb, SCHEMA_VERSION, type Db } from './store/db.ts';
-import { deleteRun, getRun, listRuns, requireRun, runCurves, updateRun } from './store/runs.ts';
+import { openDb, SCHEMA_VERSION } from './store/db.ts';
+import { deleteRun, getRun, listRuns, requireRun, runCurves } from './store/runs.ts';
 import { writeWhenFree } from './store/busy.ts';
 import { ensureSplitInSteps, getSplitSummary, listSplits, splitStats } from './store/splits.ts';
 import { formatTable } from './report/format.ts';
 import { compareBreakdown, compareDistributions, compareLabels, compareRuns } from './report/compare-service.ts';
 import { sharedFields } from './models/config.ts';
-import type { RunHandle } from './train/runner.ts';
+import { parseConcurrency, TrainingQueue } from './train/queue.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
 export interface StudioService extends StudioApi {
@@ -106,79 +105,14 @@ async function listDir(path: string | undefined): Promise<DirListing> {
 type Runner = typeof import('./train/runner.ts');
 const loadInspector = () => import('./inspect/user.ts');
 
-/**
- * Trains queued runs one at a time (one worker process: training saturates the cores), so a
- * sweep started from the UI runs in order while the UI stays free.
- */
-class TrainingQueue {
-  private queued: number[] = [];
-  private active: RunHandle | null = null;
-  private pumping = false;
-
-  constructor(
-    private readonly dbPath: string,
-    private readonly db: Db,
-    private readonly loadRunner: () => Promise<Runner>,
-    private readonly emit: (e: TrainEvent) => void,
-  ) {}
-
-  state(): TrainingQueueState {
-    return { active: this.active?.runId ?? null, queued: [...this.queued] };
-  }
-
-  has(runId: number): boolean {
-    return this.active?.runId === runId || this.queued.includes(runId);
-  }
-
-  enqueue(runIds: number[]): void {
-    this.queued.push(...runIds);
-    void this.pump();
-  }
-
-  cancel(runId: number): void {
-    if (this.active?.runId === runId) return this.active.cancel();
-    const at = this.queued.indexOf(runId);
-    if (at < 0) throw new Error(`run ${runId} is neither running nor queued here`);
-    this.queued.splice(at, 1);
-    updateRun(this.db, runId, { status: 'cancelled' });
-    this.emit({ type: 'finished', runId, status: 'cancelled', test: null });
-  }
-
-  stop(): void {
-    this.queued = [];
-    this.active?.cancel();
-  }
-
-  private async pump(): Promise<void> {
-    if (this.pumping) return;
-    this.pumping = true;
-    try {
-      for (let id = this.queued.shift(); id !== undefined; id = this.queued.shift()) {
-        try {
-          const { launchRun } = await this.loadRunner();
-          this.active = launchRun(this.dbPath, id, this.emit);
-          await this.active.done;
-        } catch (err) {
-          // A run that could not start is failed, and says why; the queue goes on.
-          const message = err instanceof Error ? err.message : String(err);
-          updateRun(this.db, id, { status: 'failed', error: message, pid: null });
-          this.emit({ type: 'finished', runId: id, status: 'failed', test: null, error: message });
-        } finally {
-          this.active = null;
-        }
-      }
-    } finally {
-      this.pumping = false;
-    }
-  }
-}
-
 const TABLE_FORMATS = new Set(['md', 'csv', 'latex', 'json']);
 
 export interface ApiContext {
   dbPath: string;
   /** A bundled training-worker entry (the Electron build); the TypeScript one through tsx otherwise. */
   workerEntry?: string;
+  /** Runs trained at once, 1 or 2; CMI_STUDIO_CONCURRENCY, else 2 (train/queue.ts). */
+  trainConcurrency?: number;
 }
 
 export function createApi(ctx: ApiContext): StudioService {
@@ -193,7 +127,13 @@ export function createApi(ctx: ApiContext): StudioService {
   const emit = (event: StudioEvent) => {
     for (const l of listeners) l(event);
   };
-  const training = new TrainingQueue(ctx.dbPath, db, loadRunner, (event) => emit({ type: 'train', event }));
+  const training = new TrainingQueue({
+    dbPath: ctx.dbPath,
+    db,
+    loadLauncher: async () => (await loadRunner()).launchRun,
+    emit: (event) => emit({ type: 'train', event }),
+    concurrency: parseConcurrency(ctx.trainConcurrency ?? process.env.CMI_STUDIO_CONCURRENCY, 'the training concurrency'),
+  });
 
   const requireDataset = (id: unknown): DatasetSummary => {
     const dataset = getDataset(db, int(id, 'dataset id'));
@@ -338,6 +278,15 @@ export function createApi(ctx: ApiContext): StudioService {
     },
     async trainingQueue() {
       return training.state();
+    },
+    async cancelSet(group) {
+      return training.cancelSet(str(group, 'group'));
+    },
+    async resumeSet(group) {
+      return training.resumeSet(str(group, 'group'));
+    },
+    async deleteSet(group) {
+      return training.deleteSet(str(group, 'group'));
     },
 
     async listRuns(query = {}) {

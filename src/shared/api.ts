@@ -138,10 +138,12 @@ export interface DistributionRequest {
   metric: string;
 }
 
-/** What the training queue is doing: the run in a worker now, and those waiting, in order. */
+/** What the training queue is doing: the runs in a worker now, and those waiting, in order. */
 export interface TrainingQueueState {
-  active: number | null;
+  active: number[];
   queued: number[];
+  /** Runs it trains at once (1 or 2). */
+  concurrency: number;
 }
 
 export type StudioEvent =
@@ -179,8 +181,8 @@ export interface StudioApi {
   /** Which of those keys are the shared training keys (the forms fold them away). */
   sharedConfigKeys(): Promise<string[]>;
 
-  /** Creates the runs (queued) and trains them one after another in a worker process; events
-   *  arrive as `train` events. */
+  /** Creates the runs (queued) and trains them in worker processes, up to the queue's
+   *  concurrency at once; events arrive as `train` events. */
   startTraining(req: TrainRequest): Promise<RunSummary[]>;
   /** Stops a running run at a checkpoint, or takes a queued one off the queue. */
   cancelRun(id: number): Promise<void>;
@@ -189,6 +191,13 @@ export interface StudioApi {
   /** A new run with the same dataset, split, model, config and seed. */
   rerun(id: number): Promise<RunSummary>;
   trainingQueue(): Promise<TrainingQueueState>;
+  /** A set is the runs of one group (an ablation, sweep, grid or seeds request). Cancels its
+   *  queued and running runs, here or in another process; the ids it cancelled. */
+  cancelSet(group: string): Promise<number[]>;
+  /** Queues the set's unfinished runs (cancelled, interrupted, failed, left queued); their ids. */
+  resumeSet(group: string): Promise<number[]>;
+  /** Deletes every run of the set; refused while one of them trains. The ids deleted. */
+  deleteSet(group: string): Promise<number[]>;
 
   listRuns(query?: RunQuery): Promise<RunSummary[]>;
   getRun(id: number): Promise<RunSummary>;
@@ -237,6 +246,9 @@ const methodTable: Record<StudioMethod, true> = {
   resumeRun: true,
   rerun: true,
   trainingQueue: true,
+  cancelSet: true,
+  resumeSet: true,
+  deleteSet: true,
   listRuns: true,
   getRun: true,
   deleteRun: true,

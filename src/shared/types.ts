@@ -145,6 +145,11 @@ export type Metrics = Record<string, number>;
 
 export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
 
+/** Why a run stopped: early stopping (patience on the last stage), the step cap, a cancel, an
+ *  error. null while it has not stopped for good (queued, running, interrupted) and for models
+ *  that do not train (most-popular). */
+export type StopReason = 'early' | 'max-steps' | 'cancelled' | 'failed';
+
 export interface RunSummary {
   id: number;
   datasetId: number;
@@ -156,6 +161,7 @@ export interface RunSummary {
   seed: number;
   config: Record<string, number | string | boolean>;
   status: RunStatus;
+  stopped: StopReason | null;
   backend: string | null;
   device: string | null;
   steps: number;
@@ -185,11 +191,29 @@ export type TrainEvent =
       stage?: string;
       losses: Record<string, number>;
       stepsPerSecond: number;
+      /** Training time so far (this and earlier sessions of the run). */
+      seconds: number;
+      /** Steps left times the step time plus evaluations left times the measured evaluation
+       *  time (once one has been timed); with early stopping, up to the latest possible stop. */
+      etaSeconds: number | null;
+    }
+  | {
+      type: 'eval-progress';
+      runId: number;
+      /** valid: an early-stopping evaluation; final-valid and test: the evaluations at the end. */
+      phase: EvalPhase;
+      step: number;
+      done: number;
+      total: number;
+      /** Users per second so far in this evaluation. */
+      rate: number;
       etaSeconds: number | null;
     }
   | { type: 'validation'; runId: number; step: number; metrics: Metrics; best: boolean }
   | { type: 'checkpoint'; runId: number; step: number }
   | { type: 'finished'; runId: number; status: RunStatus; test: Metrics | null; error?: string };
+
+export type EvalPhase = 'valid' | 'final-valid' | 'test';
 
 export interface ConfigField {
   key: string;

@@ -175,6 +175,6 @@ describe('the API service', () => {
     await assert.rejects(api.startTraining({ datasetId, model: 'cmi', config: {}, seeds: [1.5] }), /seed must be an integer/);
     await assert.rejects(api.startTraining({ datasetId, model: 'no-such-model', config: {}, seeds: [1] }), /unknown model 'no-such-model'/);
     assert.deepEqual(await api.listRuns({ datasetId }), [], 'a refused request creates no run');
-    assert.deepEqual(await api.trainingQueue(), { active: null, queued: [] });
+    assert.deepEqual(await api.trainingQueue(), { active: [], queued: [], concurrency: 2 });
   });
 });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { compareAndExport, inspectFirstUser, importSample, pageApi, SAMPLE, shot, trainTwoRuns, visit } from './flow.ts';
+import { cancelResumeDeleteSet, compareAndExport, inspectFirstUser, importSample, pageApi, SAMPLE, shot, trainTwoRuns, visit } from './flow.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -116,6 +116,10 @@ describe('studio in a browser (e2e)', { timeout: 600_000 }, () => {
       assert.equal(download.suggestedFilename(), 'comparison.tex');
       return readFileSync(await download.path(), 'utf8');
     });
+  });
+
+  it('cancels, resumes and deletes a set as a whole from the experiments list', async () => {
+    await cancelResumeDeleteSet(page, datasetId, 'browser');
   });
 
   it('shows the split the runs used on the dataset page', async () => {

@@ -112,6 +112,19 @@ export async function trainTwoRuns(page: Page, datasetId: number, prefix: string
   await page.getByTestId('train-interests').fill('4');
   await page.locator('details summary').click();
   for (const [key, value] of Object.entries(SHORT_RUN)) await page.locator(`[data-field="${key}"]`).fill(String(value));
+  // Switching to another model and back keeps the budget: shared settings carry over, and the
+  // form lists what the switch did.
+  await page.getByTestId('train-model').selectOption('mind');
+  const note = page.getByTestId('model-switch-note');
+  await note.waitFor();
+  for (const key of Object.keys(SHORT_RUN)) {
+    assert.equal(await page.locator(`[data-field="${key}"]`).inputValue(), String(SHORT_RUN[key]), `MIND keeps ${key}`);
+    assert.equal(await note.locator(`li[data-key="${key}"]`).getAttribute('data-why'), 'kept', `the note says ${key} was kept`);
+  }
+  assert.equal(await note.locator('li[data-key="lambdaCl"]').count(), 0, 'an untouched CMI-only key is not reported');
+  await page.getByTestId('train-model').selectOption('cmi');
+  assert.equal(await page.getByTestId('train-interests').inputValue(), '4', 'the number of interests came back with the model');
+  for (const [key, value] of Object.entries(SHORT_RUN)) assert.equal(await page.locator(`[data-field="${key}"]`).inputValue(), String(value));
   await page.getByTestId('train-seeds').fill('1');
   await page.getByTestId('train-interests-sweep').fill('2, 4');
   assert.match((await page.getByTestId('train-start').textContent()) ?? '', /Start 2 runs/);
@@ -132,24 +145,40 @@ export async function trainTwoRuns(page: Page, datasetId: number, prefix: string
   }
   assert.equal(await page.getByTestId('run-status').textContent(), 'done', (await page.getByRole('alert').allTextContents()).join('\n'));
   await page.getByTestId('valid-chart').locator('canvas').waitFor();
+  // Every evaluation reported its progress; the last one the page saw is the test on every user.
+  const evaluation = page.getByTestId('eval-progress');
+  assert.match((await evaluation.textContent()) ?? '', /Last: Test \(every user\)/);
+  assert.equal(await evaluation.getAttribute('data-done'), await evaluation.getAttribute('data-total'));
+  assert.equal(await page.getByTestId('run-stopped').textContent(), 'max-steps');
   assert.ok(seen.size >= 2, `the loss curve grew while the page watched (saw ${[...seen].join(' | ')})`);
   // What arrived live is what the store recorded, point for point.
-  const stored = await pageApi<{ kind: string }[]>(page, 'runCurves', [first]);
-  assert.match((await page.getByTestId('loss-points').textContent()) ?? '', new RegExp(`^${stored.filter((p) => p.kind === 'train').length} points`));
+  const curves = await pageApi<{ kind: string }[]>(page, 'runCurves', [first]);
+  assert.match((await page.getByTestId('loss-points').textContent()) ?? '', new RegExp(`^${curves.filter((p) => p.kind === 'train').length} points`));
   await shot(page, `${prefix}-run`);
 
   const runs = await pageApi<{ id: number; status: string }[]>(page, 'listRuns', [{ datasetId }]);
   assert.equal(runs.length, 2);
   const second = runs.find((r) => r.id !== first);
   assert.ok(second);
-  // The second run trains after the first; wait for it through the experiments list.
+  // The second run trains beside the first (two workers); wait for it through the experiments list.
   await visit(page, '#/runs');
   await page.getByTestId('run-table').waitFor();
-  await page.waitForFunction(
-    () => Array.from(document.querySelectorAll('[data-testid="run-table"] [data-testid="run-status"]')).every((e) => e.textContent === 'done'),
-    undefined,
-    { timeout: 180_000 },
-  );
+  const stored = async () => pageApi<{ id: number; status: string; steps: number; error: string | null }[]>(page, 'listRuns', [{ datasetId }]);
+  for (let i = 0; i < 1800 && !(await stored()).every((r) => ['done', 'failed', 'interrupted', 'cancelled'].includes(r.status)); i++) await page.waitForTimeout(100);
+  const ended = await stored();
+  assert.ok(ended.every((r) => r.status === 'done'), `both runs finished: ${JSON.stringify(ended.map((r) => [r.id, r.status, r.steps, r.error]))}`);
+  // The list follows the store without a reload.
+  await page
+    .waitForFunction(
+      () => Array.from(document.querySelectorAll('[data-testid="run-table"] [data-testid="run-status"]')).every((e) => e.textContent === 'done'),
+      undefined,
+      { timeout: 30_000 },
+    )
+    .catch(async (err: unknown) => {
+      const shown = await page.locator('[data-testid="run-table"] [data-testid="run-status"]').allTextContents();
+      await shot(page, `${prefix}-runs-stale`);
+      throw new Error(`the list shows ${shown.join(', ')} for runs the store has done: ${String(err)}`);
+    });
   await shot(page, `${prefix}-runs`);
   return [first, second.id];
 }
@@ -201,4 +230,50 @@ export async function compareAndExport(page: Page, runIds: number[], prefix: str
   assert.match(latex, /Improv\./);
   for (const row of expected.rows) assert.ok(latex.includes(row.label.replace(/#/g, '\\#')), `LaTeX names ${row.label}`);
   assert.equal(((await page.getByTestId('export-text').textContent()) ?? '').trim(), latex.trim());
+}
+
+/**
+ * A long set started from the API, handled as a whole from the experiments list: running rows
+ * show live steps, Cancel set stops every run of it, Resume set queues them again, Delete set
+ * removes them all.
+ */
+export async function cancelResumeDeleteSet(page: Page, datasetId: number, prefix: string): Promise<void> {
+  const group = 'e2e long set';
+  const runs = await pageApi<{ id: number }[]>(page, 'startTraining', [
+    { datasetId, model: 'cmi', config: { ...SHORT_RUN, maxSteps: 100_000, evalEvery: 1000 }, seeds: [7, 8, 9], group },
+  ]);
+  await visit(page, '#/runs');
+  const row = page.locator(`[data-testid="set-table"] tr[data-group="${group}"]`);
+  await row.waitFor();
+  // A running row's steps grow without a reload.
+  await page.waitForFunction(
+    (ids) =>
+      ids.some((id) => {
+        const tr = document.querySelector(`[data-testid="run-table"] tr[data-run="${id}"]`);
+        return tr?.querySelector('[data-testid="run-status"]')?.textContent === 'running' && Number(tr.querySelector('[data-testid="run-steps"]')?.textContent?.replace(/,/g, '')) > 0;
+      }),
+    runs.map((r) => r.id),
+    { timeout: 120_000 },
+  );
+  await shot(page, `${prefix}-set-running`);
+  const statuses = async () => (await pageApi<{ status: string }[]>(page, 'listRuns', [{ group }])).map((r) => r.status);
+  const until = async (what: string, ok: (s: string[]) => boolean) => {
+    for (let i = 0; i < 600; i++) {
+      if (ok(await statuses())) return;
+      await page.waitForTimeout(100);
+    }
+    assert.fail(`the set never got ${what}: ${(await statuses()).join(', ')}`);
+  };
+  await row.getByTestId('set-cancel').click();
+  await until('cancelled', (s) => s.every((x) => x === 'cancelled'));
+  await page.waitForFunction((g) => (document.querySelector(`tr[data-group="${g}"] [data-testid="set-resume"]`) as HTMLButtonElement | null)?.disabled === false, group);
+  await row.getByTestId('set-resume').click();
+  await until('queued again', (s) => s.every((x) => x === 'queued' || x === 'running'));
+  await row.getByTestId('set-cancel').click();
+  await until('cancelled again', (s) => s.every((x) => x === 'cancelled'));
+  page.once('dialog', (d) => void d.accept());
+  await page.waitForFunction((g) => (document.querySelector(`tr[data-group="${g}"] [data-testid="set-delete"]`) as HTMLButtonElement | null)?.disabled === false, group);
+  await row.getByTestId('set-delete').click();
+  await row.waitFor({ state: 'detached' });
+  assert.deepEqual(await statuses(), [], 'every run of the set is gone');
 }

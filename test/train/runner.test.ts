@@ -14,6 +14,8 @@ import { openDb } from '../../src/main/store/db.ts';
 import { loadCheckpoint, requireRun, runCurves } from '../../src/main/store/runs.ts';
 import { loadUserMetrics } from '../../src/main/eval/store.ts';
 import { launchRun, prepareRun } from '../../src/main/train/runner.ts';
+import { evalSet } from '../../src/main/eval/sets.ts';
+import { loadSplit } from '../../src/main/store/splits.ts';
 
 const run = promisify(execFile);
 const tiny = { dim: 16, interests: 4, batchSize: 32, maxlen: 20, historyPool: 40, viewLen: 20, checkpointEvery: 10 };
@@ -47,6 +49,7 @@ describe('training worker', () => {
     const events: TrainEvent[] = [];
     const done = await launchRun(dbPath, id, (e) => events.push(e)).done;
     assert.equal(done.status, 'done');
+    assert.equal(done.stopped, 'early');
     assert.equal(done.bestStep, 5);
     assert.equal(done.steps, 15, 'two evaluations without improvement after the best at step 5');
     assert.ok(done.test && done.test['recall@50'] >= 0 && done.test['recall@50'] <= 1);
@@ -70,9 +73,12 @@ describe('training worker', () => {
   });
 
   it('a run killed with SIGKILL resumes from its last checkpoint and ends where an uninterrupted run ends', async () => {
-    const config = { evalEvery: 10, patience: 100, maxSteps: 40 };
-    const reference = await launchRun(dbPath, prepare(config), () => {}).done;
+    // Early stopping on a sample of validation users: the resumed run must evaluate the same ones.
+    const config = { evalEvery: 10, patience: 100, maxSteps: 40, validUsers: 100 };
+    const referenceId = prepare(config);
+    const reference = await launchRun(dbPath, referenceId, () => {}).done;
     assert.equal(reference.status, 'done');
+    assert.equal(reference.stopped, 'max-steps');
 
     const id = prepare(config);
     const handle = launchRun(dbPath, id, (e) => {
@@ -94,8 +100,9 @@ describe('training worker', () => {
     assert.deepEqual(resumed.test, reference.test, 'same seed, same data: identical test metrics after resuming');
     const db2 = openDb(dbPath);
     try {
-      const steps = runCurves(db2, id).filter((c) => c.kind === 'valid').map((c) => c.step);
-      assert.deepEqual(steps, [10, 20, 30, 40], 'curves recorded once per evaluation across the resume');
+      const valid = runCurves(db2, id).filter((c) => c.kind === 'valid');
+      assert.deepEqual(valid.map((c) => c.step), [10, 20, 30, 40], 'curves recorded once per evaluation across the resume');
+      assert.deepEqual(valid, runCurves(db2, referenceId).filter((c) => c.kind === 'valid'), 'the same validation sample before and after the resume');
     } finally {
       db2.close();
     }
@@ -108,10 +115,45 @@ describe('training worker', () => {
     });
     const cancelled = await handle.done;
     assert.equal(cancelled.status, 'cancelled');
+    assert.equal(cancelled.stopped, 'cancelled');
     assert.ok(cancelled.steps >= 5 && cancelled.steps < 30);
     const done = await launchRun(dbPath, id, () => {}).done;
     assert.equal(done.status, 'done');
+    assert.equal(done.stopped, 'max-steps', 'a resumed run says why it stopped in the end');
     assert.equal(done.steps, 30);
+  });
+
+  it('reports evaluation progress on the validation sample, then on every validation and test user; live steps and an ETA with evaluations', async () => {
+    const id = prepare({ evalEvery: 10, patience: 100, maxSteps: 20, validUsers: 60 });
+    const events: TrainEvent[] = [];
+    const live: { step: number; stored: number; seconds: number }[] = [];
+    const done = await launchRun(dbPath, id, (e) => {
+      events.push(e);
+      if (e.type === 'progress') {
+        const db = openDb(dbPath);
+        const r = requireRun(db, id);
+        db.close();
+        live.push({ step: e.step, stored: r.steps, seconds: r.seconds });
+      }
+    }).done;
+    assert.equal(done.status, 'done');
+    const db = openDb(dbPath);
+    const split = loadSplit(db, done.splitId);
+    db.close();
+    const all = { valid: evalSet(split, 'valid', 20).users.length, test: evalSet(split, 'test', 20).users.length };
+    const progress = events.filter((e) => e.type === 'eval-progress');
+    const totals = (phase: string) => [...new Set(progress.filter((e) => e.phase === phase).map((e) => e.total))];
+    assert.deepEqual(totals('valid'), [60], 'early-stopping evaluations use the 60 sampled users');
+    assert.deepEqual(totals('final-valid'), [all.valid], 'the final validation uses every user');
+    assert.deepEqual(totals('test'), [all.test], 'the test uses every test user');
+    for (const phase of ['valid', 'final-valid', 'test']) {
+      const ends = progress.filter((e) => e.phase === phase && e.done === e.total);
+      assert.ok(ends.length > 0 && ends.every((e) => e.rate > 0), `${phase} evaluations report their end and a rate`);
+    }
+    assert.equal(progress.filter((e) => e.phase === 'valid' && e.done === e.total).length, 2, 'two early-stopping evaluations');
+    assert.ok(live.length > 0 && live.every((l) => l.stored === l.step && l.seconds > 0), 'the stored run shows the live step and time');
+    const afterEval = events.slice(events.findIndex((e) => e.type === 'validation')).find((e) => e.type === 'progress');
+    assert.ok(afterEval && afterEval.type === 'progress' && afterEval.etaSeconds !== null && afterEval.etaSeconds > 0, 'an ETA once an evaluation was timed');
   });
 
   it('cmi-studio train --json prints one object with the test metrics, backend and steps', async () => {
@@ -119,7 +161,8 @@ describe('training worker', () => {
     const args = ['train', '--dataset', 'kuairand-demo', '--model', 'cmi', '--interests', '2', '--max-steps', '10', '--seed', '3', '--db', dbPath, '--json'];
     for (const [k, v] of Object.entries({ ...tiny, evalEvery: 5 })) if (k !== 'interests') args.push('--set', `${k}=${v}`);
     const { stdout, stderr } = await run(process.execPath, [bin, ...args]);
-    const out = JSON.parse(stdout) as { run: number; test: Record<string, number>; backend: string; steps: number; seconds: number; interests: number };
+    const out = JSON.parse(stdout) as { run: number; test: Record<string, number>; backend: string; steps: number; seconds: number; interests: number; stopped: string };
+    assert.equal(out.stopped, 'max-steps');
     for (const k of [10, 20, 50, 100, 200]) {
       for (const m of ['recall', 'hitrate', 'ndcg']) assert.equal(typeof out.test[`${m}@${k}`], 'number');
     }
@@ -128,6 +171,8 @@ describe('training worker', () => {
     assert.ok(out.seconds > 0);
     assert.match(out.backend, /wasm|cpu|tensorflow/);
     assert.match(stderr, /valid @5/);
+    assert.match(stderr, /valid @5: [\d,]+\/[\d,]+ users, [\d,]+ users\/s/, 'evaluation progress on stderr');
+    assert.match(stderr, /test: [\d,]+\/[\d,]+ users/, 'the test evaluation reports its progress too');
     const db = openDb(dbPath);
     try {
       assert.equal(requireRun(db, out.run).status, 'done');

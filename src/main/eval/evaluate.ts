@@ -16,9 +16,15 @@ export interface Evaluation {
   k: number;
 }
 
-export function evaluate(model: SeqRecModel, set: EvalSet, ks: readonly number[] = defaultKs): Evaluation {
+/** `onProgress` is called after each block of users retrieval scores (users done, users in all). */
+export function evaluate(
+  model: SeqRecModel,
+  set: EvalSet,
+  ks: readonly number[] = defaultKs,
+  onProgress?: (done: number, total: number) => void,
+): Evaluation {
   const n = set.users.length;
   const k = Math.max(...ks);
-  const lists = retrieve(model, set.histories, n, set.maxlen, k);
+  const lists = retrieve(model, set.histories, n, set.maxlen, k, onProgress);
   return { ...scoreLists(lists.items, k, set.targets, ks), users: set.users, items: lists.items, k };
 }

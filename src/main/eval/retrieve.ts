@@ -22,7 +22,14 @@ export interface Retrieved {
 const SCORE_BLOCK_FLOATS = 1 << 25;
 const MAX_USERS_PER_BATCH = 256;
 
-export function retrieve(model: SeqRecModel, histories: Int32Array, n: number, maxlen: number, k: number): Retrieved {
+export function retrieve(
+  model: SeqRecModel,
+  histories: Int32Array,
+  n: number,
+  maxlen: number,
+  k: number,
+  onProgress?: (done: number, total: number) => void,
+): Retrieved {
   if (!Number.isInteger(k) || k < 1) throw new Error(`k must be a positive integer, got ${k}`);
   if (histories.length !== n * maxlen) throw new Error(`histories hold ${histories.length} ids, expected ${n} x ${maxlen}`);
   const out: Retrieved = { k, items: new Int32Array(n * k), scores: new Float32Array(n * k).fill(-Infinity), interest: new Int32Array(n * k).fill(-1) };
@@ -62,6 +69,7 @@ export function retrieve(model: SeqRecModel, histories: Int32Array, n: number, m
       }
     }
     start += b;
+    onProgress?.(start, n);
   }
   return out;
 }

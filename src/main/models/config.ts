@@ -25,6 +25,7 @@ export const sharedFields: ConfigField[] = [
   { key: 'evalEvery', label: 'Evaluate on validation every N steps (0 = auto)', type: 'integer', default: 0, min: 0, help: 'auto: about every 51 passes over the training users, which is the authors\' 1,000 steps on WeChat (20,000 users, batch 1,024) and proportionally fewer on smaller data' },
   { key: 'patience', label: 'Stop after N evaluations without improvement', type: 'integer', default: 10, min: 1 },
   { key: 'maxSteps', label: 'Hard step limit (0 = none; early stopping decides)', type: 'integer', default: 0, min: 0 },
+  { key: 'validUsers', label: 'Early-stopping validation on N users (0 = all)', type: 'integer', default: 0, min: 0, help: 'a fixed sample of N validation users, drawn with the run seed (the same across a resume); the final validation and the test always use every user (docs/protocol.md)' },
   { key: 'selectMetric', label: 'Early-stopping metric', type: 'select', default: 'recall@50', options: ['recall@50', 'recall@100', 'recall@200', 'hitrate@50', 'ndcg@50'] },
   { key: 'checkpointEvery', label: 'Save a resumable checkpoint every N steps', type: 'integer', default: 100, min: 1 },
 ];

@@ -158,7 +158,7 @@ export const migrations: string[] = [
     OR (model = 'dssrec' AND json_extract(config, '$.trainStages') = 'both' AND coalesce(json_extract(config, '$.lambdaSeq2seq'), 1) > 0)
   );
   `,
-  // (analyst) the test-day lists of a run (what breakdowns by item popularity and imported
+  // v6: the test-day lists of a run (what breakdowns by item popularity and imported
   // results need) and the beyond-accuracy values that have no per-user form (coverage, Gini).
   `
   CREATE TABLE run_lists (
@@ -177,7 +177,7 @@ export const migrations: string[] = [
     PRIMARY KEY (run_id, phase, metric)
   ) WITHOUT ROWID;
   `,
-  // (store) cached statistics of the dataset screen, computed once per dataset / split; they go
+  // v7: cached statistics of the dataset screen, computed once per dataset / split; they go
   // with their row (datasets and splits never change once stored).
   `
   CREATE TABLE dataset_charts (
@@ -192,5 +192,18 @@ export const migrations: string[] = [
   -- (NULL for splits stored before): says why a split has no evaluated user.
   ALTER TABLE splits ADD COLUMN valid_target_users INTEGER;
   ALTER TABLE splits ADD COLUMN test_target_users INTEGER;
+  `,
+  // v8: why a run stopped (early, max-steps, cancelled, failed). Runs stored before it: derived
+  // from the status and the step cap; a done run that never stepped (most-popular) has none.
+  `
+  ALTER TABLE runs ADD COLUMN stopped TEXT;
+  UPDATE runs SET stopped = CASE
+    WHEN status = 'cancelled' THEN 'cancelled'
+    WHEN status = 'failed' THEN 'failed'
+    WHEN status = 'done' AND steps = 0 THEN NULL
+    WHEN status = 'done' AND coalesce(json_extract(config, '$.maxSteps'), 0) > 0
+      AND steps >= json_extract(config, '$.maxSteps') THEN 'max-steps'
+    WHEN status = 'done' THEN 'early'
+  END;
   `,
 ];

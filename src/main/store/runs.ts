@@ -1,5 +1,5 @@
 // Runs (experiments) and what they produce: curves, checkpoints, embeddings.
-import type { CurvePoint, Metrics, RunStatus, RunSummary } from '../../shared/types.ts';
+import type { CurvePoint, Metrics, RunStatus, RunSummary, StopReason } from '../../shared/types.ts';
 import type { Config } from '../models/types.ts';
 import type { Db } from './db.ts';
 
@@ -14,6 +14,7 @@ interface RunRow {
   seed: number;
   grp: string | null;
   status: RunStatus;
+  stopped: StopReason | null;
   backend: string | null;
   device: string | null;
   steps: number;
@@ -40,6 +41,7 @@ function toSummary(r: RunRow): RunSummary {
     seed: r.seed,
     config,
     status: r.status,
+    stopped: r.stopped,
     backend: r.backend,
     device: r.device,
     steps: r.steps,
@@ -108,6 +110,7 @@ export function deleteRun(db: Db, id: number): void {
 
 export type RunUpdate = Partial<{
   status: RunStatus;
+  stopped: StopReason | null;
   backend: string;
   device: string;
   steps: number;
@@ -121,6 +124,7 @@ export type RunUpdate = Partial<{
 
 const COLUMN: Record<keyof RunUpdate, string> = {
   status: 'status',
+  stopped: 'stopped',
   backend: 'backend',
   device: 'device',
   steps: 'steps',

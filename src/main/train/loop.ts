@@ -1,13 +1,12 @@
 // The training loop of one run: sample, step, evaluate on validation, early-stop, checkpoint,
 // and finally evaluate the best weights on the test day. Runs inside the worker process.
 import * as tf from '@tensorflow/tfjs';
-import type { Metrics, RunStatus, TrainEvent } from '../../shared/types.ts';
+import type { Metrics, RunStatus, StopReason, TrainEvent } from '../../shared/types.ts';
 import type { SplitData } from '../data/split.ts';
 import { loadSplit } from '../store/splits.ts';
 import { Sampler, type SamplerState } from '../data/sampler.ts';
 import { toTensors } from '../data/batch.ts';
 import { evalSet, type EvalSet } from '../eval/sets.ts';
-import { evaluate } from '../eval/evaluate.ts';
 import { saveUserMetrics } from '../eval/store.ts';
 import { storeListsAndBeyond } from '../eval/record-lists.ts';
 import { initBackend } from '../engine/backend.ts';
@@ -28,6 +27,9 @@ import {
 } from '../store/runs.ts';
 import { createOptimizer, modelWeights, optimizerState, restoreOptimizer, restoreWeights } from './optimizer.ts';
 import { trainStep } from './step.ts';
+import { runEta } from './eta.ts';
+import { evaluateReporting } from './eval-progress.ts';
+import { validationSample } from './valid-sample.ts';
 import { packTensors, unpackTensors, type NamedTensors } from './pack.ts';
 
 /** Everything besides tensors that a resumed run needs to continue exactly where it stopped. */
@@ -80,28 +82,28 @@ export async function trainRun(db: Db, runId: number, opts: LoopOptions): Promis
   const resumeFrom = loadCheckpoint(db, runId, 'last');
   // Every write goes through the queue: an import holding the lock delays them, never the run.
   const writes = new WriteQueue(db);
-  writes.write(() => updateRun(db, runId, { status: 'running', backend: backend.backend, device: backend.device, pid: process.pid, error: null }));
+  writes.write(() => updateRun(db, runId, { status: 'running', stopped: null, backend: backend.backend, device: backend.device, pid: process.pid, error: null }));
   opts.onEvent({ type: 'started', runId, backend: backend.backend, device: backend.device, resumedFrom: resumeFrom?.step ?? null });
 
   const split = loadSplit(db, run.splitId);
   const maxlen = Number(config.maxlen);
-  const validSet = evalSet(split, 'valid', maxlen);
+  const sets: RunSets = { valid: evalSet(split, 'valid', maxlen), test: evalSet(split, 'test', maxlen) };
   const model = def.create({ numItems: split.numItems, config, seed: run.seed, itemCounts: split.itemCounts });
   const live: Live = { writes };
   try {
     let state: LoopState | undefined;
     let best: Checkpoint | undefined;
-    let status: RunStatus = 'done';
+    let stopped: StopReason | null = null;
     if (def.trainable !== false) {
-      const result = await optimise(db, runId, model, split, validSet, config, run.seed, resumeFrom, started, opts, live);
-      ({ state, status, best } = result);
-      if (status === 'cancelled') {
+      const result = await optimise(db, runId, model, split, sets, config, run.seed, resumeFrom, started, opts, live);
+      ({ state, stopped, best } = result);
+      if (stopped === 'cancelled') {
         await writes.drain();
-        opts.onEvent({ type: 'finished', runId, status, test: null });
-        return status;
+        opts.onEvent({ type: 'finished', runId, status: 'cancelled', test: null });
+        return 'cancelled';
       }
     }
-    const test = await finish(db, runId, model, split, validSet, state, best, started, writes);
+    const test = await finish(db, runId, model, split, sets, state, stopped, best, started, writes, opts);
     opts.onEvent({ type: 'finished', runId, status: 'done', test });
     return 'done';
   } catch (err) {
@@ -117,6 +119,12 @@ export async function trainRun(db: Db, runId: number, opts: LoopOptions): Promis
   }
 }
 
+/** Every validation user and every test user (the final evaluations always use all of them). */
+interface RunSets {
+  valid: EvalSet;
+  test: EvalSet;
+}
+
 /** What a failing run still needs to record: its queue, and how far it got. */
 interface Live {
   writes: WriteQueue;
@@ -129,14 +137,14 @@ async function optimise(
   runId: number,
   model: SeqRecModel,
   split: SplitData,
-  validSet: EvalSet,
+  sets: RunSets,
   config: Config,
   seed: number,
   resumeFrom: ReturnType<typeof loadCheckpoint>,
   started: number,
   opts: LoopOptions,
   live: Live,
-): Promise<{ state: LoopState; status: RunStatus; best: Checkpoint | undefined }> {
+): Promise<{ state: LoopState; stopped: StopReason; best: Checkpoint | undefined }> {
   const { writes } = live;
   const optimizer = createOptimizer(config);
   const sampler = new Sampler(split, {
@@ -157,6 +165,8 @@ async function optimise(
   const maxSteps = Number(config.maxSteps);
   const checkpointEvery = Math.max(1, Number(config.checkpointEvery));
   const metricName = String(config.selectMetric);
+  const validSet = validationSample(sets.valid, Number(config.validUsers ?? 0), seed);
+  const finalUsers = sets.valid.users.length + sets.test.users.length;
 
   let state: LoopState = {
     step: 0,
@@ -205,7 +215,10 @@ async function optimise(
   let sumCount = 0;
   let windowStart = Date.now();
   let windowSteps = 0;
+  /** Evaluation time inside the current window, which the step time must not include. */
+  let windowEvalSeconds = 0;
   let stepsPerSecond = 0;
+  let evalSecondsPerUser: number | null = null;
 
   for (;;) {
     // Let IPC messages (cancel) in: the step itself is synchronous.
@@ -213,8 +226,8 @@ async function optimise(
     writes.flush();
     if (opts.shouldStop()) {
       await checkpoint();
-      writes.write(() => updateRun(db, runId, { status: 'cancelled' }));
-      return { state, status: 'cancelled', best };
+      writes.write(() => updateRun(db, runId, { status: 'cancelled', stopped: 'cancelled' }));
+      return { state, stopped: 'cancelled', best };
     }
     const host = sampler.next();
     const batch = toTensors(host);
@@ -236,31 +249,43 @@ async function optimise(
 
     if (state.step % reportEvery === 0) {
       const now = Date.now();
-      stepsPerSecond = (windowSteps * 1000) / Math.max(1, now - windowStart);
+      const trainMs = Math.max(1, now - windowStart - windowEvalSeconds * 1000);
+      stepsPerSecond = (windowSteps * 1000) / trainMs;
       windowStart = now;
       windowSteps = 0;
+      windowEvalSeconds = 0;
       const mean = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / sumCount]));
       sums = {};
       sumCount = 0;
       const stage = stages[state.stage];
       const point = { step: state.step, kind: 'train' as const, stage, values: mean };
-      writes.write(() => addCurvePoint(db, runId, point));
+      // Live figures for the runs list; the checkpoint stays the resume point.
+      const seconds = elapsed();
+      const live = { steps: state.step, seconds };
+      writes.write(() => {
+        addCurvePoint(db, runId, point);
+        updateRun(db, runId, live);
+      });
       // With early stopping the end is unknown; the ETA is the latest possible stop given the current best.
       const lastStep = maxSteps > 0 ? maxSteps : (state.bestStep ?? state.step) + (patience + 1) * evalEvery;
-      opts.onEvent({
-        type: 'progress',
-        runId,
+      const etaSeconds = runEta({
         step: state.step,
-        stage,
-        losses: mean,
-        stepsPerSecond,
-        etaSeconds: stepsPerSecond > 0 ? Math.max(0, lastStep - state.step) / stepsPerSecond : null,
+        lastStep,
+        evalEvery,
+        capped: maxSteps > 0,
+        stepSeconds: stepsPerSecond > 0 ? 1 / stepsPerSecond : null,
+        evalSecondsPerUser,
+        validUsers: validSet.users.length,
+        finalUsers,
       });
+      opts.onEvent({ type: 'progress', runId, step: state.step, stage, losses: mean, stepsPerSecond, seconds, etaSeconds });
     }
 
     const atLimit = maxSteps > 0 && state.step >= maxSteps;
     if (state.step % evalEvery === 0 || atLimit) {
-      const { metrics } = evaluate(model, validSet);
+      const { metrics, seconds } = evaluateReporting(model, validSet, { runId, phase: 'valid', step: state.step }, opts.onEvent);
+      windowEvalSeconds += seconds;
+      evalSecondsPerUser = seconds / Math.max(1, validSet.users.length);
       const value = metrics[metricName];
       if (value === undefined) throw new Error(`selectMetric '${metricName}' is not among the evaluated metrics`);
       const improved = value > state.bestMetric;
@@ -294,7 +319,8 @@ async function optimise(
           model.stage = stages[state.stage];
           state.evalsWithoutImprovement = 0;
         } else {
-          break;
+          state.seconds = elapsed();
+          return { state, stopped: 'early', best };
         }
       }
     }
@@ -302,7 +328,7 @@ async function optimise(
     if (state.step % checkpointEvery === 0) await checkpoint();
   }
   state.seconds = elapsed();
-  return { state, status: 'done', best };
+  return { state, stopped: 'max-steps', best };
 }
 
 function restoreBest(model: SeqRecModel, best: Checkpoint | undefined): void {
@@ -318,17 +344,19 @@ async function finish(
   runId: number,
   model: SeqRecModel,
   split: SplitData,
-  validSet: EvalSet,
+  sets: RunSets,
   state: LoopState | undefined,
+  stopped: StopReason | null,
   trainedBest: Checkpoint | undefined,
   started: number,
   writes: WriteQueue,
+  opts: LoopOptions,
 ): Promise<Metrics> {
   const best = trainedBest ?? loadCheckpoint(db, runId, 'best');
   restoreBest(model, best);
-  const maxlen = validSet.maxlen;
-  const valid = evaluate(model, validSet);
-  const test = evaluate(model, evalSet(split, 'test', maxlen));
+  const step = state?.step ?? 0;
+  const valid = evaluateReporting(model, sets.valid, { runId, phase: 'final-valid', step }, opts.onEvent);
+  const test = evaluateReporting(model, sets.test, { runId, phase: 'test', step }, opts.onEvent);
   const items = model.itemTable();
   const itemData = (await items.data()) as Float32Array;
   const [rows, cols] = items.shape;
@@ -345,6 +373,7 @@ async function finish(
     deleteCheckpoint(db, runId, 'last');
     updateRun(db, runId, {
       status: 'done',
+      stopped,
       steps: state?.step ?? 0,
       bestStep: state?.bestStep ?? null,
       seconds,

@@ -9,6 +9,7 @@ import type { Config } from '../models/types.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { createRun, listRuns, requireRun, runPid, updateRun } from '../store/runs.ts';
 import { resolveConfig } from '../models/config.ts';
+import { isAlive } from './pid.ts';
 
 export interface RunRequest {
   datasetId: number;
@@ -82,15 +83,6 @@ export interface RunHandle {
   cancel(): void;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** A run marked running whose worker is gone was interrupted (killed, crashed, machine off). */
 export function markInterrupted(db: Db): void {
   const rows = db.prepare("SELECT id, pid FROM runs WHERE status = 'running'").all() as { id: number; pid: number | null }[];
@@ -149,22 +141,4 @@ export function launchRun(dbPath: string, runId: number, onEvent: (e: TrainEvent
       child.once('exit', () => clearTimeout(timer));
     },
   };
-}
-
-/** Runs queued runs one after another (sweeps, ablation sets); stops at the first cancel. */
-export async function runQueue(
-  dbPath: string,
-  runIds: number[],
-  onEvent: (e: TrainEvent) => void,
-  onHandle?: (h: RunHandle) => void,
-): Promise<RunSummary[]> {
-  const results: RunSummary[] = [];
-  for (const id of runIds) {
-    const handle = launchRun(dbPath, id, onEvent);
-    onHandle?.(handle);
-    const run = await handle.done;
-    results.push(run);
-    if (run.status === 'cancelled') break;
-  }
-  return results;
 }

@@ -1,6 +1,7 @@
 // Entry of the training worker process: `worker.ts DB_PATH RUN_ID`. Training never runs on
 // the main thread; the parent (runner.ts) receives TrainEvents over the IPC channel and may
-// send { type: 'cancel' }. Killing this process is safe: the run resumes from its last checkpoint.
+// send { type: 'cancel' }; SIGTERM asks the same from another process (`runs --cancel-set`).
+// Killing this process is safe: the run resumes from its last checkpoint.
 // A parent that dies (a SIGKILLed CLI, a crashed host) closes the channel: the worker then
 // checkpoints and leaves at once, and the run reads as interrupted, ready to resume.
 import type { TrainEvent } from '../../shared/types.ts';
@@ -25,6 +26,7 @@ process.on('disconnect', () => {
 process.on('error', () => {
   orphaned = true;
 });
+process.on('SIGTERM', () => (cancelRequested = true));
 
 function emit(e: TrainEvent): void {
   if (!process.send) process.stdout.write(JSON.stringify(e) + '\n');
@@ -48,7 +50,7 @@ async function main(): Promise<number> {
   } catch (err) {
     const message = describeTrainingError(err);
     const stack = err instanceof Error && err.stack ? `\n${err.stack}` : '';
-    await writeWhenFree(db, () => updateRun(db, runId, { status: 'failed', error: message + stack, pid: null }));
+    await writeWhenFree(db, () => updateRun(db, runId, { status: 'failed', stopped: 'failed', error: message + stack, pid: null }));
     emit({ type: 'finished', runId, status: 'failed', test: null, error: message });
     return 1;
   } finally {

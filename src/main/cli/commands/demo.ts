@@ -13,16 +13,17 @@ import { getDataset } from '../../store/datasets.ts';
 import { openDb, resolveDbPath, type Db } from '../../store/db.ts';
 import { listRuns } from '../../store/runs.ts';
 import { findSameRun, markInterrupted, prepareRun } from '../../train/runner.ts';
-import { runWithProgress } from './train.ts';
+import { parseConcurrency } from '../../train/queue.ts';
 import { progressView } from '../progress.ts';
+import { runSet } from '../run-set.ts';
 import { formatTable } from './datasets.ts';
 
 export const summary = 'the main job on the bundled KuaiRand sample: import, train CMI and every baseline, print the comparison';
 
-const HELP = `usage: cmi-studio demo [--models cmi,mind,...] [--max-steps N] [--out DIR] [--import-only] [--db PATH] [--json]
+const HELP = `usage: cmi-studio demo [--models cmi,mind,...] [--max-steps N] [--out DIR] [--parallel 1|2] [--import-only] [--db PATH] [--json]
 Imports the bundled sample as dataset ${'`'}kuairand-demo${'`'}, trains every registered model with a small
-budget (finished runs of an earlier demo are reused), prints the comparison table and writes it as
-Markdown and LaTeX to DIR (default ./demo-output).`;
+budget, --parallel runs at once (default 2; finished runs of an earlier demo are reused), prints
+the comparison table and writes it as Markdown and LaTeX to DIR (default ./demo-output).`;
 
 export const DEMO_GROUP = 'demo';
 
@@ -59,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
       'max-steps': { type: 'string', default: '100' },
       out: { type: 'string', default: 'demo-output' },
       'import-only': { type: 'boolean', default: false },
+      parallel: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
@@ -68,6 +70,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const dbPath = resolveDbPath(values.db);
+  const concurrency = parseConcurrency(values.parallel ?? process.env.CMI_STUDIO_CONCURRENCY, '--parallel');
   const db = openDb(dbPath);
   const view = progressView();
   let dataset: DatasetSummary;
@@ -93,11 +96,16 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     db.close();
   }
-  for (const id of queued) {
-    const r = await runWithProgress(dbPath, id, true);
-    process.stderr.write(`${r.label.padEnd(12)} ${r.status}  ${r.steps} steps  ${r.seconds.toFixed(0)} s  ${r.backend ?? ''}\n`);
-    if (r.status !== 'done') throw new Error(`demo run ${r.id} (${r.label}) ended ${r.status}${r.error ? `: ${r.error}` : ''}`);
-  }
+  const runs = await runSet(dbPath, queued, {
+    concurrency,
+    quiet: true,
+    onSettled: (r, queue) => {
+      process.stderr.write(`${r.label.padEnd(12)} ${r.status}  ${r.steps} steps  ${r.seconds.toFixed(0)} s  ${r.backend ?? ''}\n`);
+      if (r.status !== 'done') queue.stop(); // the table needs every model; stop at the first that did not finish
+    },
+  });
+  const bad = runs.find((r) => r.status !== 'done' && r.status !== 'cancelled') ?? runs.find((r) => r.status !== 'done');
+  if (bad) throw new Error(`demo run ${bad.id} (${bad.label}) ended ${bad.status}${bad.error ? `: ${bad.error}` : ''}`);
   const db2 = openDb(dbPath);
   try {
     const rows = rowsFromRuns(db2, listRuns(db2, { datasetId: dataset.id, group: DEMO_GROUP }), { bestPerLabel: true, selectBy: 'recall@50' });

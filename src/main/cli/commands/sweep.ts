@@ -4,14 +4,20 @@ import { getDataset } from '../../store/datasets.ts';
 import { markInterrupted, prepareRun } from '../../train/runner.ts';
 import { expandSet, interestSweep, parseGrid, parseList } from '../../train/sets.ts';
 import { JSON_OPTION, configFromSettings, parseCommand, printHelp, withDb } from '../options.ts';
-import { formatMetrics, runJson, runWithProgress } from './train.ts';
+import { parseConcurrency } from '../../train/queue.ts';
+import { formatMetrics } from '../progress.ts';
+import { runSet } from '../run-set.ts';
+import { runJson } from './train.ts';
 
-export const summary = 'launch a set of runs (ablations, interests sweep, config grid, seeds), one after another';
+export const summary = 'launch a set of runs (ablations, interests sweep, config grid, seeds), two at a time';
 
 const HELP = `usage: cmi-studio sweep --dataset NAME --model MODEL
          [--ablation] [--interests 1,2,4,8,16 | --interests-sweep] [--grid key=v1,v2 ...]
-         [--seeds 1,2,3] [--set key=value ...] [--group NAME] [--db PATH] [--json]
-Runs every combination in the worker, one after another; --json prints a JSON array of runs.`;
+         [--seeds 1,2,3] [--set key=value ...] [--group NAME] [--parallel 1|2] [--db PATH] [--json]
+Runs every combination in worker processes, --parallel at once (default 2, or
+CMI_STUDIO_CONCURRENCY); --json prints a JSON array of runs. Ctrl-C cancels the set at a
+checkpoint; \`runs --resume-set GROUP\` continues it, \`runs --cancel-set GROUP\` stops it from
+another terminal.`;
 
 export async function run(argv: string[]): Promise<number> {
   const values = parseCommand(argv, {
@@ -24,12 +30,14 @@ export async function run(argv: string[]): Promise<number> {
     seeds: { type: 'string' },
     set: { type: 'string', multiple: true },
     group: { type: 'string' },
+    parallel: { type: 'string' },
     ...JSON_OPTION,
   });
   if (values.help) return printHelp(HELP);
   const { dataset: datasetName, model: modelName } = values;
   if (!datasetName || !modelName) throw new Error(`--dataset and --model are required\n${HELP}`);
   const dbPath = resolveDbPath(values.db);
+  const concurrency = parseConcurrency(values.parallel ?? process.env.CMI_STUDIO_CONCURRENCY, '--parallel');
   const ids = withDb(dbPath, (db) => {
     markInterrupted(db);
     const dataset = getDataset(db, datasetName);
@@ -51,13 +59,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`queued ${queued.length} runs (${queued.join(', ')}) in group ${requests[0].group}\n`);
     return queued;
   });
-  const results = [];
-  for (const id of ids) {
-    const r = await runWithProgress(dbPath, id);
-    results.push(r);
-    process.stderr.write(`run ${r.id} ${r.label} seed ${r.seed}: ${r.status} ${formatMetrics(r.test)}\n`);
-    if (r.status === 'cancelled') break;
-  }
+  const results = await runSet(dbPath, ids, {
+    concurrency,
+    onSettled: (r) => process.stderr.write(`run ${r.id} ${r.label} seed ${r.seed}: ${r.status} ${formatMetrics(r.test)}\n`),
+  });
   if (values.json) process.stdout.write(JSON.stringify(results.map(runJson)) + '\n');
-  return results.every((r) => r.status === 'done') && results.length === ids.length ? 0 : 1;
+  return results.every((r) => r.status === 'done') ? 0 : 1;
 }
