@@ -29,8 +29,34 @@ export interface NativeBlas {
   ): void;
   /** OpenBLAS's build, core and thread count, in words. */
   info(): string;
-  /** Threads OpenBLAS may use from now on. */
+  /** Threads OpenBLAS and the training kernels may use from now on. */
   setThreads(n: number): void;
+}
+
+/**
+ * The fused training kernels of the same addon (native/blas/train.c), absent from builds that
+ * predate them. Sizes first, then arrays (row-major); outputs must be zero-filled. Each checks
+ * that the arrays hold what the sizes need and throws otherwise.
+ */
+export interface NativeTrainKernels {
+  /** val[b,c] = max_l u[b,l]·items[c], idx[b,c] = the first such l. u [B,m,d], items [C,d]. */
+  moiForward(B: number, m: number, d: number, C: number, u: Float32Array, items: Float32Array, val: Float32Array, idx: Int32Array): void;
+  /** du [B,m,d] and ditems [C,d] from dy [B,C]: the winners-only scatter. */
+  moiBackward(B: number, m: number, d: number, C: number, u: Float32Array, items: Float32Array, idx: Int32Array, dy: Float32Array, du: Float32Array, ditems: Float32Array): void;
+  /** Row (and column, unless lseCols is null) log-sum-exps of x [N,d] · y [M,d]ᵀ, -1e9 on the
+   *  diagonal when diag is 1; never an [N, M] array (online softmax over tiles). */
+  lseForward(N: number, M: number, d: number, diag: number, x: Float32Array, y: Float32Array, lseRows: Float32Array, lseCols: Float32Array | null): void;
+  /** dx [N,d], dy [M,d] from the gradients of those log-sum-exps, recomputing the tiles. */
+  lseBackward(N: number, M: number, d: number, diag: number, x: Float32Array, y: Float32Array, lseRows: Float32Array, lseCols: Float32Array | null, dRows: Float32Array, dCols: Float32Array | null, dx: Float32Array, dy: Float32Array): void;
+  /** Threads the training kernels run on. */
+  poolThreads(): number;
+}
+
+/** The addon's training kernels, or null when the addon is not loaded or predates them. */
+export function nativeTrain(): NativeTrainKernels | null {
+  const { blas } = nativeBlas();
+  const k = blas as (NativeBlas & Partial<NativeTrainKernels>) | null;
+  return k && typeof k.moiForward === 'function' && typeof k.lseForward === 'function' ? (k as NativeBlas & NativeTrainKernels) : null;
 }
 
 const ADDON = join('native', 'blas', 'build', 'Release', 'cmi_blas.node');

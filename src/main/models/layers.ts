@@ -4,6 +4,7 @@
 // single ops with hand-written gradients to save memory and time (docs/engine.md). Shapes use
 // B = batch rows, L = sequence length, m = interests, d = embedding size, C = candidate items.
 import * as tf from '@tensorflow/tfjs';
+import { fusedMaxOverInterests, fusedProductLse, hasFusedProductLse } from '../engine/fused.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Initialisation
@@ -308,9 +309,10 @@ export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D, opts: { all
  * (a segment sum) and multiplies back, instead of tf.max's equality mask over all m interests,
  * and keeps only the winners' positions, not the [B, m, C] scores. Scores are laid out
  * interest-major, [m, B, C], so the winner's flat position is best * B*C + (b*C + c) and the
- * argMax runs over whole contiguous blocks.
+ * argMax runs over whole contiguous blocks. maxOverInterests runs the fused kernel instead where
+ * the backend has it (engine/fused.ts); this composition is the reference it is tested against.
  */
-export const maxOverInterests = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+export const maxOverInterestsOps = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const { inputs: [interests, items], save } = gradArgs(args);
   const [B, m, d] = interests.shape;
   const C = items.shape[0];
@@ -329,6 +331,11 @@ export const maxOverInterests = tf.customGrad((...args: Array<tf.Tensor | tf.Gra
     },
   };
 }) as (interests: tf.Tensor3D, items: tf.Tensor2D) => tf.Tensor2D;
+
+/** max over interests of u_l^T v (maxOverInterestsOps), fused where the backend has the kernel. */
+export function maxOverInterests(interests: tf.Tensor3D, items: tf.Tensor2D): tf.Tensor2D {
+  return fusedMaxOverInterests(interests, items) ?? maxOverInterestsOps(interests, items);
+}
 
 /**
  * log sum exp over the last axis of x [R, C] -> [R]. Computed from softmax, which every backend
@@ -615,14 +622,15 @@ export function infoNCE(a: tf.Tensor2D, b: tf.Tensor2D, temperature: number, opt
     const bn = l2normalize(b);
     const as = tf.div(an, temperature) as tf.Tensor2D; // temperature on one side: no [N, N] division
     const positive = tf.sum(tf.mul(as, bn), 1);
-    const cross = blocked ? blockedProductLogSumExp(as, bn, false, true, rowsPerBlock) : productLogSumExp(as, bn, null, true, bound);
+    // The fused online-softmax kernel where the backend has it (engine/fused.ts), else ops.
+    const cross = fusedProductLse(as, bn, false, true) ?? (blocked ? blockedProductLogSumExp(as, bn, false, true, rowsPerBlock) : productLogSumExp(as, bn, null, true, bound));
     let [fromA, fromB] = tf.unstack(cross);
     if (opts.withinView ?? true) {
       // A row is never its own negative: the diagonal of the within-view blocks goes to -1e9.
       const bs = tf.div(bn, temperature) as tf.Tensor2D;
-      const self = blocked ? null : diagonalOffset(0, N, N); // one [N, N] offset for both blocks
+      const self = blocked || hasFusedProductLse() ? null : diagonalOffset(0, N, N); // one [N, N] offset for both blocks
       const within = (x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor1D =>
-        tf.squeeze(self ? productLogSumExp(x, y, self, false, bound) : blockedProductLogSumExp(x, y, true, false, rowsPerBlock), [0]) as tf.Tensor1D;
+        tf.squeeze(fusedProductLse(x, y, true, false) ?? (self ? productLogSumExp(x, y, self, false, bound) : blockedProductLogSumExp(x, y, true, false, rowsPerBlock)), [0]) as tf.Tensor1D;
       fromA = logAddExp(fromA, within(as, an));
       fromB = logAddExp(fromB, within(bs, bn));
       self?.dispose();

@@ -1,0 +1,23 @@
+// Fused training kernels (train.c, gru.c) and their Node-API bindings (train_api.c).
+#ifndef CMI_TRAIN_H
+#define CMI_TRAIN_H
+#include <node_api.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/** val[b, c] = max over l of u[b, l]·items[c]; idx[b, c] = the first l reaching it.
+ *  u [B, m, d], items [C, d]. false: out of memory. */
+bool cmi_moi_forward(const float *u, const float *items, int B, int m, int d, int C, float *val, int32_t *idx);
+/** Adds the gradient of val (dy [B, C]) into du [B, m, d] and ditems [C, d] (zeroed). */
+void cmi_moi_backward(const float *u, const float *items, const int32_t *idx, const float *dy, int B, int m, int d,
+                      int C, float *du, float *ditems);
+/** Row (and, when lse_c is not NULL, column) log-sum-exps of x yᵀ (-1e9 on the diagonal with
+ *  diag), x [N, d], y [M, d]. false: out of memory. */
+bool cmi_lse_forward(const float *x, const float *y, int N, int M, int d, bool diag, float *lse_r, float *lse_c);
+/** dx [N, d], dy [M, d] (zeroed) from the gradients dr [N] (and dc [M]) of those log-sum-exps. */
+bool cmi_lse_backward(const float *x, const float *y, int N, int M, int d, bool diag, const float *lse_r,
+                      const float *lse_c, const float *dr, const float *dc, float *dx, float *dy);
+
+/** Adds the training kernels to the addon's exports. */
+napi_value cmi_train_register(napi_env env, napi_value exports);
+#endif

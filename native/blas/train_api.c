@@ -1,0 +1,176 @@
+// Node-API bindings of the training kernels: argument checks (types and sizes, so a wrong call
+// throws instead of writing outside an array), then the plain C functions of train.c and gru.c.
+#include "pool.h"
+#include "train.h"
+#include <stdio.h>
+
+#define CHECK(call)                                                    \
+  do {                                                                 \
+    if ((call) != napi_ok) {                                           \
+      napi_throw_error(env, NULL, "cmi_blas: N-API call failed");      \
+      return NULL;                                                     \
+    }                                                                  \
+  } while (0)
+
+/** A typed array of the given type with at least `need` elements; NULL (and `ok` true) for
+ *  JS null when `optional`. Throws and returns false otherwise. */
+static bool view(napi_env env, napi_value v, napi_typedarray_type want, size_t need, bool optional, void **data,
+                 const char *fn, const char *name) {
+  napi_valuetype t;
+  if (optional && napi_typeof(env, v, &t) == napi_ok && (t == napi_null || t == napi_undefined)) {
+    *data = NULL;
+    return true;
+  }
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t length;
+  char msg[160];
+  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, v, &type, &length, data, NULL, NULL) != napi_ok || type != want) {
+    snprintf(msg, sizeof msg, "cmi_blas.%s: %s must be a%s", fn, name,
+             want == napi_float32_array ? " Float32Array" : "n Int32Array");
+    napi_throw_type_error(env, NULL, msg);
+    return false;
+  }
+  if (length < need) {
+    snprintf(msg, sizeof msg, "cmi_blas.%s: %s holds %zu elements, the shapes need %zu", fn, name, length, need);
+    napi_throw_range_error(env, NULL, msg);
+    return false;
+  }
+  return true;
+}
+
+static bool ints(napi_env env, napi_value *argv, int count, int32_t *out, const char *fn) {
+  for (int i = 0; i < count; i++) {
+    if (napi_get_value_int32(env, argv[i], &out[i]) != napi_ok || out[i] < 0) {
+      char msg[120];
+      snprintf(msg, sizeof msg, "cmi_blas.%s: size argument %d must be a non-negative integer", fn, i);
+      napi_throw_type_error(env, NULL, msg);
+      return false;
+    }
+  }
+  return true;
+}
+
+static napi_value args(napi_env env, napi_callback_info info, size_t want, napi_value *argv, const char *fn) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != want) {
+    char msg[120];
+    snprintf(msg, sizeof msg, "cmi_blas.%s: expected %zu arguments", fn, want);
+    napi_throw_type_error(env, NULL, msg);
+    return NULL;
+  }
+  napi_value ok;
+  napi_get_boolean(env, true, &ok);
+  return ok;
+}
+
+static napi_value oom(napi_env env, const char *fn) {
+  char msg[120];
+  snprintf(msg, sizeof msg, "cmi_blas.%s: out of memory for its tiles", fn);
+  napi_throw_error(env, NULL, msg);
+  return NULL;
+}
+
+#define F32 napi_float32_array
+#define I32 napi_int32_array
+#define Z(n) ((size_t)(n))
+
+// moiForward(B, m, d, C, u, items, val, idx)
+static napi_value moi_forward(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  int32_t s[4];
+  void *u, *items, *val, *idx;
+  const char *fn = "moiForward";
+  if (!args(env, info, 8, argv, fn) || !ints(env, argv, 4, s, fn)) return NULL;
+  const int B = s[0], m = s[1], d = s[2], C = s[3];
+  if (m < 1) return napi_throw_range_error(env, NULL, "cmi_blas.moiForward: m must be at least 1"), NULL;
+  if (!view(env, argv[4], F32, Z(B) * m * d, false, &u, fn, "u") ||
+      !view(env, argv[5], F32, Z(C) * d, false, &items, fn, "items") ||
+      !view(env, argv[6], F32, Z(B) * C, false, &val, fn, "val") ||
+      !view(env, argv[7], I32, Z(B) * C, false, &idx, fn, "idx"))
+    return NULL;
+  if (!cmi_moi_forward(u, items, B, m, d, C, val, idx)) return oom(env, fn);
+  return NULL;
+}
+
+// moiBackward(B, m, d, C, u, items, idx, dy, du, ditems)
+static napi_value moi_backward(napi_env env, napi_callback_info info) {
+  napi_value argv[10];
+  int32_t s[4];
+  void *u, *items, *idx, *dy, *du, *ditems;
+  const char *fn = "moiBackward";
+  if (!args(env, info, 10, argv, fn) || !ints(env, argv, 4, s, fn)) return NULL;
+  const int B = s[0], m = s[1], d = s[2], C = s[3];
+  if (!view(env, argv[4], F32, Z(B) * m * d, false, &u, fn, "u") ||
+      !view(env, argv[5], F32, Z(C) * d, false, &items, fn, "items") ||
+      !view(env, argv[6], I32, Z(B) * C, false, &idx, fn, "idx") ||
+      !view(env, argv[7], F32, Z(B) * C, false, &dy, fn, "dy") ||
+      !view(env, argv[8], F32, Z(B) * m * d, false, &du, fn, "du") ||
+      !view(env, argv[9], F32, Z(C) * d, false, &ditems, fn, "ditems"))
+    return NULL;
+  // Winners outside [0, m) would write outside du.
+  const int32_t *w = idx;
+  for (size_t i = 0; i < Z(B) * C; i++)
+    if (w[i] < 0 || w[i] >= m) return napi_throw_range_error(env, NULL, "cmi_blas.moiBackward: idx outside [0, m)"), NULL;
+  cmi_moi_backward(u, items, idx, dy, B, m, d, C, du, ditems);
+  return NULL;
+}
+
+// lseForward(N, M, d, diag, x, y, lseRows, lseCols | null)
+static napi_value lse_forward(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  int32_t s[4];
+  void *x, *y, *lr, *lc;
+  const char *fn = "lseForward";
+  if (!args(env, info, 8, argv, fn) || !ints(env, argv, 4, s, fn)) return NULL;
+  const int N = s[0], M = s[1], d = s[2];
+  const bool diag = s[3] != 0;
+  if (!view(env, argv[4], F32, Z(N) * d, false, &x, fn, "x") || !view(env, argv[5], F32, Z(M) * d, false, &y, fn, "y") ||
+      !view(env, argv[6], F32, Z(N), false, &lr, fn, "lseRows") || !view(env, argv[7], F32, Z(M), true, &lc, fn, "lseCols"))
+    return NULL;
+  if (!cmi_lse_forward(x, y, N, M, d, diag, lr, lc)) return oom(env, fn);
+  return NULL;
+}
+
+// lseBackward(N, M, d, diag, x, y, lseRows, lseCols | null, dRows, dCols | null, dx, dy)
+static napi_value lse_backward(napi_env env, napi_callback_info info) {
+  napi_value argv[12];
+  int32_t s[4];
+  void *x, *y, *lr, *lc, *dr, *dc, *dx, *dy;
+  const char *fn = "lseBackward";
+  if (!args(env, info, 12, argv, fn) || !ints(env, argv, 4, s, fn)) return NULL;
+  const int N = s[0], M = s[1], d = s[2];
+  const bool diag = s[3] != 0;
+  if (!view(env, argv[4], F32, Z(N) * d, false, &x, fn, "x") || !view(env, argv[5], F32, Z(M) * d, false, &y, fn, "y") ||
+      !view(env, argv[6], F32, Z(N), false, &lr, fn, "lseRows") || !view(env, argv[7], F32, Z(M), true, &lc, fn, "lseCols") ||
+      !view(env, argv[8], F32, Z(N), false, &dr, fn, "dRows") ||
+      !view(env, argv[9], F32, Z(M), lc == NULL, &dc, fn, "dCols") ||
+      !view(env, argv[10], F32, Z(N) * d, false, &dx, fn, "dx") || !view(env, argv[11], F32, Z(M) * d, false, &dy, fn, "dy"))
+    return NULL;
+  if (lc == NULL) dc = NULL;
+  if (!cmi_lse_backward(x, y, N, M, d, diag, lr, lc, dr, dc, dx, dy)) return oom(env, fn);
+  return NULL;
+}
+
+// poolThreads(): threads the training kernels use.
+static napi_value pool_threads_js(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  CHECK(napi_create_int32(env, pool_threads(), &out));
+  return out;
+}
+
+napi_value cmi_train_register(napi_env env, napi_value exports) {
+  const struct {
+    const char *name;
+    napi_callback cb;
+  } fns[] = {{"moiForward", moi_forward}, {"moiBackward", moi_backward}, {"lseForward", lse_forward},
+             {"lseBackward", lse_backward}, {"poolThreads", pool_threads_js}};
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value f;
+    CHECK(napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &f));
+    CHECK(napi_set_named_property(env, exports, fns[i].name, f));
+  }
+  return exports;
+}
