@@ -14,7 +14,9 @@
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+// x86-64-v4 (AVX-512) and v3 (AVX2 + FMA) are dispatched on the processor's features. Not
+// "arch=skylake-avx512": that clone is chosen by CPU model and never runs on newer Xeons.
+#define HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define HOT
 #endif

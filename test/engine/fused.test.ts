@@ -155,8 +155,9 @@ test('fused kernels fall back to the compositions when turned off', { skip }, as
   await initBackend('wasm');
   useFusedKernels(false);
   try {
-    const out = tf.tidy(() => fusedMaxOverInterests(tf.zeros([1, 1, 1]) as tf.Tensor3D, tf.zeros([1, 1]) as tf.Tensor2D));
-    assert.equal(out, null, 'no fused op when turned off');
+    const [u, items] = [tf.zeros([1, 1, 1]) as tf.Tensor3D, tf.zeros([1, 1]) as tf.Tensor2D];
+    assert.equal(fusedMaxOverInterests(u, items), null, 'no fused op when turned off');
+    tf.dispose([u, items]);
   } finally {
     useFusedKernels(true);
   }
