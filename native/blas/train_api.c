@@ -153,6 +153,74 @@ static napi_value lse_backward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/** k [L] must be a non-decreasing count of started rows within [0, B], t0 its first nonzero
+ *  step (L when none); returns Σ_{t>=t0} k[t] (the packed gate rows), or -1 after throwing. */
+static int64_t packing(napi_env env, const int32_t *k, int L, int B, int t0, const char *fn) {
+  int64_t rows = 0;
+  int first = L;
+  for (int t = 0; t < L; t++) {
+    if (k[t] < 0 || k[t] > B || (t > 0 && k[t] < k[t - 1])) {
+      napi_throw_range_error(env, NULL, "cmi_blas.gru: k must be a non-decreasing count of rows within [0, B]");
+      return -1;
+    }
+    if (k[t] > 0 && first == L) first = t;
+    if (t >= t0) rows += k[t];
+  }
+  if (first != t0) {
+    char msg[120];
+    snprintf(msg, sizeof msg, "cmi_blas.%s: t0 must be the first step with started rows (%d)", fn, first);
+    napi_throw_range_error(env, NULL, msg);
+    return -1;
+  }
+  return rows;
+}
+
+// gruForward(L, B, H, t0, k, xp, wh, bh | null, mask, states, gates)
+static napi_value gru_forward(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
+  int32_t s[4];
+  void *k, *xp, *wh, *bh, *mask, *states, *gates;
+  const char *fn = "gruForward";
+  if (!args(env, info, 11, argv, fn) || !ints(env, argv, 4, s, fn)) return NULL;
+  const int L = s[0], B = s[1], H = s[2], t0 = s[3];
+  if (!view(env, argv[4], I32, Z(L), false, &k, fn, "k")) return NULL;
+  int64_t rows = packing(env, k, L, B, t0, fn);
+  if (rows < 0) return NULL;
+  if (!view(env, argv[5], F32, Z(L) * B * 3 * H, false, &xp, fn, "xp") ||
+      !view(env, argv[6], F32, Z(H) * 3 * H, false, &wh, fn, "wh") || !view(env, argv[7], F32, Z(3) * H, true, &bh, fn, "bh") ||
+      !view(env, argv[8], F32, Z(L) * B, false, &mask, fn, "mask") ||
+      !view(env, argv[9], F32, Z(L) * B * H, false, &states, fn, "states") ||
+      !view(env, argv[10], F32, Z(rows) * 4 * H, false, &gates, fn, "gates"))
+    return NULL;
+  if (!cmi_gru_forward(L, B, H, t0, k, xp, wh, bh, mask, states, gates)) return oom(env, fn);
+  return NULL;
+}
+
+// gruBackward(L, B, H, t0, all, k, dy, wh, mask, states, gates, dxp, dwh, dbh)
+static napi_value gru_backward(napi_env env, napi_callback_info info) {
+  napi_value argv[14];
+  int32_t s[5];
+  void *k, *dy, *wh, *mask, *states, *gates, *dxp, *dwh, *dbh;
+  const char *fn = "gruBackward";
+  if (!args(env, info, 14, argv, fn) || !ints(env, argv, 5, s, fn)) return NULL;
+  const int L = s[0], B = s[1], H = s[2], t0 = s[3];
+  const bool all = s[4] != 0;
+  if (!view(env, argv[5], I32, Z(L), false, &k, fn, "k")) return NULL;
+  int64_t rows = packing(env, k, L, B, t0, fn);
+  if (rows < 0) return NULL;
+  if (!view(env, argv[6], F32, all ? Z(L) * B * H : Z(B) * H, false, &dy, fn, "dy") ||
+      !view(env, argv[7], F32, Z(H) * 3 * H, false, &wh, fn, "wh") ||
+      !view(env, argv[8], F32, Z(L) * B, false, &mask, fn, "mask") ||
+      !view(env, argv[9], F32, Z(L) * B * H, false, &states, fn, "states") ||
+      !view(env, argv[10], F32, Z(rows) * 4 * H, false, &gates, fn, "gates") ||
+      !view(env, argv[11], F32, Z(L) * B * 3 * H, false, &dxp, fn, "dxp") ||
+      !view(env, argv[12], F32, Z(H) * 3 * H, false, &dwh, fn, "dwh") ||
+      !view(env, argv[13], F32, Z(3) * H, false, &dbh, fn, "dbh"))
+    return NULL;
+  if (!cmi_gru_backward(L, B, H, t0, k, all, dy, wh, mask, states, gates, dxp, dwh, dbh)) return oom(env, fn);
+  return NULL;
+}
+
 // poolThreads(): threads the training kernels use.
 static napi_value pool_threads_js(napi_env env, napi_callback_info info) {
   (void)info;
@@ -166,7 +234,8 @@ napi_value cmi_train_register(napi_env env, napi_value exports) {
     const char *name;
     napi_callback cb;
   } fns[] = {{"moiForward", moi_forward}, {"moiBackward", moi_backward}, {"lseForward", lse_forward},
-             {"lseBackward", lse_backward}, {"poolThreads", pool_threads_js}};
+             {"lseBackward", lse_backward}, {"gruForward", gru_forward},
+             {"gruBackward", gru_backward}, {"poolThreads", pool_threads_js}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     CHECK(napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &f));

@@ -48,6 +48,11 @@ export interface NativeTrainKernels {
   lseForward(N: number, M: number, d: number, diag: number, x: Float32Array, y: Float32Array, lseRows: Float32Array, lseCols: Float32Array | null): void;
   /** dx [N,d], dy [M,d] from the gradients of those log-sum-exps, recomputing the tiles. */
   lseBackward(N: number, M: number, d: number, diag: number, x: Float32Array, y: Float32Array, lseRows: Float32Array, lseCols: Float32Array | null, dRows: Float32Array, dCols: Float32Array | null, dx: Float32Array, dy: Float32Array): void;
+  /** The GRU recurrence over rows sorted by start column (k[t] rows started by step t, t0 the
+   *  first step with any): states [L,B,H], gates [Σ_{t>=t0} k[t], 4H]. xp [L*B,3H], wh [H,3H]. */
+  gruForward(L: number, B: number, H: number, t0: number, k: Int32Array, xp: Float32Array, wh: Float32Array, bh: Float32Array | null, mask: Float32Array, states: Float32Array, gates: Float32Array): void;
+  /** Its backward pass: dy [L,B,H] (all = 1) or [B,H] -> dxp [L*B,3H], dwh [H,3H], dbh [3H]. */
+  gruBackward(L: number, B: number, H: number, t0: number, all: number, k: Int32Array, dy: Float32Array, wh: Float32Array, mask: Float32Array, states: Float32Array, gates: Float32Array, dxp: Float32Array, dwh: Float32Array, dbh: Float32Array): void;
   /** Threads the training kernels run on. */
   poolThreads(): number;
 }
@@ -56,7 +61,7 @@ export interface NativeTrainKernels {
 export function nativeTrain(): NativeTrainKernels | null {
   const { blas } = nativeBlas();
   const k = blas as (NativeBlas & Partial<NativeTrainKernels>) | null;
-  return k && typeof k.moiForward === 'function' && typeof k.lseForward === 'function' ? (k as NativeBlas & NativeTrainKernels) : null;
+  return k && typeof k.moiForward === 'function' && typeof k.gruForward === 'function' ? (k as NativeBlas & NativeTrainKernels) : null;
 }
 
 const ADDON = join('native', 'blas', 'build', 'Release', 'cmi_blas.node');

@@ -13,6 +13,11 @@ export function useFusedKernels(on: boolean): void {
   enabled = on;
 }
 
+/** Whether the fused ops are on (useFusedKernels). */
+export function fusedEnabled(): boolean {
+  return enabled;
+}
+
 function ready(kernelName: string, grad: string, shapes: number[][]): boolean {
   if (!enabled) return false;
   const backend = tf.getBackend();

@@ -5,6 +5,7 @@
 // B = batch rows, L = sequence length, m = interests, d = embedding size, C = candidate items.
 import * as tf from '@tensorflow/tfjs';
 import { fusedMaxOverInterests, fusedProductLse, hasFusedProductLse } from '../engine/fused.ts';
+import { fusedRecurrence } from '../engine/fusedGru.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Initialisation
@@ -150,6 +151,8 @@ type Packing = { order: Int32Array; inverse: Int32Array; t0: number; k: Int32Arr
  * keep the state, as before).
  */
 function recurrence(xp: tf.Tensor2D, wh: tf.Tensor2D, bh: tf.Tensor1D | null, mask: tf.Tensor2D, pack: Packing, all: boolean): tf.Tensor {
+  const fused = fusedRecurrence(xp, wh, bh, mask, pack, all); // one native op where available
+  if (fused) return fused;
   const [L, B] = mask.shape;
   const H = wh.shape[0];
   const { t0, k } = pack;
