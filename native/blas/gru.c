@@ -1,7 +1,8 @@
 // The GRU recurrence of models/layers.ts (`recurrence`) as two native calls, forward and
 // backward through time, instead of a dozen TF.js ops per time step. Rows are sorted by the
 // column their history starts at, so step t updates only its first k[t] rows (the ones that have
-// started; the others hold an exact zero state). PyTorch's equations, gates in the order r, z, n:
+// started; the others hold an exact zero state). Inputs and their gradients are packed the same
+// way: row off[t] + i is row i of step t, so padding is neither projected nor stored. PyTorch's equations, gates in the order r, z, n:
 //   r = σ(x_r + h W_hr + b_hr), z = σ(x_z + h W_hz + b_hz), n = tanh(x_n + r (h W_hn + b_hn))
 //   h' = h + mask (n + z (h - n) - h)
 // exp and tanh are libm's here (the gates are a small part of the step: valid rows only).
@@ -46,9 +47,9 @@ bool cmi_gru_forward(int L, int B, int H, int t0, const int32_t *k, const float 
     float *h = states + (size_t)t * B * H;
     float *g = gates + off[t] * 4 * H;
     for (int i = 0; i < kt; i++) {
-      const float *x = xp + ((size_t)t * B + i) * G;
+      const float *x = xp + (off[t] + i) * G;
       const float *hpi = hp + (size_t)i * G;
-      const float m = mask[(size_t)t * B + i];
+      const float m = mask[off[t] + i];
       float *gi = g + (size_t)i * 4 * H; // r, z, n, h W_hn + b_hn
       for (int j = 0; j < H; j++) {
         const float p = prev ? prev[(size_t)i * H + j] : 0.0f;
@@ -87,9 +88,9 @@ bool cmi_gru_backward(int L, int B, int H, int t0, const int32_t *k, bool all, c
     const float *g = gates + off[t] * 4 * H;
     float *dhpt = dhp + off[t] * G;
     for (int i = 0; i < kt; i++) {
-      const float m = mask[(size_t)t * B + i];
+      const float m = mask[off[t] + i];
       const float *gi = g + (size_t)i * 4 * H;
-      float *dx = dxp + ((size_t)t * B + i) * G;
+      float *dx = dxp + (off[t] + i) * G;
       float *dp = dhpt + (size_t)i * G;
       for (int j = 0; j < H; j++) {
         const float r = gi[j], z = gi[H + j], n = gi[2 * H + j], hn = gi[3 * H + j];

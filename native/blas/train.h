@@ -19,12 +19,13 @@ bool cmi_lse_backward(const float *x, const float *y, int N, int M, int d, bool 
                       const float *lse_c, const float *dr, const float *dc, float *dx, float *dy);
 
 /** The GRU recurrence over rows sorted by start column (k[t]: rows started by step t, t0: the
- *  first step with any). xp [L*B, 3H] step-major input projections, wh [H, 3H], bh [3H] or
- *  NULL, mask [L, B]. Writes states [L, B, H] (zeroed) and gates [Σ_{t>=t0} k[t], 4H]. */
+ *  first step with any), on R = Σ_{t>=t0} k[t] packed rows (step t's i-th started row is row
+ *  Σ_{t0<=s<t} k[s] + i): xp [R, 3H] input projections, mask [R]; wh [H, 3H], bh [3H] or NULL.
+ *  Writes states [L, B, H] (zeroed; rows not started stay 0) and gates [R, 4H]. */
 bool cmi_gru_forward(int L, int B, int H, int t0, const int32_t *k, const float *xp, const float *wh, const float *bh,
                      const float *mask, float *states, float *gates);
 /** Backpropagation through time: dy [L, B, H] (all) or [B, H] (last state only) -> dxp
- *  [L*B, 3H], dwh [H, 3H], dbh [3H] (all zeroed by the caller). */
+ *  [R, 3H] (packed), dwh [H, 3H], dbh [3H] (all zeroed by the caller). */
 bool cmi_gru_backward(int L, int B, int H, int t0, const int32_t *k, bool all, const float *dy, const float *wh,
                       const float *mask, const float *states, const float *gates, float *dxp, float *dwh, float *dbh);
 

@@ -175,7 +175,7 @@ static int64_t packing(napi_env env, const int32_t *k, int L, int B, int t0, con
   return rows;
 }
 
-// gruForward(L, B, H, t0, k, xp, wh, bh | null, mask, states, gates)
+// gruForward(L, B, H, t0, k, xp, wh, bh | null, mask, states, gates); xp and mask packed
 static napi_value gru_forward(napi_env env, napi_callback_info info) {
   napi_value argv[11];
   int32_t s[4];
@@ -186,9 +186,9 @@ static napi_value gru_forward(napi_env env, napi_callback_info info) {
   if (!view(env, argv[4], I32, Z(L), false, &k, fn, "k")) return NULL;
   int64_t rows = packing(env, k, L, B, t0, fn);
   if (rows < 0) return NULL;
-  if (!view(env, argv[5], F32, Z(L) * B * 3 * H, false, &xp, fn, "xp") ||
+  if (!view(env, argv[5], F32, Z(rows) * 3 * H, false, &xp, fn, "xp") ||
       !view(env, argv[6], F32, Z(H) * 3 * H, false, &wh, fn, "wh") || !view(env, argv[7], F32, Z(3) * H, true, &bh, fn, "bh") ||
-      !view(env, argv[8], F32, Z(L) * B, false, &mask, fn, "mask") ||
+      !view(env, argv[8], F32, Z(rows), false, &mask, fn, "mask") ||
       !view(env, argv[9], F32, Z(L) * B * H, false, &states, fn, "states") ||
       !view(env, argv[10], F32, Z(rows) * 4 * H, false, &gates, fn, "gates"))
     return NULL;
@@ -210,10 +210,10 @@ static napi_value gru_backward(napi_env env, napi_callback_info info) {
   if (rows < 0) return NULL;
   if (!view(env, argv[6], F32, all ? Z(L) * B * H : Z(B) * H, false, &dy, fn, "dy") ||
       !view(env, argv[7], F32, Z(H) * 3 * H, false, &wh, fn, "wh") ||
-      !view(env, argv[8], F32, Z(L) * B, false, &mask, fn, "mask") ||
+      !view(env, argv[8], F32, Z(rows), false, &mask, fn, "mask") ||
       !view(env, argv[9], F32, Z(L) * B * H, false, &states, fn, "states") ||
       !view(env, argv[10], F32, Z(rows) * 4 * H, false, &gates, fn, "gates") ||
-      !view(env, argv[11], F32, Z(L) * B * 3 * H, false, &dxp, fn, "dxp") ||
+      !view(env, argv[11], F32, Z(rows) * 3 * H, false, &dxp, fn, "dxp") ||
       !view(env, argv[12], F32, Z(H) * 3 * H, false, &dwh, fn, "dwh") ||
       !view(env, argv[13], F32, Z(3) * H, false, &dbh, fn, "dbh"))
     return NULL;

@@ -5,7 +5,7 @@
 // B = batch rows, L = sequence length, m = interests, d = embedding size, C = candidate items.
 import * as tf from '@tensorflow/tfjs';
 import { fusedMaxOverInterests, fusedProductLse, hasFusedProductLse } from '../engine/fused.ts';
-import { fusedRecurrence } from '../engine/fusedGru.ts';
+import { fusedGru } from '../engine/fusedGru.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Initialisation
@@ -151,8 +151,6 @@ type Packing = { order: Int32Array; inverse: Int32Array; t0: number; k: Int32Arr
  * keep the state, as before).
  */
 function recurrence(xp: tf.Tensor2D, wh: tf.Tensor2D, bh: tf.Tensor1D | null, mask: tf.Tensor2D, pack: Packing, all: boolean): tf.Tensor {
-  const fused = fusedRecurrence(xp, wh, bh, mask, pack, all); // one native op where available
-  if (fused) return fused;
   const [L, B] = mask.shape;
   const H = wh.shape[0];
   const { t0, k } = pack;
@@ -286,18 +284,24 @@ export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D, opts: { all
 export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D, opts: { all?: boolean } = {}): { last: tf.Tensor2D; all?: tf.Tensor3D } {
   return tf.tidy(() => {
     const [B, L, d] = x.shape;
-    const pack = packByStart(mask.dataSync(), B, L);
+    const values = mask.dataSync();
+    const pack = packByStart(values, B, L);
     const order = tf.tensor1d(pack.order, 'int32');
     const inverse = tf.tensor1d(pack.inverse, 'int32');
-    // Sorted and step-major before the projection: x is a third of xp's size, and each step's
-    // rows are then one contiguous block.
-    const xs = tf.reshape(tf.transpose(permuteRows(x, order, inverse), [1, 0, 2]), [L * B, d]);
-    let xp = tf.matMul(xs, p.wx) as tf.Tensor2D;
-    if (p.bx) xp = tf.add(xp, p.bx);
-    const ms = tf.transpose(tf.gather(mask, order)) as tf.Tensor2D;
-    const bh = (p.bh ?? null) as tf.Tensor1D | null;
-    if (opts.all === false) return { last: permuteRows(recurrence(xp, p.wh, bh, ms, pack, false), inverse, order) as tf.Tensor2D };
-    const allSorted = recurrence(xp, p.wh, bh, ms, pack, true); // [L, B, h]
+    /** States from the fused native GRU where available (engine/fusedGru.ts), else the ops. */
+    const states = (all: boolean): tf.Tensor => {
+      const fused = fusedGru(p, x, values, pack, all);
+      if (fused) return fused;
+      // Sorted and step-major before the projection: x is a third of xp's size, and each step's
+      // rows are then one contiguous block.
+      const xs = tf.reshape(tf.transpose(permuteRows(x, order, inverse), [1, 0, 2]), [L * B, d]);
+      let xp = tf.matMul(xs, p.wx) as tf.Tensor2D;
+      if (p.bx) xp = tf.add(xp, p.bx);
+      const ms = tf.transpose(tf.gather(mask, order)) as tf.Tensor2D;
+      return recurrence(xp, p.wh, (p.bh ?? null) as tf.Tensor1D | null, ms, pack, all);
+    };
+    if (opts.all === false) return { last: permuteRows(states(false), inverse, order) as tf.Tensor2D };
+    const allSorted = states(true); // [L, B, h]
     const all = permuteRows(tf.transpose(allSorted, [1, 0, 2]), inverse, order) as tf.Tensor3D;
     return { last: tf.squeeze(tf.slice(all, [0, L - 1, 0], [B, 1, -1]), [1]) as tf.Tensor2D, all };
   });

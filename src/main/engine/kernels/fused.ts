@@ -16,11 +16,13 @@ export const FUSED = {
   gruGrad: 'CmiGruGrad',
 } as const;
 
-/** The GRU kernels' attributes: engine/fusedGru.ts's packing of the rows. */
+/** The GRU kernels' attributes: the packing of engine/fusedGru.ts. Rows are sorted by start
+ *  column; step t updates its first k[t]; packed row Σ_{t0<=s<t} k[s] + i is step t's row i. */
 export interface GruAttrs {
   t0: number;
-  /** Rows started by each step (a non-decreasing count). */
+  /** Rows started by each step (a non-decreasing count), one per step. */
   k: number[];
+  batch: number;
   all: boolean;
 }
 
@@ -71,26 +73,24 @@ function kernels(k: NativeTrainKernels): Record<string, KernelFunc> {
         k.lseBackward(N, M, d, diag ? 1 : 0, f32(xv), f32(yv), f32(lr), lc ? f32(lc) : null, f32(dr), dc ? f32(dc) : null, f32(dx), f32(dy)),
       );
     },
-    // xp [L*B, 3H], wh [H, 3H], mask [L, B] (, bh [3H]) -> states [L, B, H], gates [rows, 4H]
+    // Packed rows (R of them, see GruAttrs): xp [R, 3H], mask [R], wh [H, 3H] (, bh [3H])
+    // -> states [L, B, H], gates [R, 4H]
     [FUSED.gru]: ({ inputs, backend, attrs }) => {
       const { xp, wh, mask, bh } = inputs as Record<string, TensorInfo | undefined>;
-      const { t0, k: ks } = attrs as NamedAttrMap as unknown as GruAttrs;
-      const [L, B] = mask!.shape;
-      const H = wh!.shape[0];
-      const rows = ks.reduce((n, kt, t) => (t >= t0 ? n + kt : n), 0);
-      const outs = [{ shape: [L, B, H], dtype: 'float32' as const }, { shape: [rows, 4 * H], dtype: 'float32' as const }];
+      const { t0, k: ks, batch: B } = attrs as NamedAttrMap as unknown as GruAttrs;
+      const [L, H, R] = [ks.length, wh!.shape[0], xp!.shape[0]];
+      const outs = [{ shape: [L, B, H], dtype: 'float32' as const }, { shape: [R, 4 * H], dtype: 'float32' as const }];
       const ins = [xp!, wh!, mask!, ...(bh ? [bh] : [])];
       return typedKernelOutputs(backend, ins, outs, ([states, gates], [xv, wv, mv, bv]) =>
         k.gruForward(L, B, H, t0, Int32Array.from(ks), f32(xv), f32(wv), bv ? f32(bv) : null, f32(mv), f32(states), f32(gates)),
       );
     },
-    // dy, wh, mask, states, gates -> dxp [L*B, 3H], dwh [H, 3H], dbh [3H]
+    // dy, wh, mask, states, gates -> dxp [R, 3H], dwh [H, 3H], dbh [3H]
     [FUSED.gruGrad]: ({ inputs, backend, attrs }) => {
       const { dy, wh, mask, states, gates } = inputs as Record<string, TensorInfo>;
-      const { t0, k: ks, all } = attrs as NamedAttrMap as unknown as GruAttrs;
-      const [L, B] = mask.shape;
-      const H = wh.shape[0];
-      const outs = [{ shape: [L * B, 3 * H], dtype: 'float32' as const }, { shape: [H, 3 * H], dtype: 'float32' as const }, { shape: [3 * H], dtype: 'float32' as const }];
+      const { t0, k: ks, all, batch: B } = attrs as NamedAttrMap as unknown as GruAttrs;
+      const [L, H, R] = [ks.length, wh.shape[0], mask.shape[0]];
+      const outs = [{ shape: [R, 3 * H], dtype: 'float32' as const }, { shape: [H, 3 * H], dtype: 'float32' as const }, { shape: [3 * H], dtype: 'float32' as const }];
       return typedKernelOutputs(backend, [dy, wh, mask, states, gates], outs, ([dxp, dwh, dbh], [gv, wv, mv, sv, qv]) =>
         k.gruBackward(L, B, H, t0, all ? 1 : 0, Int32Array.from(ks), f32(gv), f32(wv), f32(mv), f32(sv), f32(qv), f32(dxp), f32(dwh), f32(dbh)),
       );
