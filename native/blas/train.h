@@ -3,6 +3,7 @@
 #define CMI_TRAIN_H
 #include <node_api.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /** val[b, c] = max over l of u[b, l]·items[c]; idx[b, c] = the first l reaching it.
@@ -28,6 +29,9 @@ bool cmi_gru_forward(int L, int B, int H, int t0, const int32_t *k, const float 
  *  [R, 3H] (packed), dwh [H, 3H], dbh [3H] (all zeroed by the caller). */
 bool cmi_gru_backward(int L, int B, int H, int t0, const int32_t *k, bool all, const float *dy, const float *wh,
                       const float *mask, const float *states, const float *gates, float *dxp, float *dwh, float *dbh);
+
+/** y = tanh(x), n elements (y may be x). */
+void cmi_tanh(const float *x, float *y, size_t n);
 
 /** Adds the training kernels to the addon's exports. */
 napi_value cmi_train_register(napi_env env, napi_value exports);

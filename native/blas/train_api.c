@@ -221,6 +221,20 @@ static napi_value gru_backward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// tanh(x, y): y = tanh(x) elementwise, same length.
+static napi_value tanh_js(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  void *x, *y;
+  size_t n;
+  napi_typedarray_type type;
+  const char *fn = "tanh";
+  if (!args(env, info, 2, argv, fn) || !view(env, argv[0], F32, 0, false, &x, fn, "x")) return NULL;
+  CHECK(napi_get_typedarray_info(env, argv[0], &type, &n, &x, NULL, NULL));
+  if (!view(env, argv[1], F32, n, false, &y, fn, "y")) return NULL;
+  cmi_tanh(x, y, n);
+  return NULL;
+}
+
 // poolThreads(): threads the training kernels use.
 static napi_value pool_threads_js(napi_env env, napi_callback_info info) {
   (void)info;
@@ -235,7 +249,7 @@ napi_value cmi_train_register(napi_env env, napi_value exports) {
     napi_callback cb;
   } fns[] = {{"moiForward", moi_forward}, {"moiBackward", moi_backward}, {"lseForward", lse_forward},
              {"lseBackward", lse_backward}, {"gruForward", gru_forward},
-             {"gruBackward", gru_backward}, {"poolThreads", pool_threads_js}};
+             {"gruBackward", gru_backward}, {"tanh", tanh_js}, {"poolThreads", pool_threads_js}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     CHECK(napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &f));

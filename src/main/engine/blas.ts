@@ -53,6 +53,8 @@ export interface NativeTrainKernels {
   gruForward(L: number, B: number, H: number, t0: number, k: Int32Array, xp: Float32Array, wh: Float32Array, bh: Float32Array | null, mask: Float32Array, states: Float32Array, gates: Float32Array): void;
   /** Its backward pass: dy [L,B,H] (all = 1) or [B,H] -> dxp [L*B,3H], dwh [H,3H], dbh [3H]. */
   gruBackward(L: number, B: number, H: number, t0: number, all: number, k: Int32Array, dy: Float32Array, wh: Float32Array, mask: Float32Array, states: Float32Array, gates: Float32Array, dxp: Float32Array, dwh: Float32Array, dbh: Float32Array): void;
+  /** y = tanh(x) elementwise (vectorised, on the pool's threads). */
+  tanh(x: Float32Array, y: Float32Array): void;
   /** Threads the training kernels run on. */
   poolThreads(): number;
 }

@@ -11,6 +11,9 @@ import { identityKernel } from './identity.ts';
 import { argMaxKernels } from './argMax.ts';
 import { gatherKernel } from './gather.ts';
 import { fusedKernels } from './fused.ts';
+import { tanhKernels } from './tanh.ts';
+import { sumKernels } from './sum.ts';
+import { fusedMatMulKernels } from './fusedMatMul.ts';
 
 export const engineKernels: EngineKernel[] = [
   ...unsortedSegmentSumKernels,
@@ -20,6 +23,9 @@ export const engineKernels: EngineKernel[] = [
   ...sliceKernels,
   identityKernel,
   ...fusedKernels,
+  ...tanhKernels,
+  ...sumKernels,
+  ...fusedMatMulKernels,
 ];
 
 /** Kernel functions we registered, so a repeated call recognises its own work. */

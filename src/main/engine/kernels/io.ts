@@ -78,3 +78,11 @@ export function typedKernelOutputs(
   }
   throw new Error('typedKernelOutputs: unsupported backend (expected wasm or cpu)');
 }
+
+/** The array behind a tensor a kernel just produced, to finish it in place (a bias, an
+ *  activation) before handing it on: the wasm heap view, or the cpu backend's stored values. */
+export function typedView(backend: object, t: TensorInfo): TypedArray {
+  if (isWasm(backend)) return backend.typedArrayFromHeap(t);
+  if (isCpu(backend)) return backend.readSync(t.dataId) as TypedArray;
+  throw new Error('typedView: unsupported backend (expected wasm or cpu)');
+}
