@@ -399,3 +399,47 @@ void cmi_tanh(const float *x, float *y, size_t n) {
   unary_job k = {x, y, n};
   pool_for((int)((n + UNARY_CHUNK - 1) / UNARY_CHUNK), tanh_task, &k);
 }
+
+// Sum over the middle axis of x [outer, R, inner] -> out [outer, inner] (zeroed), and a row bias
+// plus relu in place: loops that V8 runs 5-10x slower than vectorised C on these sizes.
+
+#define SUM_CHUNK 2048
+
+typedef struct {
+  const float *x;
+  float *out;
+  size_t outer, R, inner, chunks;
+} sum_job;
+
+HOT static void sum_block(const float *restrict x, float *restrict out, size_t R, size_t inner, size_t n) {
+  for (size_t r = 0; r < R; r++) {
+    const float *row = x + r * inner;
+    for (size_t i = 0; i < n; i++) out[i] += row[i];
+  }
+}
+
+static void sum_task(void *p, int task, int worker) {
+  (void)worker;
+  const sum_job *k = p;
+  size_t o = (size_t)task / k->chunks, i0 = ((size_t)task % k->chunks) * SUM_CHUNK;
+  size_t n = k->inner - i0 < SUM_CHUNK ? k->inner - i0 : SUM_CHUNK;
+  sum_block(k->x + o * k->R * k->inner + i0, k->out + o * k->inner + i0, k->R, k->inner, n);
+}
+
+void cmi_sum_middle(const float *x, float *out, size_t outer, size_t R, size_t inner) {
+  sum_job k = {x, out, outer, R, inner, (inner + SUM_CHUNK - 1) / SUM_CHUNK};
+  if (outer == 0 || inner == 0) return;
+  pool_for((int)(outer * k.chunks), sum_task, &k);
+}
+
+HOT static void bias_rows(float *restrict y, const float *restrict bias, size_t rows, size_t n, bool relu) {
+  for (size_t r = 0; r < rows; r++) {
+    float *v = y + r * n;
+    if (bias)
+      for (size_t j = 0; j < n; j++) v[j] += bias[j];
+    if (relu)
+      for (size_t j = 0; j < n; j++) v[j] = v[j] < 0.0f ? 0.0f : v[j];
+  }
+}
+
+void cmi_bias_act(float *y, const float *bias, size_t rows, size_t n, bool relu) { bias_rows(y, bias, rows, n, relu); }

@@ -33,6 +33,11 @@ bool cmi_gru_backward(int L, int B, int H, int t0, const int32_t *k, bool all, c
 /** y = tanh(x), n elements (y may be x). */
 void cmi_tanh(const float *x, float *y, size_t n);
 
+/** out [outer, inner] (zeroed) = the sum over the middle axis of x [outer, R, inner]. */
+void cmi_sum_middle(const float *x, float *out, size_t outer, size_t R, size_t inner);
+/** y [rows, n] += bias [n] (when not NULL), then max(y, 0) with relu; in place. */
+void cmi_bias_act(float *y, const float *bias, size_t rows, size_t n, bool relu);
+
 /** Adds the training kernels to the addon's exports. */
 napi_value cmi_train_register(napi_env env, napi_value exports);
 #endif

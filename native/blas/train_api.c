@@ -235,6 +235,33 @@ static napi_value tanh_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// sumMiddle(outer, R, inner, x, out)
+static napi_value sum_middle_js(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int32_t s[3];
+  void *x, *out;
+  const char *fn = "sumMiddle";
+  if (!args(env, info, 5, argv, fn) || !ints(env, argv, 3, s, fn)) return NULL;
+  if (!view(env, argv[3], F32, Z(s[0]) * s[1] * s[2], false, &x, fn, "x") ||
+      !view(env, argv[4], F32, Z(s[0]) * s[2], false, &out, fn, "out"))
+    return NULL;
+  cmi_sum_middle(x, out, s[0], s[1], s[2]);
+  return NULL;
+}
+
+// biasAct(rows, n, relu, y, bias | null)
+static napi_value bias_act_js(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int32_t s[3];
+  void *y, *bias;
+  const char *fn = "biasAct";
+  if (!args(env, info, 5, argv, fn) || !ints(env, argv, 3, s, fn)) return NULL;
+  if (!view(env, argv[3], F32, Z(s[0]) * s[1], false, &y, fn, "y") || !view(env, argv[4], F32, Z(s[1]), true, &bias, fn, "bias"))
+    return NULL;
+  cmi_bias_act(y, bias, s[0], s[1], s[2] != 0);
+  return NULL;
+}
+
 // poolThreads(): threads the training kernels use.
 static napi_value pool_threads_js(napi_env env, napi_callback_info info) {
   (void)info;
@@ -249,7 +276,8 @@ napi_value cmi_train_register(napi_env env, napi_value exports) {
     napi_callback cb;
   } fns[] = {{"moiForward", moi_forward}, {"moiBackward", moi_backward}, {"lseForward", lse_forward},
              {"lseBackward", lse_backward}, {"gruForward", gru_forward},
-             {"gruBackward", gru_backward}, {"tanh", tanh_js}, {"poolThreads", pool_threads_js}};
+             {"gruBackward", gru_backward}, {"tanh", tanh_js},
+             {"sumMiddle", sum_middle_js}, {"biasAct", bias_act_js}, {"poolThreads", pool_threads_js}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     CHECK(napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &f));

@@ -55,6 +55,10 @@ export interface NativeTrainKernels {
   gruBackward(L: number, B: number, H: number, t0: number, all: number, k: Int32Array, dy: Float32Array, wh: Float32Array, mask: Float32Array, states: Float32Array, gates: Float32Array, dxp: Float32Array, dwh: Float32Array, dbh: Float32Array): void;
   /** y = tanh(x) elementwise (vectorised, on the pool's threads). */
   tanh(x: Float32Array, y: Float32Array): void;
+  /** out [outer, inner] (zero-filled) = Σ over the middle axis of x [outer, R, inner]. */
+  sumMiddle(outer: number, R: number, inner: number, x: Float32Array, out: Float32Array): void;
+  /** y [rows, n] += bias [n] (unless null), then relu when relu is 1; in place. */
+  biasAct(rows: number, n: number, relu: number, y: Float32Array, bias: Float32Array | null): void;
   /** Threads the training kernels run on. */
   poolThreads(): number;
 }

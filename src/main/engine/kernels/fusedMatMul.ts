@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BatchMatMul, _FusedMatMul } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { nativeBlas } from '../blas.ts';
+import { nativeBlas, nativeTrain } from '../blas.ts';
 import { typedView } from './io.ts';
 import type { EngineKernel } from './types.ts';
 
@@ -22,10 +22,14 @@ function blasFusedMatMul(backendName: string, stock: KernelFunc): KernelFunc {
     const matMul = tf.getKernel(BatchMatMul, backendName)?.kernelFunc;
     if (preluActivationWeights || !rowBias || (activation !== 'linear' && activation !== 'relu') || a!.dtype !== 'float32' || !matMul) return stock(args);
     const out = matMul({ inputs: { a: a!, b: b! }, backend: args.backend, attrs: { transposeA: attrs.transposeA, transposeB: attrs.transposeB } }) as TensorInfo;
-    const y = typedView(args.backend, out);
-    const bv = bias ? typedView(args.backend, bias) : null;
-    const rows = y.length / n;
-    for (let r = 0; r < rows; r++) {
+    const y = typedView(args.backend, out) as Float32Array;
+    const bv = bias ? (typedView(args.backend, bias) as Float32Array) : null;
+    const native = nativeTrain();
+    if (native && typeof native.biasAct === 'function') {
+      native.biasAct(y.length / n, n, activation === 'relu' ? 1 : 0, y, bv);
+      return out;
+    }
+    for (let r = 0, rows = y.length / n; r < rows; r++) {
       const at = r * n;
       if (bv) for (let j = 0; j < n; j++) y[at + j] += bv[j];
       if (activation === 'relu') for (let j = 0; j < n; j++) if (y[at + j] < 0) y[at + j] = 0;
