@@ -16,6 +16,7 @@ static int threads = 0;  // 0: not yet read from the environment
 static int spawned = 0;  // workers 1..spawned exist
 static unsigned long generation = 0;
 static int active = 0;   // workers still on the current generation
+static int busy = 0;     // a pool_for is running (another caller thread then runs inline)
 static pool_task cur_fn;
 static void *cur_ctx;
 static int cur_tasks;
@@ -81,7 +82,9 @@ void pool_for(int tasks, pool_task fn, void *ctx) {
   }
   // Workers 1..threads-1 that exist take part (ids stay below pool_threads(), for scratch).
   int helpers = threads - 1 < spawned ? threads - 1 : spawned;
-  if (helpers == 0 || tasks <= 1) {
+  // Inline when alone, or when another thread (a second JS worker loading the addon) already
+  // holds the pool: correct either way, and the pool is never shared mid-job.
+  if (helpers == 0 || tasks <= 1 || busy) {
     pthread_mutex_unlock(&mu);
     for (int t = 0; t < tasks; t++) fn(ctx, t, 0);
     return;
@@ -91,11 +94,13 @@ void pool_for(int tasks, pool_task fn, void *ctx) {
   cur_tasks = tasks;
   atomic_store(&next_task, 0);
   active = helpers;
+  busy = 1;
   generation++;
   pthread_cond_broadcast(&start_cv);
   pthread_mutex_unlock(&mu);
   run_tasks(0);
   pthread_mutex_lock(&mu);
   while (active > 0) pthread_cond_wait(&done_cv, &mu);
+  busy = 0;
   pthread_mutex_unlock(&mu);
 }

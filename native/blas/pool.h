@@ -1,5 +1,5 @@
 // A persistent pthread pool with one primitive, pool_for, for the training kernels (train.c).
-// Not reentrant: only the JS thread dispatches, and tasks never dispatch.
+// Tasks never dispatch; a second caller thread while the pool is busy runs its tasks inline.
 #ifndef CMI_POOL_H
 #define CMI_POOL_H
 

@@ -443,3 +443,15 @@ HOT static void bias_rows(float *restrict y, const float *restrict bias, size_t 
 }
 
 void cmi_bias_act(float *y, const float *bias, size_t rows, size_t n, bool relu) { bias_rows(y, bias, rows, n, relu); }
+
+// UnsortedSegmentSum (gather's gradient: every embedding lookup's backward), float32: rows of x
+// added into out[ids[r]]; ids outside [0, segments) are dropped, as TensorFlow does.
+HOT void cmi_segment_sum(const float *x, const int32_t *ids, size_t rows, size_t inner, size_t segments, float *out) {
+  for (size_t r = 0; r < rows; r++) {
+    const int32_t s = ids[r];
+    if (s < 0 || (size_t)s >= segments) continue;
+    float *restrict o = out + (size_t)s * inner;
+    const float *restrict v = x + r * inner;
+    for (size_t k = 0; k < inner; k++) o[k] += v[k];
+  }
+}

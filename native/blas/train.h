@@ -38,6 +38,9 @@ void cmi_sum_middle(const float *x, float *out, size_t outer, size_t R, size_t i
 /** y [rows, n] += bias [n] (when not NULL), then max(y, 0) with relu; in place. */
 void cmi_bias_act(float *y, const float *bias, size_t rows, size_t n, bool relu);
 
+/** out [segments, inner] (zeroed) += rows of x [rows, inner] at ids [rows]; others dropped. */
+void cmi_segment_sum(const float *x, const int32_t *ids, size_t rows, size_t inner, size_t segments, float *out);
+
 /** Adds the training kernels to the addon's exports. */
 napi_value cmi_train_register(napi_env env, napi_value exports);
 #endif

@@ -262,6 +262,20 @@ static napi_value bias_act_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// segmentSum(rows, inner, segments, x, ids, out)
+static napi_value segment_sum_js(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  int32_t s[3];
+  void *x, *ids, *out;
+  const char *fn = "segmentSum";
+  if (!args(env, info, 6, argv, fn) || !ints(env, argv, 3, s, fn)) return NULL;
+  if (!view(env, argv[3], F32, Z(s[0]) * s[1], false, &x, fn, "x") || !view(env, argv[4], I32, Z(s[0]), false, &ids, fn, "ids") ||
+      !view(env, argv[5], F32, Z(s[2]) * s[1], false, &out, fn, "out"))
+    return NULL;
+  cmi_segment_sum(x, ids, s[0], s[1], s[2], out);
+  return NULL;
+}
+
 // poolThreads(): threads the training kernels use.
 static napi_value pool_threads_js(napi_env env, napi_callback_info info) {
   (void)info;
@@ -277,7 +291,8 @@ napi_value cmi_train_register(napi_env env, napi_value exports) {
   } fns[] = {{"moiForward", moi_forward}, {"moiBackward", moi_backward}, {"lseForward", lse_forward},
              {"lseBackward", lse_backward}, {"gruForward", gru_forward},
              {"gruBackward", gru_backward}, {"tanh", tanh_js},
-             {"sumMiddle", sum_middle_js}, {"biasAct", bias_act_js}, {"poolThreads", pool_threads_js}};
+             {"sumMiddle", sum_middle_js}, {"biasAct", bias_act_js},
+             {"segmentSum", segment_sum_js}, {"poolThreads", pool_threads_js}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     CHECK(napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &f));

@@ -59,6 +59,8 @@ export interface NativeTrainKernels {
   sumMiddle(outer: number, R: number, inner: number, x: Float32Array, out: Float32Array): void;
   /** y [rows, n] += bias [n] (unless null), then relu when relu is 1; in place. */
   biasAct(rows: number, n: number, relu: number, y: Float32Array, bias: Float32Array | null): void;
+  /** out [segments, inner] (zero-filled) += rows of x [rows, inner] at ids; others dropped. */
+  segmentSum(rows: number, inner: number, segments: number, x: Float32Array, ids: Int32Array, out: Float32Array): void;
   /** Threads the training kernels run on. */
   poolThreads(): number;
 }
