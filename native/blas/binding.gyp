@@ -2,10 +2,10 @@
   "targets": [
     {
       "target_name": "cmi_blas",
-      "sources": ["blas.c"],
+      "sources": ["blas.c", "pool.c", "train.c", "train_api.c", "gru.c"],
       "include_dirs": ["/usr/include/x86_64-linux-gnu", "/usr/include/openblas"],
-      "libraries": ["-lopenblas"],
-      "cflags": ["-O2"]
+      "libraries": ["-lopenblas", "-lpthread", "-lm"],
+      "cflags": ["-O3", "-fopenmp-simd"]
     }
   ]
 }

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "pool.h"
+#include "train.h"
 
 #define CHECK(call)                                                    \
   do {                                                                 \
@@ -97,6 +99,7 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
     return NULL;
   }
   openblas_set_num_threads(n);
+  pool_set_threads(n); // the training kernels follow the products' thread count
   return NULL;
 }
 
@@ -108,7 +111,7 @@ static napi_value init(napi_env env, napi_value exports) {
   CHECK(napi_set_named_property(env, exports, "info", fn));
   CHECK(napi_create_function(env, "setThreads", NAPI_AUTO_LENGTH, set_threads, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "setThreads", fn));
-  return exports;
+  return cmi_train_register(env, exports);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

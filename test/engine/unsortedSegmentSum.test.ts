@@ -35,6 +35,10 @@ for (const backend of ['wasm', 'cpu'] as const) {
     assert.equal(out.dtype, 'int32');
     assert.deepEqual(Array.from(out.dataSync()), [2, 0, 4]);
     out.dispose();
+    // float32 (the native addon's path where it is built): the same ids, rows of two.
+    const f = tf.unsortedSegmentSum(tf.tensor2d([1, 10, 2, 20, 3, 30, 4, 40, 5, 50], [5, 2]), tf.tensor1d([2, 0, 2, -1, 7], 'int32'), 3);
+    assert.deepEqual(Array.from(f.dataSync()), [2, 20, 0, 0, 4, 40]);
+    f.dispose();
   });
 
   test(`gather's gradient on ${backend} sums the upstream rows of repeated ids`, async () => {

@@ -29,8 +29,47 @@ export interface NativeBlas {
   ): void;
   /** OpenBLAS's build, core and thread count, in words. */
   info(): string;
-  /** Threads OpenBLAS may use from now on. */
+  /** Threads OpenBLAS and the training kernels may use from now on. */
   setThreads(n: number): void;
+}
+
+/**
+ * The fused training kernels of the same addon (native/blas/train.c), absent from builds that
+ * predate them. Sizes first, then arrays (row-major); outputs must be zero-filled. Each checks
+ * that the arrays hold what the sizes need and throws otherwise.
+ */
+export interface NativeTrainKernels {
+  /** val[b,c] = max_l u[b,l]·items[c], idx[b,c] = the first such l. u [B,m,d], items [C,d]. */
+  moiForward(B: number, m: number, d: number, C: number, u: Float32Array, items: Float32Array, val: Float32Array, idx: Int32Array): void;
+  /** du [B,m,d] and ditems [C,d] from dy [B,C]: the winners-only scatter. */
+  moiBackward(B: number, m: number, d: number, C: number, u: Float32Array, items: Float32Array, idx: Int32Array, dy: Float32Array, du: Float32Array, ditems: Float32Array): void;
+  /** Row (and column, unless lseCols is null) log-sum-exps of x [N,d] · y [M,d]ᵀ, -1e9 on the
+   *  diagonal when diag is 1; never an [N, M] array (online softmax over tiles). */
+  lseForward(N: number, M: number, d: number, diag: number, x: Float32Array, y: Float32Array, lseRows: Float32Array, lseCols: Float32Array | null): void;
+  /** dx [N,d], dy [M,d] from the gradients of those log-sum-exps, recomputing the tiles. */
+  lseBackward(N: number, M: number, d: number, diag: number, x: Float32Array, y: Float32Array, lseRows: Float32Array, lseCols: Float32Array | null, dRows: Float32Array, dCols: Float32Array | null, dx: Float32Array, dy: Float32Array): void;
+  /** The GRU recurrence over rows sorted by start column (k[t] rows started by step t, t0 the
+   *  first step with any): states [L,B,H], gates [Σ_{t>=t0} k[t], 4H]. xp [L*B,3H], wh [H,3H]. */
+  gruForward(L: number, B: number, H: number, t0: number, k: Int32Array, xp: Float32Array, wh: Float32Array, bh: Float32Array | null, mask: Float32Array, states: Float32Array, gates: Float32Array): void;
+  /** Its backward pass: dy [L,B,H] (all = 1) or [B,H] -> dxp [L*B,3H], dwh [H,3H], dbh [3H]. */
+  gruBackward(L: number, B: number, H: number, t0: number, all: number, k: Int32Array, dy: Float32Array, wh: Float32Array, mask: Float32Array, states: Float32Array, gates: Float32Array, dxp: Float32Array, dwh: Float32Array, dbh: Float32Array): void;
+  /** y = tanh(x) elementwise (vectorised, on the pool's threads). */
+  tanh(x: Float32Array, y: Float32Array): void;
+  /** out [outer, inner] (zero-filled) = Σ over the middle axis of x [outer, R, inner]. */
+  sumMiddle(outer: number, R: number, inner: number, x: Float32Array, out: Float32Array): void;
+  /** y [rows, n] += bias [n] (unless null), then relu when relu is 1; in place. */
+  biasAct(rows: number, n: number, relu: number, y: Float32Array, bias: Float32Array | null): void;
+  /** out [segments, inner] (zero-filled) += rows of x [rows, inner] at ids; others dropped. */
+  segmentSum(rows: number, inner: number, segments: number, x: Float32Array, ids: Int32Array, out: Float32Array): void;
+  /** Threads the training kernels run on. */
+  poolThreads(): number;
+}
+
+/** The addon's training kernels, or null when the addon is not loaded or predates them. */
+export function nativeTrain(): NativeTrainKernels | null {
+  const { blas } = nativeBlas();
+  const k = blas as (NativeBlas & Partial<NativeTrainKernels>) | null;
+  return k && typeof k.moiForward === 'function' && typeof k.gruForward === 'function' ? (k as NativeBlas & NativeTrainKernels) : null;
 }
 
 const ADDON = join('native', 'blas', 'build', 'Release', 'cmi_blas.node');

@@ -10,6 +10,10 @@ import { sliceKernels } from './slice.ts';
 import { identityKernel } from './identity.ts';
 import { argMaxKernels } from './argMax.ts';
 import { gatherKernel } from './gather.ts';
+import { fusedKernels } from './fused.ts';
+import { tanhKernels } from './tanh.ts';
+import { sumKernels } from './sum.ts';
+import { fusedMatMulKernels } from './fusedMatMul.ts';
 
 export const engineKernels: EngineKernel[] = [
   ...unsortedSegmentSumKernels,
@@ -18,6 +22,10 @@ export const engineKernels: EngineKernel[] = [
   gatherKernel,
   ...sliceKernels,
   identityKernel,
+  ...fusedKernels,
+  ...tanhKernels,
+  ...sumKernels,
+  ...fusedMatMulKernels,
 ];
 
 /** Kernel functions we registered, so a repeated call recognises its own work. */
@@ -28,7 +36,7 @@ const ours = new WeakSet<KernelFunc>();
 export function registerEngineKernels(backendName: string, requiredOnly = false): string[] {
   const done: string[] = [];
   for (const k of engineKernels) {
-    if (k.backendName !== backendName || (requiredOnly && !k.required)) continue;
+    if (k.backendName !== backendName || (requiredOnly && !k.required) || (k.available && !k.available())) continue;
     const existing = tf.getKernel(k.kernelName, backendName);
     if (existing && ours.has(existing.kernelFunc)) continue;
     const kernelFunc = k.make(existing, (name) => tf.getKernel(name, backendName));

@@ -55,3 +55,34 @@ export function typedKernel(
   }
   throw new Error('typedKernel: unsupported backend (expected wasm or cpu)');
 }
+
+/** typedKernel for kernels with several outputs (zero-filled), e.g. a value and its winners. */
+export function typedKernelOutputs(
+  backend: object,
+  inputs: TensorInfo[],
+  outputs: Array<{ shape: number[]; dtype: 'float32' | 'int32' }>,
+  body: (outs: TypedArray[], ins: TypedArray[]) => void,
+): TensorInfo[] {
+  if (isWasm(backend)) {
+    const outs = outputs.map((o) => backend.makeOutput(o.shape, o.dtype));
+    // Views only after every allocation: growing the heap detaches earlier ones.
+    const views = outs.map((t) => backend.typedArrayFromHeap(t));
+    for (const v of views) v.fill(0);
+    body(views, inputs.map((t) => backend.typedArrayFromHeap(t)));
+    return outs;
+  }
+  if (isCpu(backend)) {
+    const values = outputs.map((o) => (o.dtype === 'int32' ? new Int32Array(sizeOf(o.shape)) : new Float32Array(sizeOf(o.shape))));
+    body(values, inputs.map((t) => backend.readSync(t.dataId) as TypedArray));
+    return outputs.map((o, i) => backend.makeTensorInfo(o.shape, o.dtype, values[i]));
+  }
+  throw new Error('typedKernelOutputs: unsupported backend (expected wasm or cpu)');
+}
+
+/** The array behind a tensor a kernel just produced, to finish it in place (a bias, an
+ *  activation) before handing it on: the wasm heap view, or the cpu backend's stored values. */
+export function typedView(backend: object, t: TensorInfo): TypedArray {
+  if (isWasm(backend)) return backend.typedArrayFromHeap(t);
+  if (isCpu(backend)) return backend.readSync(t.dataId) as TypedArray;
+  throw new Error('typedView: unsupported backend (expected wasm or cpu)');
+}

@@ -10,5 +10,7 @@ export interface EngineKernel {
   /** The backend has no such kernel at all: models cannot train without ours. The others only
    *  replace slow stock kernels (CMI_STUDIO_STOCK_KERNELS=1 leaves those stock, to compare). */
   required?: boolean;
+  /** Registered only where this holds (the fused kernels need the native addon's build). */
+  available?: () => boolean;
   make(stock: KernelConfig | undefined, lookup: (name: string) => KernelConfig | undefined): KernelFunc;
 }

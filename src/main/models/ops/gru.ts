@@ -1,6 +1,7 @@
 // GRU (PyTorch's equations and gate order r, z, n) over left-padded sequences: the recurrence
 // is one op with a hand-written backward pass (docs/engine.md).
 import * as tf from '@tensorflow/tfjs';
+import { fusedGru } from '../../engine/fusedGru.ts';
 import { gradArgs, permuteRows } from './grad.ts';
 import { deriveSeed, initUniform } from './init.ts';
 import { packByStart } from './padding.ts';
@@ -162,18 +163,24 @@ export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D, opts: { all
 export function gru(p: GruParams, x: tf.Tensor3D, mask: tf.Tensor2D, opts: { all?: boolean } = {}): { last: tf.Tensor2D; all?: tf.Tensor3D } {
   return tf.tidy(() => {
     const [B, L, d] = x.shape;
-    const pack = packByStart(mask.dataSync(), B, L);
+    const values = mask.dataSync();
+    const pack = packByStart(values, B, L);
     const order = tf.tensor1d(pack.order, 'int32');
     const inverse = tf.tensor1d(pack.inverse, 'int32');
-    // Sorted and step-major before the projection: x is a third of xp's size, and each step's
-    // rows are then one contiguous block.
-    const xs = tf.reshape(tf.transpose(permuteRows(x, order, inverse), [1, 0, 2]), [L * B, d]);
-    let xp = tf.matMul(xs, p.wx) as tf.Tensor2D;
-    if (p.bx) xp = tf.add(xp, p.bx);
-    const ms = tf.transpose(tf.gather(mask, order)) as tf.Tensor2D;
-    const bh = (p.bh ?? null) as tf.Tensor1D | null;
-    if (opts.all === false) return { last: permuteRows(recurrence(xp, p.wh, bh, ms, pack, false), inverse, order) as tf.Tensor2D };
-    const allSorted = recurrence(xp, p.wh, bh, ms, pack, true); // [L, B, h]
+    /** States from the fused native GRU where available (engine/fusedGru.ts), else the ops. */
+    const states = (all: boolean): tf.Tensor => {
+      const fused = fusedGru(p, x, values, pack, all);
+      if (fused) return fused;
+      // Sorted and step-major before the projection: x is a third of xp's size, and each step's
+      // rows are then one contiguous block.
+      const xs = tf.reshape(tf.transpose(permuteRows(x, order, inverse), [1, 0, 2]), [L * B, d]);
+      let xp = tf.matMul(xs, p.wx) as tf.Tensor2D;
+      if (p.bx) xp = tf.add(xp, p.bx);
+      const ms = tf.transpose(tf.gather(mask, order)) as tf.Tensor2D;
+      return recurrence(xp, p.wh, (p.bh ?? null) as tf.Tensor1D | null, ms, pack, all);
+    };
+    if (opts.all === false) return { last: permuteRows(states(false), inverse, order) as tf.Tensor2D };
+    const allSorted = states(true); // [L, B, h]
     const all = permuteRows(tf.transpose(allSorted, [1, 0, 2]), inverse, order) as tf.Tensor3D;
     return { last: tf.squeeze(tf.slice(all, [0, L - 1, 0], [B, 1, -1]), [1]) as tf.Tensor2D, all };
   });

@@ -1,6 +1,7 @@
 // Two-way InfoNCE between paired rows, built from fused log-sum-exp blocks so the [N, N]
 // similarities never sit on the gradient tape (docs/engine.md).
 import * as tf from '@tensorflow/tfjs';
+import { fusedProductLse, hasFusedProductLse } from '../../engine/fused.ts';
 import { gradArgs } from './grad.ts';
 import { logAddExp } from './losses.ts';
 import { l2normalize } from './masks.ts';
@@ -205,14 +206,15 @@ export function infoNCE(a: tf.Tensor2D, b: tf.Tensor2D, temperature: number, opt
     const bn = l2normalize(b);
     const as = tf.div(an, temperature) as tf.Tensor2D; // temperature on one side: no [N, N] division
     const positive = tf.sum(tf.mul(as, bn), 1);
-    const cross = blocked ? blockedProductLogSumExp(as, bn, false, true, rowsPerBlock) : productLogSumExp(as, bn, null, true, bound);
+    // The fused online-softmax kernel where the backend has it (engine/fused.ts), else ops.
+    const cross = fusedProductLse(as, bn, false, true) ?? (blocked ? blockedProductLogSumExp(as, bn, false, true, rowsPerBlock) : productLogSumExp(as, bn, null, true, bound));
     let [fromA, fromB] = tf.unstack(cross);
     if (opts.withinView ?? true) {
       // A row is never its own negative: the diagonal of the within-view blocks goes to -1e9.
       const bs = tf.div(bn, temperature) as tf.Tensor2D;
-      const self = blocked ? null : diagonalOffset(0, N, N); // one [N, N] offset for both blocks
+      const self = blocked || hasFusedProductLse() ? null : diagonalOffset(0, N, N); // one [N, N] offset for both blocks
       const within = (x: tf.Tensor2D, y: tf.Tensor2D): tf.Tensor1D =>
-        tf.squeeze(self ? productLogSumExp(x, y, self, false, bound) : blockedProductLogSumExp(x, y, true, false, rowsPerBlock), [0]) as tf.Tensor1D;
+        tf.squeeze(fusedProductLse(x, y, true, false) ?? (self ? productLogSumExp(x, y, self, false, bound) : blockedProductLogSumExp(x, y, true, false, rowsPerBlock)), [0]) as tf.Tensor1D;
       fromA = logAddExp(fromA, within(as, an));
       fromB = logAddExp(fromB, within(bs, bn));
       self?.dispose();

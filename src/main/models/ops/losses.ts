@@ -3,6 +3,7 @@
 // category-table losses CMI and OPAL share. Shapes: B = batch rows, m = interests, d = embedding
 // size, C = candidate items.
 import * as tf from '@tensorflow/tfjs';
+import { fusedMaxOverInterests } from '../../engine/fused.ts';
 import { gradArgs } from './grad.ts';
 import { embed } from './masks.ts';
 
@@ -12,9 +13,10 @@ import { embed } from './masks.ts';
  * (a segment sum) and multiplies back, instead of tf.max's equality mask over all m interests,
  * and keeps only the winners' positions, not the [B, m, C] scores. Scores are laid out
  * interest-major, [m, B, C], so the winner's flat position is best * B*C + (b*C + c) and the
- * argMax runs over whole contiguous blocks.
+ * argMax runs over whole contiguous blocks. maxOverInterests runs the fused kernel instead where
+ * the backend has it (engine/fused.ts); this composition is the reference it is tested against.
  */
-export const maxOverInterests = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+export const maxOverInterestsOps = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const { inputs: [interests, items], save } = gradArgs(args);
   const [B, m, d] = interests.shape;
   const C = items.shape[0];
@@ -33,6 +35,11 @@ export const maxOverInterests = tf.customGrad((...args: Array<tf.Tensor | tf.Gra
     },
   };
 }) as (interests: tf.Tensor3D, items: tf.Tensor2D) => tf.Tensor2D;
+
+/** max over interests of u_l^T v (maxOverInterestsOps), fused where the backend has the kernel. */
+export function maxOverInterests(interests: tf.Tensor3D, items: tf.Tensor2D): tf.Tensor2D {
+  return fusedMaxOverInterests(interests, items) ?? maxOverInterestsOps(interests, items);
+}
 
 /**
  * log sum exp over the last axis of x [R, C] -> [R]. Computed from softmax, which every backend
