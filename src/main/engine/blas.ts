@@ -31,6 +31,27 @@ export interface NativeBlas {
   info(): string;
   /** Threads OpenBLAS may use from now on. */
   setThreads(n: number): void;
+  /** Exact top-k of max over each user's m interests of u[user, i] · table[item] (retrieve.c):
+   *  u [users·m, d], table [items, d], histories [users, maxlen] excluded, as are item 0, NaN and
+   *  -Infinity; ties by item id. Fills [users, k] outputs (0 / -Infinity / -1 past the last
+   *  qualifying item). `threads` threads, each with single-threaded sgemm. outItems null: only
+   *  the same tiled products, nothing written (a benchmark's baseline). Absent from an addon
+   *  built before it. */
+  retrieveTopK?(
+    u: Float32Array,
+    users: number,
+    m: number,
+    d: number,
+    table: Float32Array,
+    items: number,
+    histories: Int32Array,
+    maxlen: number,
+    k: number,
+    threads: number,
+    outItems: Int32Array | null,
+    outScores: Float32Array | null,
+    outInterest: Int32Array | null,
+  ): void;
 }
 
 const ADDON = join('native', 'blas', 'build', 'Release', 'cmi_blas.node');
