@@ -22,8 +22,12 @@
 
 // Score rows per sgemm (users x interests) and items per tile: a 512 x 512 float tile is 1 MiB,
 // inside the per-core L2, and each sgemm is large enough to run at full speed.
+#ifndef TILE_ROWS
 #define TILE_ROWS 512
+#endif
+#ifndef TILE_ITEMS
 #define TILE_ITEMS 512
+#endif
 #define MAX_THREADS 64
 
 typedef struct {
@@ -88,16 +92,6 @@ static int cmp_int(const void *pa, const void *pb) {
   return (a > b) - (a < b);
 }
 
-static bool in_sorted(const int32_t *xs, int64_t n, int32_t x) {
-  int64_t lo = 0, hi = n;
-  while (lo < hi) {
-    int64_t mid = (lo + hi) / 2;
-    if (xs[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < n && xs[lo] == x;
-}
-
 // best[j] = max over the m rows of column j, NaN in later rows ignored (they are caught when a
 // candidate is checked); NaN in row 0 stays, and never passes a threshold test.
 __attribute__((target_clones("avx512f", "avx2", "default"), optimize("O3")))
@@ -109,10 +103,21 @@ static void column_max(const float *tile, int64_t ld, int64_t m, int64_t width, 
   }
 }
 
-static void run_block(Job *job, int64_t u0, int64_t nu, float *tile, float *best, Entry *heaps, int64_t *sizes, int32_t *hist) {
+// Whether any of best[0..width) beats thr: most chunks of a tile hold no candidate.
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("O3")))
+static bool any_above(const float *best, int64_t width, float thr) {
+  int any = 0;
+  for (int64_t j = 0; j < width; j++) any |= best[j] > thr;
+  return any != 0;
+}
+
+#define CHUNK 64
+
+static void run_block(Job *job, int64_t u0, int64_t nu, float *tile, float *best, Entry *heaps, int64_t *sizes, int32_t *hist, int64_t *hpos) {
   const int64_t m = job->m, d = job->d, k = job->k, maxlen = job->maxlen, rows = nu * m;
   for (int64_t r = 0; r < nu; r++) {
     sizes[r] = 0;
+    hpos[r] = 0;
     memcpy(hist + r * maxlen, job->hist + (u0 + r) * maxlen, (size_t)maxlen * sizeof(int32_t));
     qsort(hist + r * maxlen, (size_t)maxlen, sizeof(int32_t), cmp_int);
   }
@@ -127,11 +132,19 @@ static void run_block(Job *job, int64_t u0, int64_t nu, float *tile, float *best
       Entry *heap = heaps + r * k;
       const int32_t *h = hist + r * maxlen;
       column_max(ut, width, m, width, best);
+      // Padding and history items never qualify: masked here, not tested per candidate.
+      if (t0 == 0) best[0] = -INFINITY;
+      while (hpos[r] < maxlen && h[hpos[r]] < t0 + width) {
+        if (h[hpos[r]] >= t0) best[h[hpos[r]] - t0] = -INFINITY;
+        hpos[r]++;
+      }
       float thr = sizes[r] == k ? heap[0].score : -INFINITY;
-      for (int64_t j = 0; j < width; j++) {
+      for (int64_t c0 = 0; c0 < width; c0 += CHUNK) {
+        const int64_t c1 = c0 + CHUNK < width ? c0 + CHUNK : width;
+        if (!any_above(best + c0, c1 - c0, thr)) continue;
+        for (int64_t j = c0; j < c1; j++) {
         if (!(best[j] > thr)) continue;
         const int32_t item = (int32_t)(t0 + j);
-        if (item == 0 || in_sorted(h, maxlen, item)) continue;
         float b = ut[j];
         int32_t which = 0;
         bool nan = isnan(b);
@@ -153,6 +166,7 @@ static void run_block(Job *job, int64_t u0, int64_t nu, float *tile, float *best
           sift_down(heap, k, 0);
         }
         if (sizes[r] == k) thr = heap[0].score;
+        }
       }
     }
   }
@@ -176,7 +190,7 @@ static void *worker(void *arg) {
   float *tile = malloc((size_t)(bu * job->m * TILE_ITEMS) * sizeof(float));
   float *best = malloc(TILE_ITEMS * sizeof(float));
   Entry *heaps = job->products_only ? NULL : malloc((size_t)(bu * job->k) * sizeof(Entry));
-  int64_t *sizes = malloc((size_t)bu * sizeof(int64_t));
+  int64_t *sizes = malloc((size_t)(2 * bu) * sizeof(int64_t)); // and each user's history cursor
   int32_t *hist = malloc((size_t)(bu * (job->maxlen > 0 ? job->maxlen : 1)) * sizeof(int32_t));
   if (!tile || !best || (!heaps && !job->products_only) || !sizes || !hist) {
     __atomic_store_n(&job->failed, 1, __ATOMIC_SEQ_CST);
@@ -184,7 +198,7 @@ static void *worker(void *arg) {
     for (;;) {
       const int64_t u0 = __atomic_fetch_add(&job->next_block, bu, __ATOMIC_SEQ_CST);
       if (u0 >= job->users) break;
-      run_block(job, u0, job->users - u0 < bu ? job->users - u0 : bu, tile, best, heaps, sizes, hist);
+      run_block(job, u0, job->users - u0 < bu ? job->users - u0 : bu, tile, best, heaps, sizes, hist, sizes + bu);
     }
   }
   free(tile);
