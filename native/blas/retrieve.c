@@ -3,7 +3,7 @@
 // the interest axis and on tf.topk. Here each thread takes blocks of users, scores one tile of
 // items at a time into a cache-sized buffer with the same sgemm the BatchMatMul kernel uses
 // (so every score is bit-identical), keeps the running max over interests, and offers an item
-// to the user's top-K heap only when it beats the current k-th best. The winning interest and
+// to the user's top-K candidates only when it beats the current k-th best. The winning interest and
 // the NaN check are computed for those few candidates only.
 //
 // Ranking rules, identical to the TF.js path (test/eval/retrieve-fused.test.ts): merged score =
@@ -55,28 +55,32 @@ static inline bool worse(const Entry *a, const Entry *b) {
   return a->score < b->score || (a->score == b->score && a->item > b->item);
 }
 
-// Min-heap on `worse`: heap[0] is the current k-th best.
-static void sift_down(Entry *h, int64_t n, int64_t i) {
-  for (;;) {
-    int64_t l = 2 * i + 1, r = l + 1, w = i;
-    if (l < n && worse(&h[l], &h[w])) w = l;
-    if (r < n && worse(&h[r], &h[w])) w = r;
-    if (w == i) return;
-    Entry t = h[i];
-    h[i] = h[w];
-    h[w] = t;
-    i = w;
-  }
+static inline void swap(Entry *a, int64_t i, int64_t j) {
+  const Entry t = a[i];
+  a[i] = a[j];
+  a[j] = t;
 }
 
-static void sift_up(Entry *h, int64_t i) {
-  while (i > 0) {
-    int64_t p = (i - 1) / 2;
-    if (!worse(&h[i], &h[p])) return;
-    Entry t = h[i];
-    h[i] = h[p];
-    h[p] = t;
-    i = p;
+// Reorders a[0..n) so that a[kth] is the entry a best-first sort would put there, with better
+// ones before it and worse ones after (quickselect). Entries of one user never tie: item ids
+// differ, so `worse` is a strict total order.
+static void select_kth(Entry *a, int64_t n, int64_t kth) {
+  int64_t lo = 0, hi = n - 1;
+  while (hi > lo) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (worse(&a[lo], &a[mid])) swap(a, lo, mid);
+    if (worse(&a[lo], &a[hi])) swap(a, lo, hi);
+    if (worse(&a[mid], &a[hi])) swap(a, mid, hi);
+    const Entry p = a[mid];
+    int64_t i = lo, j = hi;
+    while (i <= j) {
+      while (worse(&p, &a[i])) i++;
+      while (worse(&a[j], &p)) j--;
+      if (i <= j) swap(a, i++, j--);
+    }
+    if (kth <= j) hi = j;
+    else if (kth >= i) lo = i;
+    else return;
   }
 }
 
@@ -113,10 +117,15 @@ static bool any_above(const float *best, int64_t width, float thr) {
 
 #define CHUNK 64
 
-static void run_block(Job *job, int64_t u0, int64_t nu, float *tile, float *best, Entry *heaps, int64_t *sizes, int32_t *hist, int64_t *hpos) {
-  const int64_t m = job->m, d = job->d, k = job->k, maxlen = job->maxlen, rows = nu * m;
+// Candidates per user before a selection cuts them back to the best k: 3k amortises each
+// selection over 2k candidates, while the threshold lags the exact k-th best only a little.
+#define SLACK 3
+
+static void run_block(Job *job, int64_t u0, int64_t nu, float *tile, float *best, Entry *bufs, int64_t *sizes, float *thrs, int32_t *hist, int64_t *hpos) {
+  const int64_t m = job->m, d = job->d, k = job->k, maxlen = job->maxlen, rows = nu * m, cap = SLACK * k;
   for (int64_t r = 0; r < nu; r++) {
     sizes[r] = 0;
+    thrs[r] = -INFINITY;
     hpos[r] = 0;
     memcpy(hist + r * maxlen, job->hist + (u0 + r) * maxlen, (size_t)maxlen * sizeof(int32_t));
     qsort(hist + r * maxlen, (size_t)maxlen, sizeof(int32_t), cmp_int);
@@ -129,7 +138,7 @@ static void run_block(Job *job, int64_t u0, int64_t nu, float *tile, float *best
     if (job->products_only) continue;
     for (int64_t r = 0; r < nu; r++) {
       const float *ut = tile + r * m * width;
-      Entry *heap = heaps + r * k;
+      Entry *buf = bufs + r * cap;
       const int32_t *h = hist + r * maxlen;
       column_max(ut, width, m, width, best);
       // Padding and history items never qualify: masked here, not tested per candidate.
@@ -138,48 +147,47 @@ static void run_block(Job *job, int64_t u0, int64_t nu, float *tile, float *best
         if (h[hpos[r]] >= t0) best[h[hpos[r]] - t0] = -INFINITY;
         hpos[r]++;
       }
-      float thr = sizes[r] == k ? heap[0].score : -INFINITY;
+      // An item equal to the k-th best has a larger id, so it ranks below: strict >.
       for (int64_t c0 = 0; c0 < width; c0 += CHUNK) {
         const int64_t c1 = c0 + CHUNK < width ? c0 + CHUNK : width;
-        if (!any_above(best + c0, c1 - c0, thr)) continue;
+        if (!any_above(best + c0, c1 - c0, thrs[r])) continue;
         for (int64_t j = c0; j < c1; j++) {
-        if (!(best[j] > thr)) continue;
-        const int32_t item = (int32_t)(t0 + j);
-        float b = ut[j];
-        int32_t which = 0;
-        bool nan = isnan(b);
-        for (int64_t i = 1; i < m; i++) {
-          const float v = ut[i * width + j];
-          if (isnan(v)) nan = true;
-          if (v > b) {
-            b = v;
-            which = (int32_t)i;
+          if (!(best[j] > thrs[r])) continue;
+          // The winning interest, and NaN in rows after the first (NaN wins any max).
+          float b = ut[j];
+          int32_t which = 0;
+          bool nan = isnan(b);
+          for (int64_t i = 1; i < m; i++) {
+            const float v = ut[i * width + j];
+            nan |= isnan(v);
+            if (v > b) {
+              b = v;
+              which = (int32_t)i;
+            }
           }
-        }
-        if (nan) continue;
-        const Entry e = {b, item, which};
-        if (sizes[r] < k) {
-          heap[sizes[r]] = e;
-          sift_up(heap, sizes[r]++);
-        } else {
-          heap[0] = e;
-          sift_down(heap, k, 0);
-        }
-        if (sizes[r] == k) thr = heap[0].score;
+          if (nan) continue;
+          buf[sizes[r]++] = (Entry){b, (int32_t)(t0 + j), which};
+          if (sizes[r] == cap) {
+            select_kth(buf, cap, k - 1);
+            sizes[r] = k;
+            thrs[r] = buf[k - 1].score;
+          }
         }
       }
     }
   }
   if (job->products_only) return;
   for (int64_t r = 0; r < nu; r++) {
-    Entry *heap = heaps + r * k;
-    qsort(heap, (size_t)sizes[r], sizeof(Entry), best_first);
+    Entry *buf = bufs + r * cap;
+    int64_t n = sizes[r];
+    if (n > k) select_kth(buf, n, k - 1), n = k;
+    qsort(buf, (size_t)n, sizeof(Entry), best_first);
     const int64_t at = (u0 + r) * k;
     for (int64_t j = 0; j < k; j++) {
-      const bool filled = j < sizes[r];
-      job->out_items[at + j] = filled ? heap[j].item : 0;
-      job->out_scores[at + j] = filled ? heap[j].score : -INFINITY;
-      job->out_interest[at + j] = filled ? heap[j].interest : -1;
+      const bool filled = j < n;
+      job->out_items[at + j] = filled ? buf[j].item : 0;
+      job->out_scores[at + j] = filled ? buf[j].score : -INFINITY;
+      job->out_interest[at + j] = filled ? buf[j].interest : -1;
     }
   }
 }
@@ -189,21 +197,23 @@ static void *worker(void *arg) {
   const int64_t bu = job->block_users;
   float *tile = malloc((size_t)(bu * job->m * TILE_ITEMS) * sizeof(float));
   float *best = malloc(TILE_ITEMS * sizeof(float));
-  Entry *heaps = job->products_only ? NULL : malloc((size_t)(bu * job->k) * sizeof(Entry));
+  Entry *bufs = job->products_only ? NULL : malloc((size_t)(bu * SLACK * job->k) * sizeof(Entry));
   int64_t *sizes = malloc((size_t)(2 * bu) * sizeof(int64_t)); // and each user's history cursor
+  float *thrs = malloc((size_t)bu * sizeof(float));
   int32_t *hist = malloc((size_t)(bu * (job->maxlen > 0 ? job->maxlen : 1)) * sizeof(int32_t));
-  if (!tile || !best || (!heaps && !job->products_only) || !sizes || !hist) {
+  if (!tile || !best || (!bufs && !job->products_only) || !sizes || !thrs || !hist) {
     __atomic_store_n(&job->failed, 1, __ATOMIC_SEQ_CST);
   } else {
     for (;;) {
       const int64_t u0 = __atomic_fetch_add(&job->next_block, bu, __ATOMIC_SEQ_CST);
       if (u0 >= job->users) break;
-      run_block(job, u0, job->users - u0 < bu ? job->users - u0 : bu, tile, best, heaps, sizes, hist, sizes + bu);
+      run_block(job, u0, job->users - u0 < bu ? job->users - u0 : bu, tile, best, bufs, sizes, thrs, hist, sizes + bu);
     }
   }
   free(tile);
   free(best);
-  free(heaps);
+  free(bufs);
+  free(thrs);
   free(sizes);
   free(hist);
   return NULL;
