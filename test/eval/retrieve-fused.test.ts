@@ -103,6 +103,10 @@ test('fused retrieval: the same lists as the TF.js ops on random scores', { skip
   compare({ n: 150, m: 4, d: 16, numItems: 1300, maxlen: 10, k: 50, ties: false, seed: 1 });
   compare({ n: 1100, m: 2, d: 8, numItems: 700, maxlen: 6, k: 20, ties: false, seed: 2 });
   compare({ n: 40, m: 8, d: 64, numItems: 2000, maxlen: 50, k: 200, ties: false, seed: 3 });
+  // The default model's shape: 2 user blocks of 64 against TF.js batches of 139 users.
+  compare({ n: 100, m: 8, d: 64, numItems: 30_000, maxlen: 100, k: 200, ties: false, seed: 10 });
+  // One user (the inspector's call): one small product.
+  compare({ n: 1, m: 8, d: 64, numItems: 5000, maxlen: 100, k: 200, ties: false, seed: 12 });
 });
 
 test('fused retrieval: planted ties and duplicate interests keep tf.topk order', { skip }, () => {
