@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,32 +220,46 @@ static void *worker(void *arg) {
   return NULL;
 }
 
-static void run_job(Job *job, int threads) {
+// A job's threads, started by run_start and waited for by run_join; the caller may do other
+// work in between (retrieveTopKStart).
+typedef struct {
+  Job job;
+  pthread_t ids[MAX_THREADS];
+  int started;
+  int blas_threads;
+  bool joined;
+  napi_ref refs[6]; // the typed arrays the threads read and write, kept alive until joined
+  int nrefs;
+} Running;
+
+static int clamp_threads(Job *job, int threads) {
   job->block_users = TILE_ROWS / job->m > 0 ? TILE_ROWS / job->m : 1;
   const int64_t blocks = (job->users + job->block_users - 1) / job->block_users;
   if (threads > blocks) threads = (int)(blocks > 0 ? blocks : 1);
   if (threads > MAX_THREADS) threads = MAX_THREADS;
-  if (threads < 1) threads = 1;
-  // Each of our threads runs its own single-threaded sgemm.
-  const int blas_threads = openblas_get_num_threads();
-  if (blas_threads != 1) openblas_set_num_threads(1);
-  pthread_t ids[MAX_THREADS];
-  int started = 0;
-  for (int t = 1; t < threads; t++) {
-    if (pthread_create(&ids[started], NULL, worker, job) == 0) started++;
-  }
-  worker(job);
-  for (int t = 0; t < started; t++) pthread_join(ids[t], NULL);
-  if (blas_threads != 1) openblas_set_num_threads(blas_threads);
+  return threads < 1 ? 1 : threads;
 }
 
-#define CHECK(call)                                                    \
-  do {                                                                 \
-    if ((call) != napi_ok) {                                           \
-      napi_throw_error(env, NULL, "cmi_blas: N-API call failed");      \
-      return NULL;                                                     \
-    }                                                                  \
-  } while (0)
+// Starts `threads` workers; with `in_caller`, the caller is one of them and returns when done.
+static void run_start(Running *r, int threads, bool in_caller) {
+  threads = clamp_threads(&r->job, threads);
+  // Each of our threads runs its own single-threaded sgemm.
+  r->blas_threads = openblas_get_num_threads();
+  if (r->blas_threads != 1) openblas_set_num_threads(1);
+  r->started = 0;
+  for (int t = in_caller ? 1 : 0; t < threads; t++) {
+    if (pthread_create(&r->ids[r->started], NULL, worker, &r->job) == 0) r->started++;
+  }
+  // No thread could start: the caller does the work.
+  if (in_caller || r->started == 0) worker(&r->job);
+}
+
+static void run_join(Running *r) {
+  for (int t = 0; t < r->started; t++) pthread_join(r->ids[t], NULL);
+  r->started = 0;
+  if (r->blas_threads != 1) openblas_set_num_threads(r->blas_threads);
+  r->joined = true;
+}
 
 static bool typed_view(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *length) {
   bool is_typed;
@@ -254,58 +269,149 @@ static bool typed_view(napi_env env, napi_value v, napi_typedarray_type want, vo
   return type == want;
 }
 
-// retrieveTopK(u, users, m, d, table, items, histories, maxlen, k, threads, outItems,
-// outScores, outInterest). With outItems null: only the tiles' products (a benchmark's
-// bare-sgemm baseline for the same work), no output.
-static napi_value retrieve_top_k(napi_env env, napi_callback_info info) {
+// Reads the 13 arguments of retrieveTopK / retrieveTopKStart into r->job; false after throwing.
+static bool read_job(napi_env env, napi_callback_info info, const char *name, Running *r, int32_t *threads, napi_value *arrays) {
   size_t argc = 13;
   napi_value argv[13];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc != 13) {
-    napi_throw_type_error(env, NULL, "cmi_blas.retrieveTopK: expected 13 arguments");
-    return NULL;
+  char msg[200];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 13) {
+    snprintf(msg, sizeof msg, "cmi_blas.%s: expected 13 arguments", name);
+    napi_throw_type_error(env, NULL, msg);
+    return false;
   }
   int64_t users, m, d, items, maxlen, k;
-  int32_t threads;
-  CHECK(napi_get_value_int64(env, argv[1], &users));
-  CHECK(napi_get_value_int64(env, argv[2], &m));
-  CHECK(napi_get_value_int64(env, argv[3], &d));
-  CHECK(napi_get_value_int64(env, argv[5], &items));
-  CHECK(napi_get_value_int64(env, argv[7], &maxlen));
-  CHECK(napi_get_value_int64(env, argv[8], &k));
-  CHECK(napi_get_value_int32(env, argv[9], &threads));
+  napi_valuetype out_type;
+  if (napi_get_value_int64(env, argv[1], &users) != napi_ok || napi_get_value_int64(env, argv[2], &m) != napi_ok ||
+      napi_get_value_int64(env, argv[3], &d) != napi_ok || napi_get_value_int64(env, argv[5], &items) != napi_ok ||
+      napi_get_value_int64(env, argv[7], &maxlen) != napi_ok || napi_get_value_int64(env, argv[8], &k) != napi_ok ||
+      napi_get_value_int32(env, argv[9], threads) != napi_ok || napi_typeof(env, argv[10], &out_type) != napi_ok) {
+    snprintf(msg, sizeof msg, "cmi_blas.%s: sizes must be numbers", name);
+    napi_throw_type_error(env, NULL, msg);
+    return false;
+  }
   void *u, *table, *hist, *oi = NULL, *os = NULL, *ow = NULL;
   size_t lu, lt, lh, loi = 0, los = 0, low = 0;
-  napi_valuetype out_type;
-  CHECK(napi_typeof(env, argv[10], &out_type));
   const bool products_only = out_type == napi_null;
   if (!typed_view(env, argv[0], napi_float32_array, &u, &lu) || !typed_view(env, argv[4], napi_float32_array, &table, &lt) ||
       !typed_view(env, argv[6], napi_int32_array, &hist, &lh) ||
       (!products_only && (!typed_view(env, argv[10], napi_int32_array, &oi, &loi) ||
                           !typed_view(env, argv[11], napi_float32_array, &os, &los) ||
                           !typed_view(env, argv[12], napi_int32_array, &ow, &low)))) {
-    napi_throw_type_error(env, NULL, "cmi_blas.retrieveTopK: u, table, outScores must be Float32Arrays; histories, outItems, outInterest Int32Arrays");
-    return NULL;
+    snprintf(msg, sizeof msg, "cmi_blas.%s: u, table, outScores must be Float32Arrays; histories, outItems, outInterest Int32Arrays", name);
+    napi_throw_type_error(env, NULL, msg);
+    return false;
   }
-  if (users < 0 || m < 1 || d < 1 || items < 0 || maxlen < 0 || k < 1 || threads < 1 || items > INT32_MAX ||
+  if (users < 0 || m < 1 || d < 1 || items < 0 || maxlen < 0 || k < 1 || *threads < 1 || items > INT32_MAX ||
       (size_t)(users * m * d) > lu || (size_t)(items * d) > lt || (size_t)(users * maxlen) > lh ||
       (!products_only && ((size_t)(users * k) > loi || (size_t)(users * k) > los || (size_t)(users * k) > low))) {
-    napi_throw_range_error(env, NULL, "cmi_blas.retrieveTopK: shapes do not fit the arrays");
-    return NULL;
+    snprintf(msg, sizeof msg, "cmi_blas.%s: shapes do not fit the arrays", name);
+    napi_throw_range_error(env, NULL, msg);
+    return false;
   }
-  Job job = {u, table, hist, users, m, d, items, maxlen, k, oi, os, ow, products_only, 0, 0, 0};
-  if (users > 0) run_job(&job, threads);
-  if (job.failed) {
-    napi_throw_error(env, NULL, "cmi_blas.retrieveTopK: out of memory");
-    return NULL;
+  const Job job = {u, table, hist, users, m, d, items, maxlen, k, oi, os, ow, products_only, 0, 0, 0};
+  r->job = job;
+  const int which[6] = {0, 4, 6, 10, 11, 12};
+  for (int i = 0; i < (products_only ? 3 : 6); i++) arrays[i] = argv[which[i]];
+  r->nrefs = products_only ? 3 : 6;
+  return true;
+}
+
+// retrieveTopK(u, users, m, d, table, items, histories, maxlen, k, threads, outItems,
+// outScores, outInterest): fills the outputs before returning. With outItems null: only the
+// tiles' products (a benchmark's bare-sgemm baseline for the same work), no output.
+static napi_value retrieve_top_k(napi_env env, napi_callback_info info) {
+  Running r = {0};
+  int32_t threads;
+  napi_value arrays[6];
+  if (!read_job(env, info, "retrieveTopK", &r, &threads, arrays)) return NULL;
+  if (r.job.users > 0) {
+    run_start(&r, threads, true);
+    run_join(&r);
   }
+  if (r.job.failed) napi_throw_error(env, NULL, "cmi_blas.retrieveTopK: out of memory");
   return NULL;
 }
 
-// Called from blas.c's init: adds retrieveTopK to the addon's exports.
+static void release(napi_env env, Running *r) {
+  for (int i = 0; i < r->nrefs; i++) napi_delete_reference(env, r->refs[i]);
+  r->nrefs = 0;
+}
+
+// A handle collected without retrieveTopKJoin: its threads still hold the arrays' memory.
+static void finalize_running(napi_env env, void *data, void *hint) {
+  (void)hint;
+  Running *r = data;
+  if (!r->joined) run_join(r);
+  release(env, r);
+  free(r);
+}
+
+// retrieveTopKStart(same arguments): starts the work on `threads` threads of its own and
+// returns a handle at once; retrieveTopKJoin(handle) waits for it. The arrays must not be
+// touched in between (the threads write the outputs).
+static napi_value retrieve_top_k_start(napi_env env, napi_callback_info info) {
+  Running *r = calloc(1, sizeof(Running));
+  if (!r) {
+    napi_throw_error(env, NULL, "cmi_blas.retrieveTopKStart: out of memory");
+    return NULL;
+  }
+  int32_t threads;
+  napi_value arrays[6], handle;
+  if (!read_job(env, info, "retrieveTopKStart", r, &threads, arrays)) {
+    free(r);
+    return NULL;
+  }
+  for (int i = 0; i < r->nrefs; i++) {
+    if (napi_create_reference(env, arrays[i], 1, &r->refs[i]) != napi_ok) {
+      r->nrefs = i;
+      release(env, r);
+      free(r);
+      napi_throw_error(env, NULL, "cmi_blas.retrieveTopKStart: N-API call failed");
+      return NULL;
+    }
+  }
+  if (r->job.users > 0) run_start(r, threads, false);
+  else r->joined = true;
+  if (napi_create_external(env, r, finalize_running, NULL, &handle) != napi_ok) {
+    if (!r->joined) run_join(r);
+    release(env, r);
+    free(r);
+    napi_throw_error(env, NULL, "cmi_blas.retrieveTopKStart: N-API call failed");
+    return NULL;
+  }
+  return handle;
+}
+
+static napi_value retrieve_top_k_join(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void *data;
+  napi_valuetype type;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1 || napi_typeof(env, argv[0], &type) != napi_ok ||
+      type != napi_external || napi_get_value_external(env, argv[0], &data) != napi_ok) {
+    napi_throw_type_error(env, NULL, "cmi_blas.retrieveTopKJoin: expected a handle from retrieveTopKStart");
+    return NULL;
+  }
+  Running *r = data;
+  if (!r->joined) run_join(r);
+  release(env, r);
+  if (r->job.failed) napi_throw_error(env, NULL, "cmi_blas.retrieveTopK: out of memory");
+  r->job.failed = 0;
+  return NULL;
+}
+
+// Called from blas.c's init: adds the retrieval functions to the addon's exports.
 napi_status register_retrieve(napi_env env, napi_value exports) {
-  napi_value fn;
-  napi_status s = napi_create_function(env, "retrieveTopK", NAPI_AUTO_LENGTH, retrieve_top_k, NULL, &fn);
-  if (s != napi_ok) return s;
-  return napi_set_named_property(env, exports, "retrieveTopK", fn);
+  const struct {
+    const char *name;
+    napi_callback fn;
+  } fns[] = {{"retrieveTopK", retrieve_top_k}, {"retrieveTopKStart", retrieve_top_k_start}, {"retrieveTopKJoin", retrieve_top_k_join}};
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value f;
+    napi_status s = napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);
+    if (s != napi_ok) return s;
+    s = napi_set_named_property(env, exports, fns[i].name, f);
+    if (s != napi_ok) return s;
+  }
+  return napi_ok;
 }

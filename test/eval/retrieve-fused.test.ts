@@ -174,3 +174,22 @@ test('fused retrieval: a CMI model over the bundled KuaiRand slice gets the TF.j
   }
   model.dispose();
 });
+
+test('fused retrieval: a forward pass that fails mid-way leaves no work running', { skip }, () => {
+  const c: Case = { n: 2100, m: 2, d: 8, numItems: 3000, maxlen: 5, k: 50, ties: false, seed: 13 };
+  const { u, table, hist } = data(c);
+  const model = fixed(u, c.n, c.m, c.d, table, c.numItems);
+  let calls = 0;
+  const failing: SeqRecModel = {
+    ...model,
+    interests(h) {
+      // The first batch is being scored on the native threads when the second fails.
+      if (++calls === 2) throw new Error('forward pass failed');
+      return model.interests(h);
+    },
+  };
+  const before = tf.memory().numTensors;
+  assert.throws(() => retrieve(failing, hist, c.n, c.maxlen, c.k), /forward pass failed/);
+  assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+  compare(c);
+});

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { availableParallelism } from 'node:os';
 import type { SeqRecModel } from '../models/types.ts';
-import { nativeBlas, type NativeBlas } from '../engine/blas.ts';
+import { nativeBlas, type NativeBlas, type RetrievalJob } from '../engine/blas.ts';
 import { matMulOnBlas } from '../engine/kernels/batchMatMul.ts';
 import { retrieveTfjs } from './retrieve-tfjs.ts';
 
@@ -30,13 +30,16 @@ export interface Retrieved {
  *  both threads, little memory ([users, maxlen, d] activations). */
 const USERS_PER_CALL = 1024;
 
-type RetrieveTopK = NonNullable<NativeBlas['retrieveTopK']>;
+interface Fused {
+  start: NonNullable<NativeBlas['retrieveTopKStart']>;
+  join: NonNullable<NativeBlas['retrieveTopKJoin']>;
+}
 
 /** The native kernel when it computes exactly what the TF.js ops would on this backend. */
-export function fusedRetrieval(): RetrieveTopK | null {
+export function fusedRetrieval(): Fused | null {
   const { blas } = nativeBlas();
-  if (!blas?.retrieveTopK || !matMulOnBlas(tf.getBackend())) return null;
-  return blas.retrieveTopK.bind(blas);
+  if (!blas?.retrieveTopKStart || !blas.retrieveTopKJoin || !matMulOnBlas(tf.getBackend())) return null;
+  return { start: blas.retrieveTopKStart.bind(blas), join: blas.retrieveTopKJoin.bind(blas) };
 }
 
 export function retrieve(model: SeqRecModel, histories: Int32Array, n: number, maxlen: number, k: number): Retrieved {
@@ -46,24 +49,34 @@ export function retrieve(model: SeqRecModel, histories: Int32Array, n: number, m
   return fused ? retrieveNative(fused, model, histories, n, maxlen, k) : retrieveTfjs(model, histories, n, maxlen, k);
 }
 
-function retrieveNative(native: RetrieveTopK, model: SeqRecModel, histories: Int32Array, n: number, maxlen: number, k: number): Retrieved {
+/** The next batch's interest vectors are computed (TF.js, one thread) while the native threads
+ *  score the current one: the forward pass no longer leaves a core idle. */
+function retrieveNative(native: Fused, model: SeqRecModel, histories: Int32Array, n: number, maxlen: number, k: number): Retrieved {
   const out: Retrieved = { k, items: new Int32Array(n * k), scores: new Float32Array(n * k), interest: new Int32Array(n * k) };
   const tableTensor = model.itemTable();
   const [numItems, d] = tableTensor.shape;
-  // A copy: a view into the wasm heap would detach when later forward passes grow it.
+  // Copies: a view into the wasm heap would detach when later forward passes grow it.
   const table = (tableTensor.dataSync() as Float32Array).slice();
   tableTensor.dispose();
   const threads = Math.max(1, availableParallelism());
-  for (let start = 0; start < n; start += USERS_PER_CALL) {
-    const b = Math.min(USERS_PER_CALL, n - start);
-    const hist = histories.subarray(start * maxlen, (start + b) * maxlen);
-    const u = tf.tidy(() => model.interests(tf.tensor2d(hist, [b, maxlen], 'int32')));
-    const [, m, du] = u.shape;
-    const vectors = (u.dataSync() as Float32Array).slice();
-    u.dispose();
-    if (du !== d) throw new Error(`interest vectors have ${du} dimensions, the item table ${d}`);
-    const at = [start * k, (start + b) * k] as const;
-    native(vectors, b, m, d, table, numItems, hist, maxlen, k, threads, out.items.subarray(...at), out.scores.subarray(...at), out.interest.subarray(...at));
+  let running: RetrievalJob | null = null;
+  try {
+    for (let start = 0; start < n; start += USERS_PER_CALL) {
+      const b = Math.min(USERS_PER_CALL, n - start);
+      const hist = histories.subarray(start * maxlen, (start + b) * maxlen);
+      const u = tf.tidy(() => model.interests(tf.tensor2d(hist, [b, maxlen], 'int32')));
+      const [, m, du] = u.shape;
+      const vectors = (u.dataSync() as Float32Array).slice();
+      u.dispose();
+      if (du !== d) throw new Error(`interest vectors have ${du} dimensions, the item table ${d}`);
+      if (running) native.join(running);
+      running = null;
+      const at = [start * k, (start + b) * k] as const;
+      running = native.start(vectors, b, m, d, table, numItems, hist, maxlen, k, threads, out.items.subarray(...at), out.scores.subarray(...at), out.interest.subarray(...at));
+    }
+  } finally {
+    // Also after an error: the threads write into `out` until joined.
+    if (running) native.join(running);
   }
   return out;
 }
