@@ -122,8 +122,13 @@ static bool any_above(const float *best, int64_t width, float thr) {
 // selection over 2k candidates, while the threshold lags the exact k-th best only a little.
 #define SLACK 3
 
+// Each item enters a user's buffer at most once, so it never needs more than `items` entries.
+static inline int64_t job_cap(const Job *job) {
+  return SLACK * job->k < job->items ? SLACK * job->k : (job->items > 0 ? job->items : 1);
+}
+
 static void run_block(Job *job, int64_t u0, int64_t nu, float *tile, float *best, Entry *bufs, int64_t *sizes, float *thrs, int32_t *hist, int64_t *hpos) {
-  const int64_t m = job->m, d = job->d, k = job->k, maxlen = job->maxlen, rows = nu * m, cap = SLACK * k;
+  const int64_t m = job->m, d = job->d, k = job->k, maxlen = job->maxlen, rows = nu * m, cap = job_cap(job);
   for (int64_t r = 0; r < nu; r++) {
     sizes[r] = 0;
     thrs[r] = -INFINITY;
@@ -168,7 +173,7 @@ static void run_block(Job *job, int64_t u0, int64_t nu, float *tile, float *best
           }
           if (nan) continue;
           buf[sizes[r]++] = (Entry){b, (int32_t)(t0 + j), which};
-          if (sizes[r] == cap) {
+          if (sizes[r] == cap && cap > k) {
             select_kth(buf, cap, k - 1);
             sizes[r] = k;
             thrs[r] = buf[k - 1].score;
@@ -198,7 +203,7 @@ static void *worker(void *arg) {
   const int64_t bu = job->block_users;
   float *tile = malloc((size_t)(bu * job->m * TILE_ITEMS) * sizeof(float));
   float *best = malloc(TILE_ITEMS * sizeof(float));
-  Entry *bufs = job->products_only ? NULL : malloc((size_t)(bu * SLACK * job->k) * sizeof(Entry));
+  Entry *bufs = job->products_only ? NULL : malloc((size_t)(bu * job_cap(job)) * sizeof(Entry));
   int64_t *sizes = malloc((size_t)(2 * bu) * sizeof(int64_t)); // and each user's history cursor
   float *thrs = malloc((size_t)bu * sizeof(float));
   int32_t *hist = malloc((size_t)(bu * (job->maxlen > 0 ? job->maxlen : 1)) * sizeof(int32_t));
