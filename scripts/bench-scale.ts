@@ -217,6 +217,9 @@ async function child(shape: Shape, steps: number, modelsFrom: 'measure' | 'docs'
   const peakRss = Math.max(imported.peakRss, process.resourceUsage().maxRSS * 1024);
   const runHours = (stepS: number, every: number) => (EVALS_TO_STOP * (every * stepS + pass.seconds)) / 3600;
   const cmiRun = runHours(step.wall, step.evalEvery);
+  // The same from CPU seconds: what an otherwise idle machine would take at most (a step uses
+  // about one core; the pass's CPU time spreads over two).
+  const cmiRunAtCpu = (EVALS_TO_STOP * (step.evalEvery * step.cpu + pass.cpu)) / 3600;
   // Every model's run to its earliest stop; the evaluation pass is CMI's (the other models'
   // scoring is the same, their forward passes no dearer).
   let comparison = 0;
@@ -246,6 +249,7 @@ async function child(shape: Shape, steps: number, modelsFrom: 'measure' | 'docs'
     peak_rss_gb: r3(peakRss / 2 ** 30),
     cmi_run_h: r3(cmiRun),
     comparison_h: r3(comparison),
+    cmi_run_h_at_cpu: r3(cmiRunAtCpu),
     topk_s: r3(topk.seconds),
     interests_s: r3(interests.seconds),
     import_cpu_s: r3(imported.cpu),
