@@ -226,8 +226,8 @@ async function child(shape: Shape, steps: number, reps: number, modelsFrom: 'mea
   // The same from CPU seconds: what an otherwise idle machine would take at most (a step uses
   // about one core; the pass's CPU time spreads over two).
   const cmiRunAtCpu = (EVALS_TO_STOP * (step.evalEvery * step.cpu + pass.cpu)) / 3600;
-  // Every model's run to its earliest stop; the evaluation pass is CMI's (the other models'
-  // scoring is the same, their forward passes no dearer).
+  // Every model's run to its earliest stop, each with CMI's evaluation pass (the same scoring;
+  // their forward passes differ, a small part of a run next to the training steps).
   let comparison = 0;
   const perModel: string[] = [];
   for (const def of models) {
