@@ -103,8 +103,12 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// retrieve.c: the fused top-K retrieval kernel.
+napi_status register_retrieve(napi_env env, napi_value exports);
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
+  CHECK(register_retrieve(env, exports));
   CHECK(napi_create_function(env, "sgemm", NAPI_AUTO_LENGTH, sgemm, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "sgemm", fn));
   CHECK(napi_create_function(env, "info", NAPI_AUTO_LENGTH, blas_info, NULL, &fn));

@@ -31,6 +31,17 @@ export interface NativeBlas {
   info(): string;
   /** Threads OpenBLAS and the training kernels may use from now on. */
   setThreads(n: number): void;
+  /** Exact top-k of max over each user's m interests of u[user, i] · table[item] (retrieve.c):
+   *  u [users·m, d], table [items, d], histories [users, maxlen] excluded, as are item 0, NaN and
+   *  -Infinity; ties by item id. Fills [users, k] outputs (0 / -Infinity / -1 past the last
+   *  qualifying item). `threads` threads, each with single-threaded sgemm. outItems null: only
+   *  the same tiled products, nothing written (a benchmark's baseline). The three retrieval
+   *  functions are absent from an addon built before them. */
+  retrieveTopK?(...args: RetrieveTopKArgs): void;
+  /** The same work on threads of its own: returns at once; the arrays must stay untouched
+   *  until retrieveTopKJoin(job) has returned. */
+  retrieveTopKStart?(...args: RetrieveTopKArgs): RetrievalJob;
+  retrieveTopKJoin?(job: RetrievalJob): void;
 }
 
 /**
@@ -71,6 +82,25 @@ export function nativeTrain(): NativeTrainKernels | null {
   const k = blas as (NativeBlas & Partial<NativeTrainKernels>) | null;
   return k && typeof k.moiForward === 'function' && typeof k.gruForward === 'function' ? (k as NativeBlas & NativeTrainKernels) : null;
 }
+
+export type RetrieveTopKArgs = [
+  u: Float32Array,
+  users: number,
+  m: number,
+  d: number,
+  table: Float32Array,
+  items: number,
+  histories: Int32Array,
+  maxlen: number,
+  k: number,
+  threads: number,
+  outItems: Int32Array | null,
+  outScores: Float32Array | null,
+  outInterest: Int32Array | null,
+];
+
+/** An opaque handle to retrieval work in progress. */
+export type RetrievalJob = { readonly __retrievalJob: unique symbol };
 
 const ADDON = join('native', 'blas', 'build', 'Release', 'cmi_blas.node');
 

@@ -2,9 +2,19 @@
 // whole catalogue; an item's merged score is its best score over the interests, which is the
 // same ranking as merging exact per-interest top lists by score and dropping duplicates, but
 // without the authors' cut of 100 candidates per interest. Padding and the user's (truncated)
-// history are excluded; the top k remain.
+// history are excluded, as are NaN and -Infinity scores; the top k remain, equal scores in item
+// id order.
+//
+// Where the backend's matMul is the OpenBLAS addon's, scoring and top-K run in one native call
+// (native/blas/retrieve.c): the same sgemm on tiles of items, so the same float scores, and the
+// same lists as the TF.js ops of retrieve-tfjs.ts, without [users, items] ever held
+// (docs/protocol.md, Retrieval). Elsewhere those ops run.
 import * as tf from '@tensorflow/tfjs';
+import { availableParallelism } from 'node:os';
 import type { SeqRecModel } from '../models/types.ts';
+import { nativeBlas, type NativeBlas, type RetrievalJob } from '../engine/blas.ts';
+import { matMulOnBlas } from '../engine/kernels/batchMatMul.ts';
+import { retrieveTfjs } from './retrieve-tfjs.ts';
 
 export interface Retrieved {
   k: number;
@@ -16,60 +26,64 @@ export interface Retrieved {
   interest: Int32Array;
 }
 
-/** Users per forward pass: the [users * m, numItems] score block is kept under ~128 MiB.
- *  Top-K by tf.topk: on wasm it took half the time of a JS heap over the downloaded scores and
- *  moves k instead of numItems values per user off the device (docs/protocol.md, Retrieval). */
-const SCORE_BLOCK_FLOATS = 1 << 25;
-const MAX_USERS_PER_BATCH = 256;
+/** Called after each block of users: users done so far, and all of them. */
+export type Progress = (done: number, total: number) => void;
 
-export function retrieve(
-  model: SeqRecModel,
-  histories: Int32Array,
-  n: number,
-  maxlen: number,
-  k: number,
-  onProgress?: (done: number, total: number) => void,
-): Retrieved {
+/** Users per interests() forward pass on the native path: enough work per native call for
+ *  both threads, little memory ([users, maxlen, d] activations). */
+const USERS_PER_CALL = 1024;
+
+interface Fused {
+  start: NonNullable<NativeBlas['retrieveTopKStart']>;
+  join: NonNullable<NativeBlas['retrieveTopKJoin']>;
+}
+
+/** The native kernel when it computes exactly what the TF.js ops would on this backend. */
+export function fusedRetrieval(): Fused | null {
+  const { blas } = nativeBlas();
+  if (!blas?.retrieveTopKStart || !blas.retrieveTopKJoin || !matMulOnBlas(tf.getBackend())) return null;
+  return { start: blas.retrieveTopKStart.bind(blas), join: blas.retrieveTopKJoin.bind(blas) };
+}
+
+export function retrieve(model: SeqRecModel, histories: Int32Array, n: number, maxlen: number, k: number, onProgress?: Progress): Retrieved {
   if (!Number.isInteger(k) || k < 1) throw new Error(`k must be a positive integer, got ${k}`);
   if (histories.length !== n * maxlen) throw new Error(`histories hold ${histories.length} ids, expected ${n} x ${maxlen}`);
-  const out: Retrieved = { k, items: new Int32Array(n * k), scores: new Float32Array(n * k).fill(-Infinity), interest: new Int32Array(n * k).fill(-1) };
-  for (let start = 0; start < n; ) {
-    const [values, indices, which] = tf.tidy(() => {
-      // The caller owns itemTable()'s tensor: built inside the scope, it is freed with it.
-      const table = model.itemTable();
-      const numItems = table.shape[0];
-      const b = Math.min(n - start, Math.max(1, Math.min(MAX_USERS_PER_BATCH, Math.floor(SCORE_BLOCK_FLOATS / (Math.max(1, model.numInterests) * numItems)))));
-      const h = tf.tensor2d(histories.subarray(start * maxlen, (start + b) * maxlen), [b, maxlen], 'int32');
-      const u = model.interests(h);
-      const [, m, d] = u.shape;
-      const s = tf.matMul(u.reshape([b * m, d]), table, false, true).reshape([b, m, numItems]);
-      // Padding and up to maxlen history items are dropped afterwards: fetch that many extra.
-      const top = tf.topk(s.max(1) as tf.Tensor2D, Math.min(numItems, k + maxlen + 1));
-      // A flat gather: the wasm backend's GatherV2 with batchDims reads out of bounds.
-      const flat = tf.add(top.indices, tf.range(0, b * numItems, numItems, 'int32').reshape([b, 1]));
-      return [top.values, top.indices, tf.gather(s.argMax(1).reshape([-1]), flat).reshape(top.indices.shape)] as tf.Tensor2D[];
-    });
-    const [b, width] = values.shape;
-    const vals = values.dataSync() as Float32Array;
-    const ids = indices.dataSync() as Int32Array;
-    const from = which.dataSync() as Int32Array;
-    tf.dispose([values, indices, which]);
-    for (let r = 0; r < b; r++) {
-      const row = start + r;
-      const history = new Set(histories.subarray(row * maxlen, (row + 1) * maxlen));
-      let filled = 0;
-      for (let j = r * width; j < (r + 1) * width && filled < k; j++) {
-        const item = ids[j];
-        // Padding, history items, and NaN or -Infinity scores never qualify.
-        if (item === 0 || history.has(item) || !(vals[j] > -Infinity)) continue;
-        const at = row * k + filled++;
-        out.items[at] = item;
-        out.scores[at] = vals[j];
-        out.interest[at] = from[j];
+  const fused = fusedRetrieval();
+  return fused ? retrieveNative(fused, model, histories, n, maxlen, k, onProgress) : retrieveTfjs(model, histories, n, maxlen, k, onProgress);
+}
+
+/** The next batch's interest vectors are computed (TF.js, one thread) while the native threads
+ *  score the current one: the forward pass no longer leaves a core idle. */
+function retrieveNative(native: Fused, model: SeqRecModel, histories: Int32Array, n: number, maxlen: number, k: number, onProgress?: Progress): Retrieved {
+  const out: Retrieved = { k, items: new Int32Array(n * k), scores: new Float32Array(n * k), interest: new Int32Array(n * k) };
+  const tableTensor = model.itemTable();
+  const [numItems, d] = tableTensor.shape;
+  // Copies: a view into the wasm heap would detach when later forward passes grow it.
+  const table = (tableTensor.dataSync() as Float32Array).slice();
+  tableTensor.dispose();
+  const threads = Math.max(1, availableParallelism());
+  let running: RetrievalJob | null = null;
+  try {
+    for (let start = 0; start < n; start += USERS_PER_CALL) {
+      const b = Math.min(USERS_PER_CALL, n - start);
+      const hist = histories.subarray(start * maxlen, (start + b) * maxlen);
+      const u = tf.tidy(() => model.interests(tf.tensor2d(hist, [b, maxlen], 'int32')));
+      const [, m, du] = u.shape;
+      const vectors = (u.dataSync() as Float32Array).slice();
+      u.dispose();
+      if (du !== d) throw new Error(`interest vectors have ${du} dimensions, the item table ${d}`);
+      if (running) {
+        native.join(running);
+        onProgress?.(start, n); // every user before this block is scored
       }
+      running = null;
+      const at = [start * k, (start + b) * k] as const;
+      running = native.start(vectors, b, m, d, table, numItems, hist, maxlen, k, threads, out.items.subarray(...at), out.scores.subarray(...at), out.interest.subarray(...at));
     }
-    start += b;
-    onProgress?.(start, n);
+  } finally {
+    // Also after an error: the threads write into `out` until joined.
+    if (running) native.join(running);
   }
+  onProgress?.(n, n);
   return out;
 }

@@ -5,6 +5,7 @@
 // only without transposes; with transposeA or transposeB (every matMul gradient, and x·Wᵀ
 // products) it runs 8-25x slower, so the operand is transposed first (a cheap copy) and
 // multiplied plainly, which gives the same numbers much faster.
+import * as tf from '@tensorflow/tfjs';
 import { BatchMatMul, backend_util } from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { nativeBlas, type NativeBlas } from '../blas.ts';
@@ -55,8 +56,18 @@ function plan(a: TensorInfo, b: TensorInfo, ta: boolean, tb: boolean) {
   return { ...shapes, strideA: 0, strideB: 0, offsets: [batchOffsets(outerA, outer, m * k), batchOffsets(outerB, outer, k * n)] };
 }
 
+/** Kernel functions that hand products to OpenBLAS, to tell whether a backend's matMul does. */
+const onBlas = new WeakSet<KernelFunc>();
+
+/** Whether `backendName`'s registered BatchMatMul runs on the OpenBLAS addon: then a native
+ *  kernel calling the same sgemm computes bit-identical products (eval/retrieve.ts). */
+export function matMulOnBlas(backendName: string): boolean {
+  const k = tf.getKernel(BatchMatMul, backendName);
+  return k !== undefined && onBlas.has(k.kernelFunc);
+}
+
 function blasMatMul(blas: NativeBlas, fallback: KernelFunc): KernelFunc {
-  return (args) => {
+  const kernel: KernelFunc = (args) => {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const attrs = args.attrs as NamedAttrMap;
     const [ta, tb] = [Boolean(attrs.transposeA), Boolean(attrs.transposeB)];
@@ -75,6 +86,8 @@ function blasMatMul(blas: NativeBlas, fallback: KernelFunc): KernelFunc {
       }
     }, false);
   };
+  onBlas.add(kernel);
+  return kernel;
 }
 
 /** Swaps the last two axes of every operand that asks for a transpose. */
