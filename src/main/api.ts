@@ -14,6 +14,8 @@ import type {
   TrainingQueueState,
   TrainRequest,
 } from '../shared/api.ts';
+import { isOneOf } from '../shared/one-of.ts';
+import { TABLE_FORMATS } from '../shared/tables.ts';
 import type { DatasetSummary, ImportPreset, ImportRequest, RunSummary, TrainEvent } from '../shared/types.ts';
 import { importDataset, previewFile, presetRule, RuleError, validateRule } from './import/index.ts';
 import { JOINED_COLUMN } from './import/plan.ts';
@@ -204,8 +206,6 @@ class TrainingQueue {
     }
   }
 }
-
-const TABLE_FORMATS = new Set(['md', 'csv', 'latex', 'json']);
 
 export interface ApiContext {
   dbPath: string;
@@ -409,7 +409,7 @@ export function createApi(ctx: ApiContext): StudioService {
       return compareDistributions(db, req);
     },
     async exportTable(table, format) {
-      if (!TABLE_FORMATS.has(format)) throw new TypeError(`format must be md, csv, latex or json, not ${JSON.stringify(format)}`);
+      if (!isOneOf(TABLE_FORMATS, format)) throw new TypeError(`format must be ${TABLE_FORMATS.join(', ')}, not ${JSON.stringify(format)}`);
       if (!table || !Array.isArray(table.columns) || !Array.isArray(table.rows) || !Array.isArray(table.summary)) throw new TypeError('not a comparison table');
       return formatTable(table, format);
     },

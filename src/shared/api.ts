@@ -20,12 +20,8 @@ import type {
   TrainEvent,
   UserInspection,
 } from './types.ts';
-// Type-only: the split statistics and comparison tables are defined beside the code that
-// computes them; the renderer needs their shapes, never that code.
-import type { SplitStats } from '../main/data/stats.ts';
-import type { ComparisonTable, SignificanceTest, TableFormat, TableMetric } from '../main/report/table.ts';
-import type { BreakdownKind } from '../main/report/breakdown.ts';
-import type { UserDistribution } from '../main/report/distribution.ts';
+import type { SplitStats } from './stats.ts';
+import type { BreakdownKind, ComparisonTable, SignificanceTest, TableFormat, TableMetric, UserDistribution } from './tables.ts';
 
 export type { BreakdownKind, ComparisonTable, SignificanceTest, SplitStats, TableFormat, TableMetric, UserDistribution };
 

@@ -110,7 +110,8 @@ export interface FilePreview {
   capped?: { by: 'rows' | 'bytes'; limit: number; message: string };
 }
 
-export type SplitKind = 'day' | 'time-quantile' | 'leave-last-out';
+export const SPLIT_KINDS = ['day', 'time-quantile', 'leave-last-out'] as const;
+export type SplitKind = (typeof SPLIT_KINDS)[number];
 
 export interface SplitParams {
   kind: SplitKind;

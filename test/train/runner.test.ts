@@ -12,7 +12,7 @@ import type { TrainEvent } from '../../src/shared/types.ts';
 import { ensureDemoDataset } from '../../src/main/cli/commands/demo.ts';
 import { openDb } from '../../src/main/store/db.ts';
 import { loadCheckpoint, requireRun, runCurves } from '../../src/main/store/runs.ts';
-import { loadUserMetrics } from '../../src/main/eval/store.ts';
+import { loadUserMetrics } from '../../src/main/store/user-metrics.ts';
 import { launchRun, prepareRun } from '../../src/main/train/runner.ts';
 
 const run = promisify(execFile);

@@ -8,7 +8,7 @@ import { beyondAccuracy, trainingPopularity, type ItemVectors } from './beyond.t
 import { defaultKs } from './metrics.ts';
 import { retrieve } from './retrieve.ts';
 import { evalSet } from './sets.ts';
-import { saveUserMetrics } from './store.ts';
+import { saveUserMetrics } from '../store/user-metrics.ts';
 
 /** Stores a run's lists and beyond-accuracy values from external or model lists alike. */
 export function storeListsAndBeyond(db: Db, runId: number, split: SplitData, users: Int32Array, k: number, items: Int32Array, vectors?: ItemVectors): void {

@@ -193,20 +193,3 @@ export function loadCheckpoint(db: Db, runId: number, tag: 'last' | 'best'): Che
     | Checkpoint
     | undefined;
 }
-
-export function saveEmbedding(db: Db, runId: number, name: string, rows: number, cols: number, data: Float32Array): void {
-  db.prepare(
-    `INSERT INTO run_embeddings (run_id, name, rows, cols, data) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (run_id, name) DO UPDATE SET rows = excluded.rows, cols = excluded.cols, data = excluded.data`,
-  ).run(runId, name, rows, cols, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-}
-
-export function loadEmbedding(db: Db, runId: number, name: string): { rows: number; cols: number; data: Float32Array } | undefined {
-  const row = db.prepare('SELECT rows, cols, data FROM run_embeddings WHERE run_id = ? AND name = ?').get(runId, name) as
-    | { rows: number; cols: number; data: Buffer }
-    | undefined;
-  if (!row) return undefined;
-  const data = new Float32Array(row.rows * row.cols);
-  new Uint8Array(data.buffer).set(row.data);
-  return { rows: row.rows, cols: row.cols, data };
-}

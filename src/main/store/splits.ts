@@ -2,7 +2,8 @@
 // splits + split_users) and hand the same one back to every run that asks for it.
 import type { SplitParams, SplitSummary } from '../../shared/types.ts';
 import { buildSplit, countItems, resolveSplitParams, splitParamsKey, type InteractionColumns, type SplitData } from '../data/split.ts';
-import { computeSplitStats, type SplitStats } from '../data/stats.ts';
+import type { SplitStats } from '../../shared/stats.ts';
+import { computeSplitStats } from '../data/stats.ts';
 import { int32s, toBlob, type Db } from './db.ts';
 
 interface SplitRow {

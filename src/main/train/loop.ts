@@ -8,7 +8,7 @@ import { Sampler, type SamplerState } from '../data/sampler.ts';
 import { toTensors } from '../data/batch.ts';
 import { evalSet, type EvalSet } from '../eval/sets.ts';
 import { evaluate } from '../eval/evaluate.ts';
-import { saveUserMetrics } from '../eval/store.ts';
+import { saveUserMetrics } from '../store/user-metrics.ts';
 import { recordTestLists } from '../eval/record-lists.ts';
 import { initBackend } from '../engine/backend.ts';
 import { getModel } from '../models/registry.ts';
@@ -19,7 +19,6 @@ import {
   loadCheckpoint,
   requireRun,
   saveCheckpoint,
-  saveEmbedding,
   truncateCurves,
   updateRun,
 } from '../store/runs.ts';
@@ -289,9 +288,6 @@ async function finish(
   saveUserMetrics(db, runId, 'valid', valid.users, valid.perUser);
   saveUserMetrics(db, runId, 'test', test.users, test.perUser);
   recordTestLists(db, runId, model, split, maxlen);
-  const items = model.itemTable();
-  saveEmbedding(db, runId, 'items', items.shape[0], items.shape[1], (await items.data()) as Float32Array);
-  items.dispose();
   if (!loadCheckpoint(db, runId, 'best')) {
     // Untrained models (pop) and runs cut before their first evaluation: keep the final weights.
     saveCheckpoint(db, runId, 'best', { step: state?.step ?? 0, state: JSON.stringify({ stage: state?.stage ?? 0 }), tensors: packTensors(modelWeights(model)) });

@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { breakdown, breakdownMetrics, type BreakdownKind } from '../../report/breakdown.ts';
-import { buildTable, TABLE_METRICS, type SignificanceTest, type TableFormat, type TableMetric } from '../../report/table.ts';
+import { isOneOf } from '../../../shared/one-of.ts';
+import { BREAKDOWN_KINDS, SIGNIFICANCE_TESTS, TABLE_FORMATS, TABLE_METRICS, type TableMetric } from '../../../shared/tables.ts';
+import { breakdown, breakdownMetrics } from '../../report/breakdown.ts';
+import { buildTable } from '../../report/table.ts';
 import { formatTable } from '../../report/format.ts';
 import { toBreakdownCsv } from '../../report/csv.ts';
 import { groupLabels, groupRuns, rowsFromRuns } from '../../report/from-runs.ts';
@@ -25,9 +27,6 @@ Metrics: ${TABLE_METRICS.join(', ')} (coverage, gini, tail, novelty, ild: beyond
 by training popularity (popularity); csv adds Bucket and Users columns; json prints an array
 of {bucket, users, table}.`;
 
-const FORMATS: TableFormat[] = ['md', 'csv', 'latex', 'json'];
-const BREAKDOWNS: BreakdownKind[] = ['activity', 'popularity'];
-
 export async function run(argv: string[]): Promise<number> {
   const values = parseCommand(argv, {
     dataset: { type: 'string' },
@@ -44,14 +43,14 @@ export async function run(argv: string[]): Promise<number> {
     breakdown: { type: 'string' },
   });
   if (values.help) return printHelp(HELP);
-  const format = values.format as TableFormat;
-  if (!FORMATS.includes(format)) throw new Error(`--format must be one of ${FORMATS.join(', ')}`);
-  const metrics = values.metrics.split(',') as TableMetric[];
-  if (metrics.some((m) => !TABLE_METRICS.includes(m))) throw new Error(`--metrics takes ${TABLE_METRICS.join(', ')}`);
-  const by = values.breakdown as BreakdownKind | undefined;
-  if (by !== undefined && !BREAKDOWNS.includes(by)) throw new Error(`--breakdown must be ${BREAKDOWNS.join(' or ')}`);
-  const significance = values.significance as SignificanceTest;
-  if (!['ttest', 'bootstrap', 'none'].includes(significance)) throw new Error('--significance must be ttest, bootstrap or none');
+  const format = values.format;
+  if (!isOneOf(TABLE_FORMATS, format)) throw new Error(`--format must be one of ${TABLE_FORMATS.join(', ')}`);
+  const metrics = values.metrics.split(',');
+  if (!metrics.every((m): m is TableMetric => isOneOf(TABLE_METRICS, m))) throw new Error(`--metrics takes ${TABLE_METRICS.join(', ')}`);
+  const by = values.breakdown;
+  if (by !== undefined && !isOneOf(BREAKDOWN_KINDS, by)) throw new Error(`--breakdown must be ${BREAKDOWN_KINDS.join(' or ')}`);
+  const significance = values.significance;
+  if (!isOneOf(SIGNIFICANCE_TESTS, significance)) throw new Error(`--significance must be ${SIGNIFICANCE_TESTS.join(', ')}`);
   const ks = parseList('--k', values.k)!;
 
   return withDb(resolveDbPath(values.db), (db) => {

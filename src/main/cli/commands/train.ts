@@ -1,4 +1,5 @@
-import type { Metrics, RunSummary, TrainEvent } from '../../../shared/types.ts';
+import { isOneOf } from '../../../shared/one-of.ts';
+import { SPLIT_KINDS, type Metrics, type RunSummary, type TrainEvent } from '../../../shared/types.ts';
 import { getModel, modelInfos } from '../../models/registry.ts';
 import { resolveDbPath } from '../../store/db.ts';
 import { getDataset } from '../../store/datasets.ts';
@@ -108,8 +109,8 @@ export async function run(argv: string[]): Promise<number> {
     if (values['max-steps'] !== undefined) config.maxSteps = Number(values['max-steps']);
     const seed = values.seed !== undefined ? Number(values.seed) : 42;
     if (!Number.isInteger(seed)) throw new Error(`--seed expects an integer, got '${values.seed}'`);
-    const kind = values.split as 'day' | 'time-quantile' | 'leave-last-out' | undefined;
-    if (kind && !['day', 'time-quantile', 'leave-last-out'].includes(kind)) throw new Error(`--split must be day, time-quantile or leave-last-out`);
+    const kind = values.split;
+    if (kind !== undefined && !isOneOf(SPLIT_KINDS, kind)) throw new Error(`--split must be ${SPLIT_KINDS.join(', ')}`);
     return prepareRun(db, { datasetId: dataset.id, model: def.name, config, seed, split: kind ? { kind } : undefined });
   });
   const result = await runWithProgress(dbPath, runId);
