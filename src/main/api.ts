@@ -24,7 +24,7 @@ import { deleteDataset, getDataset, listDatasets } from './store/datasets.ts';
 import { openDb, SCHEMA_VERSION, type Db } from './store/db.ts';
 import { deleteRun, getRun, listRuns, requireRun, runCurves, updateRun } from './store/runs.ts';
 import { ensureSplit, getSplitSummary, listSplits, splitStats } from './store/splits.ts';
-import { formatTable } from './report/format.ts';
+import { formatComparison } from './report/format.ts';
 import { compareBreakdown, compareDistributions, compareLabels, compareRuns } from './report/compare-service.ts';
 import { sharedFields } from './models/config.ts';
 import type { RunHandle } from './train/runner.ts';
@@ -411,7 +411,7 @@ export function createApi(ctx: ApiContext): StudioService {
     async exportTable(table, format) {
       if (!isOneOf(TABLE_FORMATS, format)) throw new TypeError(`format must be ${TABLE_FORMATS.join(', ')}, not ${JSON.stringify(format)}`);
       if (!table || !Array.isArray(table.columns) || !Array.isArray(table.rows) || !Array.isArray(table.summary)) throw new TypeError('not a comparison table');
-      return formatTable(table, format);
+      return formatComparison(table, format);
     },
   };
 }

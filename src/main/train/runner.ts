@@ -144,21 +144,3 @@ export function launchRun(dbPath: string, runId: number, onEvent: (e: TrainEvent
     },
   };
 }
-
-/** Runs queued runs one after another (sweeps, ablation sets); stops at the first cancel. */
-export async function runQueue(
-  dbPath: string,
-  runIds: number[],
-  onEvent: (e: TrainEvent) => void,
-  onHandle?: (h: RunHandle) => void,
-): Promise<RunSummary[]> {
-  const results: RunSummary[] = [];
-  for (const id of runIds) {
-    const handle = launchRun(dbPath, id, onEvent);
-    onHandle?.(handle);
-    const run = await handle.done;
-    results.push(run);
-    if (run.status === 'cancelled') break;
-  }
-  return results;
-}

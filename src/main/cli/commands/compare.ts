@@ -3,7 +3,7 @@ import { isOneOf } from '../../../shared/one-of.ts';
 import { BREAKDOWN_KINDS, SIGNIFICANCE_TESTS, TABLE_FORMATS, TABLE_METRICS, type TableMetric } from '../../../shared/tables.ts';
 import { breakdown, breakdownMetrics } from '../../report/breakdown.ts';
 import { buildTable } from '../../report/table.ts';
-import { formatTable } from '../../report/format.ts';
+import { formatComparison } from '../../report/format.ts';
 import { toBreakdownCsv } from '../../report/csv.ts';
 import { groupLabels, groupRuns, rowsFromRuns } from '../../report/from-runs.ts';
 import { loadSplit } from '../../store/splits.ts';
@@ -13,7 +13,6 @@ import { listRuns, requireRun } from '../../store/runs.ts';
 import { parseList } from '../../train/sets.ts';
 import { parseCommand, printHelp, withDb } from '../options.ts';
 
-export const summary = "comparison table of a dataset's runs (best bold, second underlined, Improv., significance), as md/csv/latex/json";
 
 const HELP = `usage: cmi-studio compare --dataset NAME [--k 10,20,50] [--metrics recall,hitrate,ndcg]
          [--format md|csv|latex|json] [--out FILE] [--runs ID,ID,...] [--group NAME]
@@ -76,11 +75,11 @@ export async function run(argv: string[]): Promise<number> {
       const buckets = breakdown(db, by, groups, groupLabels(groups), loadSplit(db, groups[0][0].splitId));
       const shown = breakdownMetrics(by, metrics);
       const tables = buckets.map((b) => ({ bucket: b.label, users: b.users, table: buildTable(b.rows, { ...opts, metrics: shown, title: `${title}, ${b.label} (${b.users} users)` }) }));
-      text = format === 'json' ? JSON.stringify(tables, null, 2) + '\n' : format === 'csv' ? toBreakdownCsv(tables) : tables.map((t) => formatTable(t.table, format)).join('\n');
+      text = format === 'json' ? JSON.stringify(tables, null, 2) + '\n' : format === 'csv' ? toBreakdownCsv(tables) : tables.map((t) => formatComparison(t.table, format)).join('\n');
     } else {
       const rows = rowsFromRuns(db, runs, sel);
       if (!rows.length) throw new Error('no finished runs to compare (train some with `cmi-studio train`)');
-      text = formatTable(buildTable(rows, { ...opts, title }), format);
+      text = formatComparison(buildTable(rows, { ...opts, title }), format);
     }
     if (values.out) {
       writeFileSync(values.out, text);

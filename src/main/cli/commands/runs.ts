@@ -4,9 +4,8 @@ import { getDataset } from '../../store/datasets.ts';
 import { deleteRun, listRuns, requireRun } from '../../store/runs.ts';
 import { markInterrupted } from '../../train/runner.ts';
 import { JSON_OPTION, parseCommand, printHelp, withDb } from '../options.ts';
-import { formatMetrics, runJson } from './train.ts';
+import { formatMetrics, runJson } from '../run-output.ts';
 
-export const summary = 'list runs (experiments), or delete one';
 
 const HELP = `usage: cmi-studio runs [--dataset NAME] [--model M] [--status S] [--db PATH] [--json]
        cmi-studio runs --delete RUN [--db PATH]`;

@@ -4,9 +4,8 @@ import { getDataset } from '../../store/datasets.ts';
 import { markInterrupted, prepareRun } from '../../train/runner.ts';
 import { expandSet, interestSweep, parseGrid, parseList } from '../../train/sets.ts';
 import { JSON_OPTION, configFromSettings, parseCommand, printHelp, withDb } from '../options.ts';
-import { formatMetrics, runJson, runWithProgress } from './train.ts';
+import { formatMetrics, runJson, runWithProgress } from '../run-output.ts';
 
-export const summary = 'launch a set of runs (ablations, interests sweep, config grid, seeds), one after another';
 
 const HELP = `usage: cmi-studio sweep --dataset NAME --model MODEL
          [--ablation] [--interests 1,2,4,8,16 | --interests-sweep] [--grid key=v1,v2 ...]
