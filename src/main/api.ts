@@ -16,13 +16,13 @@ import type {
 } from '../shared/api.ts';
 import { isOneOf } from '../shared/one-of.ts';
 import { TABLE_FORMATS } from '../shared/tables.ts';
-import type { DatasetSummary, ImportPreset, ImportRequest, RunSummary, TrainEvent } from '../shared/types.ts';
+import type { DatasetSummary, ImportPreset, ImportRequest, TrainEvent } from '../shared/types.ts';
 import { importDataset, previewFile, presetRule, RuleError, validateRule } from './import/index.ts';
 import { JOINED_COLUMN } from './import/plan.ts';
 import { isFeedInfoHeader, PRESETS } from './import/presets.ts';
 import { deleteDataset, getDataset, listDatasets } from './store/datasets.ts';
 import { openDb, SCHEMA_VERSION, type Db } from './store/db.ts';
-import { deleteRun, getRun, listRuns, requireRun, runCurves, updateRun } from './store/runs.ts';
+import { deleteRun, listRuns, requireRun, runCurves, updateRun } from './store/runs.ts';
 import { ensureSplit, getSplitSummary, listSplits, splitStats } from './store/splits.ts';
 import { formatComparison } from './report/format.ts';
 import { compareBreakdown, compareDistributions, compareLabels, compareRuns } from './report/compare-service.ts';
@@ -232,11 +232,6 @@ export function createApi(ctx: ApiContext): StudioService {
     if (!dataset) throw new Error(`no dataset with id ${String(id)}`);
     return dataset;
   };
-  const requireRunSummary = (id: unknown): RunSummary => {
-    const run = getRun(db, int(id, 'run id'));
-    if (!run) throw new Error(`no run with id ${String(id)}`);
-    return run;
-  };
 
   return {
     onEvent(listener) {
@@ -342,16 +337,16 @@ export function createApi(ctx: ApiContext): StudioService {
       return ids.map((id) => requireRun(db, id));
     },
     async cancelRun(id) {
-      training.cancel(requireRunSummary(id).id);
+      training.cancel(requireRun(db, int(id, 'run id')).id);
     },
     async resumeRun(id) {
-      const run = requireRunSummary(id);
+      const run = requireRun(db, int(id, 'run id'));
       if (training.has(run.id)) throw new Error(`run ${run.id} is already ${run.status}`);
       if (run.status === 'done') throw new Error(`run ${run.id} is done; re-run it instead`);
       training.enqueue([run.id]);
     },
     async rerun(id) {
-      const run = requireRunSummary(id);
+      const run = requireRun(db, int(id, 'run id'));
       const { prepareRun } = await loadRunner();
       const newId = prepareRun(db, {
         datasetId: run.datasetId,
@@ -378,22 +373,22 @@ export function createApi(ctx: ApiContext): StudioService {
       });
     },
     async getRun(id) {
-      return requireRunSummary(id);
+      return requireRun(db, int(id, 'run id'));
     },
     async deleteRun(id) {
-      deleteRun(db, requireRunSummary(id).id);
+      deleteRun(db, requireRun(db, int(id, 'run id')).id);
     },
     async runCurves(id) {
-      return runCurves(db, requireRunSummary(id).id);
+      return runCurves(db, requireRun(db, int(id, 'run id')).id);
     },
 
     async inspectableUsers(runId, search) {
       const { inspectableUsers } = await loadInspector();
-      return inspectableUsers(db, requireRunSummary(runId).id, search === undefined ? '' : str(search, 'search'));
+      return inspectableUsers(db, requireRun(db, int(runId, 'run id')).id, search === undefined ? '' : str(search, 'search'));
     },
     async inspectUser(runId, uid, k) {
       const { inspectUser } = await loadInspector();
-      return inspectUser(db, requireRunSummary(runId).id, int(uid, 'user id'), k === undefined ? undefined : int(k, 'k'));
+      return inspectUser(db, requireRun(db, int(runId, 'run id')).id, int(uid, 'user id'), k === undefined ? undefined : int(k, 'k'));
     },
 
     async compareRuns(req) {

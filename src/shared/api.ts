@@ -13,7 +13,7 @@ import type {
   ImportRequest,
   ImportResult,
   ModelInfo,
-  RunStatus,
+  RunQuery,
   RunSummary,
   SplitParams,
   SplitSummary,
@@ -23,7 +23,8 @@ import type {
 import type { SplitStats } from './stats.ts';
 import type { BreakdownKind, ComparisonTable, SignificanceTest, TableFormat, TableMetric, UserDistribution } from './tables.ts';
 
-export type { BreakdownKind, ComparisonTable, SignificanceTest, SplitStats, TableFormat, TableMetric, UserDistribution };
+// Re-exported: the renderer takes a method's argument and result types from the contract.
+export type { BreakdownKind, ComparisonTable, RunQuery, SignificanceTest, SplitStats, TableFormat, TableMetric, UserDistribution };
 
 export interface AppInfo {
   version: string;
@@ -56,13 +57,6 @@ export interface ImportDefaults {
 
 /** The outcome of checking a positive rule against a file's columns. */
 export type RuleCheck = { ok: true } | { ok: false; message: string; column?: number };
-
-export interface RunQuery {
-  datasetId?: number;
-  model?: string;
-  status?: RunStatus;
-  group?: string;
-}
 
 /** Chart data for a dataset page, computed from the stored positives. */
 export interface DatasetCharts {

@@ -142,6 +142,15 @@ export type Metrics = Record<string, number>;
 
 export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
 
+/** Which runs a listing shows; every given field must match. */
+export interface RunQuery {
+  datasetId?: number;
+  model?: string;
+  status?: RunStatus;
+  /** The set (sweep, ablation, demo) the runs were started as. */
+  group?: string;
+}
+
 export interface RunSummary {
   id: number;
   datasetId: number;

@@ -1,5 +1,5 @@
 // Runs (experiments) and what they produce: curves, checkpoints, embeddings.
-import type { CurvePoint, Metrics, RunStatus, RunSummary } from '../../shared/types.ts';
+import type { CurvePoint, Metrics, RunQuery, RunStatus, RunSummary } from '../../shared/types.ts';
 import type { Config } from '../models/types.ts';
 import type { Db } from './db.ts';
 
@@ -73,14 +73,7 @@ export function createRun(db: Db, run: NewRun): number {
   return Number(info.lastInsertRowid);
 }
 
-export interface RunFilter {
-  datasetId?: number;
-  model?: string;
-  status?: RunStatus;
-  group?: string;
-}
-
-export function listRuns(db: Db, filter: RunFilter = {}): RunSummary[] {
+export function listRuns(db: Db, filter: RunQuery = {}): RunSummary[] {
   const where: string[] = [];
   const args: (string | number)[] = [];
   if (filter.datasetId !== undefined) (where.push('r.dataset_id = ?'), args.push(filter.datasetId));

@@ -24,7 +24,7 @@ import {
 } from '../store/runs.ts';
 import { createOptimizer, modelWeights, optimizerState, restoreOptimizer, restoreWeights } from './optimizer.ts';
 import { trainStep } from './step.ts';
-import { packTensors, unpackTensors, type NamedTensors } from './pack.ts';
+import { packTensors, unpackTensors, type SavedTensors } from './pack.ts';
 
 /** Everything besides tensors that a resumed run needs to continue exactly where it stopped. */
 interface LoopState {
@@ -56,10 +56,10 @@ export function evalInterval(config: Config, trainUsers: number): number {
   return Math.max(10, Math.min(1000, Math.round((51 * trainUsers) / batch)));
 }
 
-function prefixed(prefix: string, t: NamedTensors): NamedTensors {
+function prefixed(prefix: string, t: SavedTensors): SavedTensors {
   return Object.fromEntries(Object.entries(t).map(([k, v]) => [prefix + k, v]));
 }
-function unprefixed(prefix: string, t: NamedTensors): NamedTensors {
+function unprefixed(prefix: string, t: SavedTensors): SavedTensors {
   return Object.fromEntries(
     Object.entries(t)
       .filter(([k]) => k.startsWith(prefix))
