@@ -134,7 +134,7 @@ export function popularityBreakdown(db: Db, groups: RunGroup[], labels: string[]
 export function breakdownMetrics(kind: BreakdownKind, metrics: TableMetric[]): TableMetric[] {
   const keep = new Set<TableMetric>(kind === 'popularity' ? ACCURACY_METRICS : PER_USER_METRICS);
   const shown = metrics.filter((m) => keep.has(m));
-  if (!shown.length) throw new Error(`a ${kind} breakdown shows ${kind === 'popularity' ? 'ranking metrics (recall, hitrate, ndcg, precision, mrr)' : 'per-user metrics (not coverage or gini)'}; pick one`);
+  if (!shown.length) throw new Error(`a ${kind} breakdown shows ${kind === 'popularity' ? `ranking metrics (${ACCURACY_METRICS.join(', ')})` : `per-user metrics (${PER_USER_METRICS.join(', ')})`}; pick one`);
   return shown;
 }
 
