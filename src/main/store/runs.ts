@@ -140,6 +140,11 @@ export function runPid(db: Db, id: number): number | null {
   return row?.pid ?? null;
 }
 
+/** The runs marked running, with their worker's process id. */
+export function runningRuns(db: Db): { id: number; pid: number | null }[] {
+  return db.prepare("SELECT id, pid FROM runs WHERE status = 'running'").all() as { id: number; pid: number | null }[];
+}
+
 export function addCurvePoint(db: Db, runId: number, p: CurvePoint): void {
   db.prepare('INSERT INTO run_curves (run_id, step, kind, stage, vals) VALUES (?, ?, ?, ?, ?)').run(
     runId,
@@ -179,6 +184,10 @@ export function saveCheckpoint(db: Db, runId: number, tag: 'last' | 'best', c: C
      ON CONFLICT (run_id, tag) DO UPDATE SET step = excluded.step, state = excluded.state,
        tensors = excluded.tensors, created_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')`,
   ).run(runId, tag, c.step, c.state, c.tensors);
+}
+
+export function deleteCheckpoint(db: Db, runId: number, tag: 'last' | 'best'): void {
+  db.prepare('DELETE FROM checkpoints WHERE run_id = ? AND tag = ?').run(runId, tag);
 }
 
 export function loadCheckpoint(db: Db, runId: number, tag: 'last' | 'best'): Checkpoint | undefined {

@@ -16,6 +16,7 @@ import type { Config, SeqRecModel } from '../models/types.ts';
 import type { Db } from '../store/db.ts';
 import {
   addCurvePoint,
+  deleteCheckpoint,
   loadCheckpoint,
   requireRun,
   saveCheckpoint,
@@ -292,7 +293,7 @@ async function finish(
     // Untrained models (pop) and runs cut before their first evaluation: keep the final weights.
     saveCheckpoint(db, runId, 'best', { step: state?.step ?? 0, state: JSON.stringify({ stage: state?.stage ?? 0 }), tensors: packTensors(modelWeights(model)) });
   }
-  db.prepare("DELETE FROM checkpoints WHERE run_id = ? AND tag = 'last'").run(runId);
+  deleteCheckpoint(db, runId, 'last');
   updateRun(db, runId, {
     status: 'done',
     steps: state?.step ?? 0,
