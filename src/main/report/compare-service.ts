@@ -17,6 +17,7 @@ import { breakdown, breakdownMetrics } from './breakdown.ts';
 import { userDistributions } from './distribution.ts';
 import { groupLabels, groupRuns, rowsFromRuns, type RunGroup } from './from-runs.ts';
 import { buildTable, type TableOptions, type TableRow } from './table.ts';
+
 const SELECTION = { bestPerLabel: false, selectBy: 'recall@50' };
 
 function int(v: unknown, name: string): number {

@@ -13,7 +13,6 @@ import { listRuns, requireRun } from '../../store/runs.ts';
 import { parseList } from '../../train/sets.ts';
 import { parseCommand, printHelp, withDb } from '../options.ts';
 
-
 const HELP = `usage: cmi-studio compare --dataset NAME [--k 10,20,50] [--metrics recall,hitrate,ndcg]
          [--format md|csv|latex|json] [--out FILE] [--runs ID,ID,...] [--group NAME]
          [--significance ttest|bootstrap|none] [--focus LABEL] [--all-configs]

@@ -3,7 +3,6 @@ import { resolveDbPath } from '../../store/db.ts';
 import { datasetsTable } from '../datasets-table.ts';
 import { JSON_OPTION, parseCommand, printHelp, withDb } from '../options.ts';
 
-
 const HELP = `usage: cmi-studio datasets [--db PATH] [--json]
        cmi-studio datasets --delete NAME|ID [--db PATH]`;
 

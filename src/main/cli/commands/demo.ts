@@ -14,7 +14,6 @@ import { DEMO_GROUP, DEMO_NAME, demoConfig, ensureDemoDataset } from '../demo-se
 import { progressView } from '../progress.ts';
 import { datasetsTable } from '../datasets-table.ts';
 
-
 const HELP = `usage: cmi-studio demo [--models cmi,mind,...] [--max-steps N] [--out DIR] [--import-only] [--db PATH] [--json]
 Imports the bundled sample as dataset ${'`'}kuairand-demo${'`'}, trains every registered model with a small
 budget (finished runs of an earlier demo are reused), prints the comparison table and writes it as

@@ -4,7 +4,6 @@ import { resolveDbPath } from '../../store/db.ts';
 import { datasetAndSplit } from '../dataset-split.ts';
 import { parseCommand, printHelp, withDb } from '../options.ts';
 
-
 const HELP = `usage: cmi-studio export-split --dataset NAME [--split ID] --format recbole --out DIR [--db PATH]
 Writes DIR/NAME.train.inter, NAME.valid.inter and NAME.test.inter (user_id:token, item_id:token,
 timestamp:float; raw ids; the stored time) so another system trains on exactly this split.

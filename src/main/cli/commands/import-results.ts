@@ -4,7 +4,6 @@ import { resolveDbPath } from '../../store/db.ts';
 import { printHelp, withDb } from '../options.ts';
 import { datasetAndSplit } from '../dataset-split.ts';
 
-
 const HELP = `usage: cmi-studio import-results FILE --dataset NAME [--split ID] --label LABEL [--json] [--db PATH]
 FILE: CSV or TSV with a header and columns user, item, rank (raw ids; rank 1 = best), one list
 per test user of the split (e.g. from a system trained on \`cmi-studio export-split\` files).

@@ -6,7 +6,6 @@ import { markInterrupted } from '../../train/runner.ts';
 import { JSON_OPTION, parseCommand, printHelp, withDb } from '../options.ts';
 import { formatMetrics, runJson } from '../run-output.ts';
 
-
 const HELP = `usage: cmi-studio runs [--dataset NAME] [--model M] [--status S] [--db PATH] [--json]
        cmi-studio runs --delete RUN [--db PATH]`;
 

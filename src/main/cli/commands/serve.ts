@@ -6,7 +6,6 @@ import { ensureRendererBuilt } from '../../hosts/renderer-build.ts';
 import { resolveDbPath } from '../../store/db.ts';
 import { parseSize } from '../options.ts';
 
-
 const HELP = `usage: cmi-studio serve [--port N] [--db PATH] [--max-upload SIZE] [--no-build]
 
 Serves the studio UI and its API on http://127.0.0.1:PORT (loopback only) and prints the

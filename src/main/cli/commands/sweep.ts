@@ -6,7 +6,6 @@ import { expandSet, interestSweep, parseGrid, parseList } from '../../train/sets
 import { JSON_OPTION, configFromSettings, parseCommand, printHelp, withDb } from '../options.ts';
 import { formatMetrics, runJson, runWithProgress } from '../run-output.ts';
 
-
 const HELP = `usage: cmi-studio sweep --dataset NAME --model MODEL
          [--ablation] [--interests 1,2,4,8,16 | --interests-sweep] [--grid key=v1,v2 ...]
          [--seeds 1,2,3] [--set key=value ...] [--group NAME] [--db PATH] [--json]

@@ -8,7 +8,6 @@ import { markInterrupted, prepareRun } from '../../train/runner.ts';
 import { JSON_OPTION, configFromSettings, parseCommand, printHelp, withDb } from '../options.ts';
 import { runJson, runWithProgress } from '../run-output.ts';
 
-
 const HELP = `usage: cmi-studio train --dataset NAME --model MODEL [--interests N] [--set key=value ...]
                         [--seed S] [--max-steps N] [--split day|time-quantile|leave-last-out]
                         [--db PATH] [--json]
