@@ -8,8 +8,8 @@
 //   node --import tsx scripts/accuracy-kuairand.ts [--db PATH] [--seed S] [--steps] [--set key=value ...]
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ensureDemoDataset } from '../src/main/cli/commands/demo.ts';
-import { runWithProgress } from '../src/main/cli/commands/train.ts';
+import { ensureDemoDataset } from '../src/main/cli/demo-setup.ts';
+import { runWithProgress } from '../src/main/cli/run-output.ts';
 import { getModel } from '../src/main/models/registry.ts';
 import type { Config } from '../src/main/models/types.ts';
 import { openDb } from '../src/main/store/db.ts';

@@ -14,10 +14,10 @@
 // NDCG and other K are a `cmi-studio compare --db .bench/results.sqlite` away.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ensureDemoDataset } from '../src/main/cli/commands/demo.ts';
-import { runWithProgress } from '../src/main/cli/commands/train.ts';
+import { ensureDemoDataset } from '../src/main/cli/demo-setup.ts';
+import { runWithProgress } from '../src/main/cli/run-output.ts';
 import { buildTable } from '../src/main/report/table.ts';
-import { formatTable } from '../src/main/report/format.ts';
+import { formatComparison } from '../src/main/report/format.ts';
 import { replaceSections } from '../src/main/report/doc-sections.ts';
 import { rowsFromRuns } from '../src/main/report/from-runs.ts';
 import { models as registry } from '../src/main/models/registry.ts';
@@ -113,7 +113,7 @@ for (const part of ['models', 'ablation', 'interests']) {
       return `| ${r.id} ${r.label} | ${r.model} | ${r.interests} | ${steps} | ${valid === undefined ? '-' : valid.toFixed(4)} | ${(r.seconds / 60).toFixed(1)} min | ${r.backend ?? '-'} |`;
     }),
   ];
-  sections.push({ part, title: titles[part], body: `${table ? `${formatTable(table, 'md').trim()}\n\n` : ''}${detail.join('\n')}` });
+  sections.push({ part, title: titles[part], body: `${table ? `${formatComparison(table, 'md').trim()}\n\n` : ''}${detail.join('\n')}` });
 }
 rdb.close();
 const text = sections.map((s) => `### ${s.title}\n\n${s.body}\n`).join('\n');

@@ -12,17 +12,19 @@ import type {
   StudioEvent,
   TrainRequest,
 } from '../shared/api.ts';
-import type { DatasetSummary, ImportPreset, ImportRequest, RunSummary } from '../shared/types.ts';
+import { isOneOf } from '../shared/one-of.ts';
+import { TABLE_FORMATS } from '../shared/tables.ts';
+import type { DatasetSummary, ImportPreset, ImportRequest } from '../shared/types.ts';
 import { importDataset, previewFile, presetRule, RuleError, validateRule } from './import/index.ts';
 import { JOINED_COLUMN } from './import/plan.ts';
 import { isFeedInfoHeader, PRESETS } from './import/presets.ts';
 import { datasetCharts } from './store/charts.ts';
 import { deleteDataset, getDataset, listDatasets } from './store/datasets.ts';
 import { openDb, SCHEMA_VERSION } from './store/db.ts';
-import { deleteRun, getRun, listRuns, requireRun, runCurves } from './store/runs.ts';
+import { deleteRun, listRuns, requireRun, runCurves } from './store/runs.ts';
 import { writeWhenFree } from './store/busy.ts';
 import { ensureSplitInSteps, getSplitSummary, listSplits, splitStats } from './store/splits.ts';
-import { formatTable } from './report/format.ts';
+import { formatComparison } from './report/format.ts';
 import { compareBreakdown, compareDistributions, compareLabels, compareRuns } from './report/compare-service.ts';
 import { sharedFields } from './models/config.ts';
 import { parseConcurrency, TrainingQueue } from './train/queue.ts';
@@ -105,7 +107,6 @@ async function listDir(path: string | undefined): Promise<DirListing> {
 type Runner = typeof import('./train/runner.ts');
 const loadInspector = () => import('./inspect/user.ts');
 
-const TABLE_FORMATS = new Set(['md', 'csv', 'latex', 'json']);
 
 export interface ApiContext {
   dbPath: string;
@@ -139,11 +140,6 @@ export function createApi(ctx: ApiContext): StudioService {
     const dataset = getDataset(db, int(id, 'dataset id'));
     if (!dataset) throw new Error(`no dataset with id ${String(id)}`);
     return dataset;
-  };
-  const requireRunSummary = (id: unknown): RunSummary => {
-    const run = getRun(db, int(id, 'run id'));
-    if (!run) throw new Error(`no run with id ${String(id)}`);
-    return run;
   };
 
   return {
@@ -253,16 +249,16 @@ export function createApi(ctx: ApiContext): StudioService {
       return ids.map((id) => requireRun(db, id));
     },
     async cancelRun(id) {
-      training.cancel(requireRunSummary(id).id);
+      training.cancel(requireRun(db, int(id, 'run id')).id);
     },
     async resumeRun(id) {
-      const run = requireRunSummary(id);
+      const run = requireRun(db, int(id, 'run id'));
       if (training.has(run.id)) throw new Error(`run ${run.id} is already ${run.status}`);
       if (run.status === 'done') throw new Error(`run ${run.id} is done; re-run it instead`);
       training.enqueue([run.id]);
     },
     async rerun(id) {
-      const run = requireRunSummary(id);
+      const run = requireRun(db, int(id, 'run id'));
       const { prepareRun } = await loadRunner();
       const newId = prepareRun(db, {
         datasetId: run.datasetId,
@@ -298,23 +294,23 @@ export function createApi(ctx: ApiContext): StudioService {
       });
     },
     async getRun(id) {
-      return requireRunSummary(id);
+      return requireRun(db, int(id, 'run id'));
     },
     async deleteRun(id) {
-      const { id: runId } = requireRunSummary(id);
+      const { id: runId } = requireRun(db, int(id, 'run id'));
       await writeWhenFree(db, () => deleteRun(db, runId));
     },
     async runCurves(id) {
-      return runCurves(db, requireRunSummary(id).id);
+      return runCurves(db, requireRun(db, int(id, 'run id')).id);
     },
 
     async inspectableUsers(runId, search) {
       const { inspectableUsers } = await loadInspector();
-      return inspectableUsers(db, requireRunSummary(runId).id, search === undefined ? '' : str(search, 'search'));
+      return inspectableUsers(db, requireRun(db, int(runId, 'run id')).id, search === undefined ? '' : str(search, 'search'));
     },
     async inspectUser(runId, uid, k) {
       const { inspectUser } = await loadInspector();
-      return inspectUser(db, requireRunSummary(runId).id, int(uid, 'user id'), k === undefined ? undefined : int(k, 'k'));
+      return inspectUser(db, requireRun(db, int(runId, 'run id')).id, int(uid, 'user id'), k === undefined ? undefined : int(k, 'k'));
     },
 
     async compareRuns(req) {
@@ -330,9 +326,9 @@ export function createApi(ctx: ApiContext): StudioService {
       return compareDistributions(db, req);
     },
     async exportTable(table, format) {
-      if (!TABLE_FORMATS.has(format)) throw new TypeError(`format must be md, csv, latex or json, not ${JSON.stringify(format)}`);
+      if (!isOneOf(TABLE_FORMATS, format)) throw new TypeError(`format must be ${TABLE_FORMATS.join(', ')}, not ${JSON.stringify(format)}`);
       if (!table || !Array.isArray(table.columns) || !Array.isArray(table.rows) || !Array.isArray(table.summary)) throw new TypeError('not a comparison table');
-      return formatTable(table, format);
+      return formatComparison(table, format);
     },
   };
 }

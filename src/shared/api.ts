@@ -13,21 +13,18 @@ import type {
   ImportRequest,
   ImportResult,
   ModelInfo,
-  RunStatus,
+  RunQuery,
   RunSummary,
   SplitParams,
   SplitSummary,
   TrainEvent,
   UserInspection,
 } from './types.ts';
-// Type-only: the split statistics and comparison tables are defined beside the code that
-// computes them; the renderer needs their shapes, never that code.
-import type { SplitStats } from '../main/data/stats.ts';
-import type { ComparisonTable, SignificanceTest, TableFormat, TableMetric } from '../main/report/table.ts';
-import type { BreakdownKind } from '../main/report/breakdown.ts';
-import type { UserDistribution } from '../main/report/distribution.ts';
+import type { SplitStats } from './stats.ts';
+import type { BreakdownKind, ComparisonTable, SignificanceTest, TableFormat, TableMetric, UserDistribution } from './tables.ts';
 
-export type { BreakdownKind, ComparisonTable, SignificanceTest, SplitStats, TableFormat, TableMetric, UserDistribution };
+// Re-exported: the renderer takes a method's argument and result types from the contract.
+export type { BreakdownKind, ComparisonTable, RunQuery, SignificanceTest, SplitStats, TableFormat, TableMetric, UserDistribution };
 
 export interface AppInfo {
   version: string;
@@ -60,13 +57,6 @@ export interface ImportDefaults {
 
 /** The outcome of checking a positive rule against a file's columns. */
 export type RuleCheck = { ok: true } | { ok: false; message: string; column?: number };
-
-export interface RunQuery {
-  datasetId?: number;
-  model?: string;
-  status?: RunStatus;
-  group?: string;
-}
 
 /** Chart data for a dataset page, computed from the stored positives. */
 export interface DatasetCharts {

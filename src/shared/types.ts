@@ -1,7 +1,8 @@
 // Plain data types shared by main, preload and renderer. No runtime code, no imports from
 // Node or Electron: the renderer compiles these too.
 
-export type ImportPreset = 'wechat' | 'kuairand' | 'csv' | 'recbole';
+export const IMPORT_PRESETS = ['wechat', 'kuairand', 'csv', 'recbole'] as const;
+export type ImportPreset = (typeof IMPORT_PRESETS)[number];
 
 /** How the dataset's time is expressed: a day number (1..h) or a timestamp. */
 export type TimeKind = 'day' | 'timestamp';
@@ -36,7 +37,8 @@ export interface ImportRequest {
  * 'skip' drops rows with a bad field count, id, day, time or number; a bad header, a missing
  * column, a structural error (quotes, binary data) or an I/O error still fails the import.
  */
-export type ImportOnError = 'fail' | 'skip';
+export const IMPORT_ON_ERROR = ['fail', 'skip'] as const;
+export type ImportOnError = (typeof IMPORT_ON_ERROR)[number];
 
 /** A skipped row's error, located as file:line:column (column: field index or character). */
 export interface ImportRowError {
@@ -111,7 +113,8 @@ export interface FilePreview {
   capped?: { by: 'rows' | 'bytes'; limit: number; message: string };
 }
 
-export type SplitKind = 'day' | 'time-quantile' | 'leave-last-out';
+export const SPLIT_KINDS = ['day', 'time-quantile', 'leave-last-out'] as const;
+export type SplitKind = (typeof SPLIT_KINDS)[number];
 
 export interface SplitParams {
   kind: SplitKind;
@@ -143,7 +146,17 @@ export interface SplitSummary {
 /** Metric name -> value, with names like `recall@50`, `hitrate@50`, `ndcg@50`. */
 export type Metrics = Record<string, number>;
 
-export type RunStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';
+export const RUN_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled', 'interrupted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** Which runs a listing shows; every given field must match. */
+export interface RunQuery {
+  datasetId?: number;
+  model?: string;
+  status?: RunStatus;
+  /** The set (sweep, ablation, demo) the runs were started as. */
+  group?: string;
+}
 
 /** Why a run stopped: early stopping (patience on the last stage), the step cap, a cancel, an
  *  error. null while it has not stopped for good (queued, running, interrupted) and for models

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseSize } from '../../src/main/cli/commands/serve.ts';
+import { parseSize } from '../../src/main/cli/options.ts';
 import { exchange } from './raw-http.ts';
 
 describe('cmi-studio serve', () => {

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ensureDemoDataset } from '../../src/main/cli/commands/demo.ts';
+import { ensureDemoDataset } from '../../src/main/cli/demo-setup.ts';
 import { openDb } from '../../src/main/store/db.ts';
 import { cli } from './helpers.ts';
 

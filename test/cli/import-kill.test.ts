@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ensureDemoDataset } from '../../src/main/cli/commands/demo.ts';
+import { ensureDemoDataset } from '../../src/main/cli/demo-setup.ts';
 import { importDataset } from '../../src/main/import/index.ts';
 import { BATCH_ROWS } from '../../src/main/import/reader.ts';
 import { getDataset } from '../../src/main/store/datasets.ts';

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Papa from 'papaparse';
-import { ensureDemoDataset } from '../../src/main/cli/commands/demo.ts';
+import { ensureDemoDataset } from '../../src/main/cli/demo-setup.ts';
 import { openDb } from '../../src/main/store/db.ts';
 import { loadListMetrics, loadRunLists } from '../../src/main/store/run-lists.ts';
 import { getSplitSummary } from '../../src/main/store/splits.ts';
-import { loadUserMetrics } from '../../src/main/eval/store.ts';
+import { loadUserMetrics } from '../../src/main/store/user-metrics.ts';
 import { cli } from './helpers.ts';
 
 const tiny = ['dim=16', 'batchSize=32', 'maxlen=20', 'historyPool=40', 'evalEvery=5'];

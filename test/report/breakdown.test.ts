@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importResults } from '../../src/main/eval/import-results.ts';
 import { evalSet } from '../../src/main/eval/sets.ts';
-import { loadUserMetrics } from '../../src/main/eval/store.ts';
+import { loadUserMetrics } from '../../src/main/store/user-metrics.ts';
 import { activityBreakdown, popularityBreakdown, popularityBuckets } from '../../src/main/report/breakdown.ts';
 import { groupLabels, groupRuns } from '../../src/main/report/from-runs.ts';
 import { openDb } from '../../src/main/store/db.ts';

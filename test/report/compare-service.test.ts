@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { quantile } from 'simple-statistics';
-import { saveUserMetrics } from '../../src/main/eval/store.ts';
+import { saveUserMetrics } from '../../src/main/store/user-metrics.ts';
 import { evalSet } from '../../src/main/eval/sets.ts';
 import { compareDistributions, compareLabels, compareRuns } from '../../src/main/report/compare-service.ts';
 import { openDb } from '../../src/main/store/db.ts';

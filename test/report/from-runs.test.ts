@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Config } from '../../src/main/models/types.ts';
-import { saveUserMetrics } from '../../src/main/eval/store.ts';
+import { saveUserMetrics } from '../../src/main/store/user-metrics.ts';
 import { rowsFromRuns } from '../../src/main/report/from-runs.ts';
 import { buildTable } from '../../src/main/report/table.ts';
 import { openDb, type Db } from '../../src/main/store/db.ts';

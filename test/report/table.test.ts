@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Papa from 'papaparse';
 import { buildTable, meanPerUser, type PerUserValues, type TableRow } from '../../src/main/report/table.ts';
-import { formatTable, parseTableJson } from '../../src/main/report/format.ts';
+import { formatComparison, parseTableJson } from '../../src/main/report/format.ts';
 import { escapeLatex } from '../../src/main/report/latex.ts';
 import { lcg } from '../data/fixtures.ts';
 
@@ -45,7 +45,7 @@ test('Improv. about a focus model: negative where it trails the best other model
   close(t.summary[0].improvement, ((0.2 - 0.30004) / 0.30004) * 100);
   close(t.summary[1].improvement, ((0.3 - 0.4) / 0.4) * 100);
   assert.ok(t.summary.every((s) => s.improvement !== null && s.improvement < 0), 'both gaps are negative');
-  assert.match(formatTable(t, 'md'), /\| Improv\. \| \/ \| -33\.34% \| -25\.00% \|/, 'the Markdown row shows the negative values');
+  assert.match(formatComparison(t, 'md'), /\| Improv\. \| \/ \| -33\.34% \| -25\.00% \|/, 'the Markdown row shows the negative values');
   const rows = simple.map((r) => (r.label === 'C' ? { ...r, runs: [{ 'recall@10': 0.5, 'recall@20': 0.3 }] } : r));
   const t2 = buildTable(rows, { metrics: ['recall'], ks: [10, 20], significance: 'none', focus: 'C' });
   close(t2.summary[0].improvement, ((0.5 - 0.30004) / 0.30004) * 100);
@@ -75,7 +75,7 @@ test('mean ± sample std over seeds', () => {
   close(t.rows[0].cells[0].mean, m);
   close(t.rows[0].cells[0].std, sd);
   assert.equal(t.rows[0].runs, 3);
-  assert.match(formatTable(t, 'md'), new RegExp(`\\*\\*${m.toFixed(4)} ± ${sd.toFixed(4)}\\*\\*`));
+  assert.match(formatComparison(t, 'md'), new RegExp(`\\*\\*${m.toFixed(4)} ± ${sd.toFixed(4)}\\*\\*`));
   assert.ok(t.notes.some((n) => n.includes('standard deviation')));
 });
 
@@ -104,7 +104,7 @@ for (const test_ of ['ttest', 'bootstrap'] as const) {
     assert.equal(t.summary[0].users, 60);
     assert.ok(t.summary[1].p! >= 0.05 && !t.rows[1].cells[1].significant);
     assert.ok(t.rows.every((r, i) => r.cells.every((c, j) => !c.significant || (i === 1 && j === 0))), 'only the best cell carries a marker');
-    const md = formatTable(t, 'md');
+    const md = formatComparison(t, 'md');
     assert.equal(md.split('\\*').length - 1, 2, 'one marker in the table, one in the note');
     assert.ok(t.notes.some((n) => n.includes(test_ === 'ttest' ? 't-test' : 'bootstrap')));
   });
@@ -123,7 +123,7 @@ test('no test, or no per-user values: no p, no marker', () => {
 
 test('CSV parses back to the table', () => {
   const t = buildTable(significanceRows(), { metrics: ['recall', 'ndcg'], ks: [50], significance: 'ttest' });
-  const parsed = Papa.parse<string[]>(formatTable(t, 'csv').trim()).data;
+  const parsed = Papa.parse<string[]>(formatComparison(t, 'csv').trim()).data;
   assert.deepEqual(parsed[0], ['Model', '#I', 'Runs', 'Recall@50', 'NDCG@50']);
   assert.equal(parsed.length, 1 + 3 + 2);
   t.rows.forEach((r, i) => {
@@ -136,7 +136,7 @@ test('CSV parses back to the table', () => {
   assert.equal(parsed[5][0], 'p (ttest)');
   // Labels with commas and quotes survive.
   const odd = buildTable([{ label: 'Re4, "v2"', interests: 4, runs: [{ 'recall@10': 0.1 }, { 'recall@10': 0.2 }] }], { metrics: ['recall'], ks: [10], significance: 'none' });
-  const back = Papa.parse<string[]>(formatTable(odd, 'csv').trim()).data;
+  const back = Papa.parse<string[]>(formatComparison(odd, 'csv').trim()).data;
   assert.deepEqual(back[0], ['Model', '#I', 'Runs', 'Recall@10', 'Recall@10 std']);
   assert.equal(back[1][0], 'Re4, "v2"');
   assert.equal(back[1][2], '2');
@@ -144,7 +144,7 @@ test('CSV parses back to the table', () => {
 
 test('Markdown: a well-formed pipe table with bold, underline and the Improv. row', () => {
   const t = buildTable(simple, { metrics: ['recall'], ks: [10, 20], significance: 'none' });
-  const lines = formatTable(t, 'md').split('\n').filter((l) => l.startsWith('|'));
+  const lines = formatComparison(t, 'md').split('\n').filter((l) => l.startsWith('|'));
   assert.equal(lines.length, 2 + simple.length + 1);
   for (const l of lines) assert.equal(l.split(' | ').length, 4, l);
   assert.match(lines[1], /^\| :-- \| --: \| --: \| --: \|$/);
@@ -157,7 +157,7 @@ test('LaTeX: booktabs structure, escaped labels, marks', () => {
   const rows = significanceRows();
   rows[2] = { ...rows[2], label: 'Pop & Co_1 100%' };
   const t = buildTable(rows, { metrics: ['recall', 'ndcg'], ks: [50], significance: 'ttest', title: 'WeChat #1' });
-  const tex = formatTable(t, 'latex');
+  const tex = formatComparison(t, 'latex');
   const at = (s: string) => tex.indexOf(s);
   assert.ok(at('\\toprule') > 0 && at('\\toprule') < at('\\midrule') && at('\\midrule') < at('\\bottomrule'));
   assert.ok(tex.includes('\\begin{tabular}{lrrr}') && tex.includes('\\end{tabular}'));
@@ -176,7 +176,7 @@ test('LaTeX: booktabs structure, escaped labels, marks', () => {
 
 test('JSON round-trips', () => {
   const t = buildTable(significanceRows(), { metrics: ['recall', 'hitrate', 'ndcg'], ks: [50], significance: 'bootstrap', resamples: 500, focus: 'best' });
-  assert.deepEqual(parseTableJson(formatTable(t, 'json')), t);
+  assert.deepEqual(parseTableJson(formatComparison(t, 'json')), t);
   assert.throws(() => parseTableJson('{"rows": 1}'), /not a comparison table/);
 });
 

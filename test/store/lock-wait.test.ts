@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TrainEvent } from '../../src/shared/types.ts';
-import { ensureDemoDataset } from '../../src/main/cli/commands/demo.ts';
+import { ensureDemoDataset } from '../../src/main/cli/demo-setup.ts';
 import { listDatasets } from '../../src/main/store/datasets.ts';
 import { openDb } from '../../src/main/store/db.ts';
 import { runCurves } from '../../src/main/store/runs.ts';

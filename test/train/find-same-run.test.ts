@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ensureDemoDataset } from '../../src/main/cli/commands/demo.ts';
+import { ensureDemoDataset } from '../../src/main/cli/demo-setup.ts';
 import { openDb } from '../../src/main/store/db.ts';
 import { requireRun, updateRun } from '../../src/main/store/runs.ts';
 import { findSameRun, prepareRun } from '../../src/main/train/runner.ts';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TrainEvent } from '../../src/shared/types.ts';
-import { ensureDemoDataset } from '../../src/main/cli/commands/demo.ts';
+import { ensureDemoDataset } from '../../src/main/cli/demo-setup.ts';
 import { openDb, type Db } from '../../src/main/store/db.ts';
 import { listRuns, updateRun } from '../../src/main/store/runs.ts';
 import { launchRun, prepareRun } from '../../src/main/train/runner.ts';

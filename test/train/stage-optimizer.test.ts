@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { ensureDemoDataset } from '../../src/main/cli/commands/demo.ts';
+import { ensureDemoDataset } from '../../src/main/cli/demo-setup.ts';
 import { openDb, type Db } from '../../src/main/store/db.ts';
 import { loadCheckpoint, requireRun, runCurves } from '../../src/main/store/runs.ts';
 import { prepareRun } from '../../src/main/train/runner.ts';

@@ -4,7 +4,7 @@ import { before, describe, it } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureDemoDataset } from '../../src/main/cli/commands/demo.ts';
+import { ensureDemoDataset } from '../../src/main/cli/demo-setup.ts';
 import { evalSet, type EvalSet } from '../../src/main/eval/sets.ts';
 import { openDb } from '../../src/main/store/db.ts';
 import { ensureSplit, loadSplit } from '../../src/main/store/splits.ts';

@@ -1,17 +1,19 @@
 // cmi-studio: one sub-command per file under ./commands; each exports `run(argv): Promise<number>`.
-type Command = { run(argv: string[]): Promise<number>; summary: string };
+// Loaded on demand (a command's imports stay unloaded unless it runs); the one-line summaries
+// live here so `cmi-studio --help` needs none of them.
+type Command = { run(argv: string[]): Promise<number> };
 
-const commands: Record<string, () => Promise<Command>> = {
-  import: () => import('./commands/import.ts'),
-  datasets: () => import('./commands/datasets.ts'),
-  train: () => import('./commands/train.ts'),
-  runs: () => import('./commands/runs.ts'),
-  sweep: () => import('./commands/sweep.ts'),
-  compare: () => import('./commands/compare.ts'),
-  'export-split': () => import('./commands/export-split.ts'),
-  'import-results': () => import('./commands/import-results.ts'),
-  serve: () => import('./commands/serve.ts'),
-  demo: () => import('./commands/demo.ts'),
+const commands: Record<string, { load: () => Promise<Command>; summary: string }> = {
+  import: { load: () => import('./commands/import.ts'), summary: 'import interaction logs (WeChat, KuaiRand, any CSV/TSV, RecBole .inter) as a dataset' },
+  datasets: { load: () => import('./commands/datasets.ts'), summary: 'list the imported datasets with their counts, or delete one' },
+  train: { load: () => import('./commands/train.ts'), summary: 'train a model on a dataset (or --resume a run) and evaluate it on the test day' },
+  runs: { load: () => import('./commands/runs.ts'), summary: 'list runs (experiments), or delete one' },
+  sweep: { load: () => import('./commands/sweep.ts'), summary: 'launch a set of runs (ablations, interests sweep, config grid, seeds), one after another' },
+  compare: { load: () => import('./commands/compare.ts'), summary: "comparison table of a dataset's runs (best bold, second underlined, Improv., significance), as md/csv/latex/json" },
+  'export-split': { load: () => import('./commands/export-split.ts'), summary: "write a dataset's stored split as RecBole atomic files (train/valid/test .inter, raw ids)" },
+  'import-results': { load: () => import('./commands/import-results.ts'), summary: "evaluate another system's test-day lists (user, item, rank) with our metrics, as a row of compare" },
+  serve: { load: () => import('./commands/serve.ts'), summary: 'open the studio in a browser: a local web server on 127.0.0.1 (no Electron)' },
+  demo: { load: () => import('./commands/demo.ts'), summary: 'the main job on the bundled KuaiRand sample: import, train CMI and every baseline, print the comparison' },
 };
 
 function usage(): string {
@@ -19,7 +21,7 @@ function usage(): string {
     'usage: cmi-studio <command> [options]',
     '',
     'commands:',
-    ...Object.keys(commands).map((c) => `  ${c}`),
+    ...Object.entries(commands).map(([c, { summary }]) => `  ${c.padEnd(15)} ${summary}`),
     '',
     'Run `cmi-studio <command> --help` for a command\'s options.',
   ].join('\n');
@@ -31,13 +33,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage() + '\n');
     return name ? 0 : 2;
   }
-  const load = commands[name];
-  if (!load) {
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!command) {
     process.stderr.write(`cmi-studio: unknown command '${name}'\n${usage()}\n`);
     return 2;
   }
   try {
-    return await (await load()).run(rest);
+    return await (await command.load()).run(rest);
   } catch (err) {
     process.stderr.write(`cmi-studio ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;

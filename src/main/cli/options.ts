@@ -46,3 +46,13 @@ export function configFromSettings(def: ModelDef, settings: string[] | undefined
   }
   return config;
 }
+
+const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** `20G`, `512MiB`, `1000000`: a byte count with an optional binary unit. */
+export function parseSize(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
+  const bytes = m ? Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new Error(`--max-upload expects a size such as 500M or 20G, got '${text}'`);
+  return bytes;
+}

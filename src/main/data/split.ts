@@ -1,7 +1,8 @@
 // Train / validation / test splits of per-user positive sequences (model-and-protocol.md
 // section 2; docs/protocol.md explains each rule and where we depart from the authors' code).
 // Pure functions over sorted interaction columns: the store module reads and writes them.
-import type { SplitParams } from '../../shared/types.ts';
+import { isOneOf } from '../../shared/one-of.ts';
+import { SPLIT_KINDS, type SplitParams } from '../../shared/types.ts';
 
 /** All positive interactions of a dataset, sorted by user, then time, then source row order. */
 export interface InteractionColumns {
@@ -51,8 +52,8 @@ function positiveInt(name: string, v: unknown): number {
 /** Fills defaults and validates. `quantiles` exists only on time-quantile splits. */
 export function resolveSplitParams(partial: Partial<SplitParams> = {}): SplitParams {
   const kind = partial.kind ?? defaultSplitParams.kind;
-  if (kind !== 'day' && kind !== 'time-quantile' && kind !== 'leave-last-out') {
-    throw new Error(`unknown split kind '${String(kind)}'; use day, time-quantile or leave-last-out`);
+  if (!isOneOf(SPLIT_KINDS, kind)) {
+    throw new Error(`unknown split kind '${String(kind)}'; use ${SPLIT_KINDS.join(', ')}`);
   }
   const params: SplitParams = {
     kind,

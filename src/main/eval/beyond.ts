@@ -1,13 +1,10 @@
 // Beyond-accuracy metrics of retrieved lists (docs/protocol.md, section 5): catalogue coverage,
 // Gini index and tail share of the recommended items, novelty and intra-list diversity. They
 // need the lists themselves, the training popularity and, for diversity, item embeddings.
+import type { BeyondMetric } from '../../shared/tables.ts';
 import type { Metrics } from '../../shared/types.ts';
 import { defaultKs } from './metrics.ts';
 
-export const beyondKinds = ['coverage', 'gini', 'tail', 'novelty', 'ild'] as const;
-export type BeyondKind = (typeof beyondKinds)[number];
-/** Kinds with a value per user (averaged over users); the others describe the whole catalogue. */
-export const perUserBeyondKinds: readonly BeyondKind[] = ['tail', 'novelty', 'ild'];
 /** The share of least popular items that are "tail" (RecBole's tail_ratio). */
 export const TAIL_RATIO = 0.8;
 
@@ -90,7 +87,7 @@ export function beyondAccuracy(lists: Int32Array, width: number, pop: Popularity
   const maxK = sorted[sorted.length - 1];
 
   const perUser: Record<string, Float32Array> = {};
-  const kinds: BeyondKind[] = withIld ? ['tail', 'novelty', 'ild'] : ['tail', 'novelty'];
+  const kinds: BeyondMetric[] = withIld ? ['tail', 'novelty', 'ild'] : ['tail', 'novelty'];
   for (const kind of kinds) for (const k of ks) perUser[`${kind}@${k}`] = new Float32Array(n);
   // recommended[k][item]: how often the item is in a top k.
   const recommended = new Map<number, Int32Array>(ks.map((k) => [k, new Int32Array(pop.numItems)]));

@@ -11,7 +11,7 @@ import { rawIds } from '../store/raw-ids.ts';
 import { defaultKs, scoreLists } from './metrics.ts';
 import { storeListsAndBeyond } from './record-lists.ts';
 import { evalSet } from './sets.ts';
-import { saveUserMetrics } from './store.ts';
+import { saveUserMetrics } from '../store/user-metrics.ts';
 
 export const RESULT_COLUMNS = ['user', 'item', 'rank'] as const;
 

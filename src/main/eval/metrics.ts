@@ -1,11 +1,10 @@
 // Ranking metrics of retrieved lists against target sets (model-and-protocol.md section 6).
+import { ACCURACY_METRICS, type AccuracyMetric } from '../../shared/tables.ts';
 import type { Metrics } from '../../shared/types.ts';
 
 export const defaultKs: readonly number[] = [10, 20, 50, 100, 200];
-export const metricKinds = ['recall', 'hitrate', 'ndcg', 'precision', 'mrr'] as const;
-export type MetricKind = (typeof metricKinds)[number];
 
-export function metricName(kind: MetricKind, k: number): string {
+export function metricName(kind: AccuracyMetric, k: number): string {
   return `${kind}@${k}`;
 }
 
@@ -32,7 +31,7 @@ export function scoreLists(lists: Int32Array, width: number, targets: readonly R
   for (const k of ks) if (!Number.isInteger(k) || k < 1) throw new Error(`K must be a positive integer, got ${k}`);
   const perUser: Record<string, Float32Array> = {};
   const sums: Record<string, number> = {};
-  for (const kind of metricKinds) {
+  for (const kind of ACCURACY_METRICS) {
     for (const k of ks) {
       perUser[metricName(kind, k)] = new Float32Array(n);
       sums[metricName(kind, k)] = 0;
@@ -61,14 +60,14 @@ export function scoreLists(lists: Int32Array, width: number, targets: readonly R
       dcgAt[i + 1] = dcgAt[i] + (hit ? discount[i] : 0);
     }
     for (const k of ks) {
-      const values: Record<MetricKind, number> = {
+      const values: Record<AccuracyMetric, number> = {
         recall: hitsAt[k] / t.size,
         hitrate: hitsAt[k] > 0 ? 1 : 0,
         ndcg: dcgAt[k] / idealPrefix[Math.min(t.size, k)],
         precision: hitsAt[k] / k,
         mrr: firstHit <= k ? 1 / firstHit : 0,
       };
-      for (const kind of metricKinds) {
+      for (const kind of ACCURACY_METRICS) {
         const name = metricName(kind, k);
         perUser[name][u] = values[kind];
         sums[name] += values[kind];

@@ -1,5 +1,5 @@
 // A stored split as RecBole atomic files (NAME.train.inter, NAME.valid.inter, NAME.test.inter,
-// raw ids), so another system trains and tests on exactly our data (docs/protocol.md, 7).
+// raw ids), so another system trains and tests on exactly our data (docs/protocol.md, section 7).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SplitData } from '../data/split.ts';

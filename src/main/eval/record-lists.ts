@@ -5,7 +5,7 @@ import type { SplitData } from '../data/split.ts';
 import type { Db } from '../store/db.ts';
 import { saveListMetrics, saveRunLists } from '../store/run-lists.ts';
 import { beyondAccuracy, trainingPopularity, type ItemVectors } from './beyond.ts';
-import { saveUserMetrics } from './store.ts';
+import { saveUserMetrics } from '../store/user-metrics.ts';
 
 /** Stores a run's lists and beyond-accuracy values from external or model lists alike. */
 export function storeListsAndBeyond(db: Db, runId: number, split: SplitData, users: Int32Array, k: number, items: Int32Array, vectors?: ItemVectors): void {

@@ -1,5 +1,6 @@
 // Turns one transport request (a method name and its JSON arguments) into a call on the API and
 // an envelope, so both hosts whitelist methods and report errors the same way.
+import { API_ARGS } from '../../shared/api-args.ts';
 import { isStudioMethod, type Reply, type StudioApi, type StudioErrorInfo } from '../../shared/api.ts';
 
 function optionalString(v: unknown): string | undefined {
@@ -29,9 +30,16 @@ export function errorInfo(err: unknown): StudioErrorInfo {
 export async function dispatch(api: StudioApi, method: string, args: unknown): Promise<Reply<unknown>> {
   if (!isStudioMethod(method)) return { ok: false, error: { message: `unknown API method '${method}'`, code: 'unknown-method' } };
   if (!Array.isArray(args)) return { ok: false, error: { message: 'API arguments must be a JSON array', code: 'bad-request' } };
+  let checked: unknown[];
+  try {
+    // Every argument is checked against the method's schema before the core sees it.
+    checked = API_ARGS[method].parse(args);
+  } catch (err) {
+    return { ok: false, error: { message: `${method}: ${err instanceof Error ? err.message : String(err)}`, code: 'bad-argument' } };
+  }
   try {
     const fn = api[method] as (...a: unknown[]) => Promise<unknown>;
-    return { ok: true, result: await fn.apply(api, args) };
+    return { ok: true, result: await fn.apply(api, checked) };
   } catch (err) {
     return { ok: false, error: errorInfo(err) };
   }

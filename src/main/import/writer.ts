@@ -3,13 +3,11 @@
 // then the day keys are numbered 1..h, the id maps are stored, and the sequence index is
 // rebuilt once, sorted, instead of being updated row by row.
 import type { Db } from '../store/db.ts';
+import { SEQ_INDEX, SEQ_INDEX_SQL } from '../store/sequence-index.ts';
 import type { PositiveBatch } from './reader.ts';
 
 /** Rows per INSERT statement: 6-7 values each, well under SQLite's 32,766 variables. */
 const ROWS_PER_INSERT = 512;
-
-const SEQ_INDEX = 'interactions_seq';
-const SEQ_INDEX_SQL = `CREATE INDEX ${SEQ_INDEX} ON interactions (dataset_id, user, time, seq, item, day)`;
 
 export class InteractionWriter {
   private readonly insertMany;

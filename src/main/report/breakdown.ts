@@ -2,15 +2,14 @@
 // the target items (docs/protocol.md, section 7): one table per bucket, rows as in compare.
 import type { Metrics } from '../../shared/types.ts';
 import type { SplitData } from '../data/split.ts';
-import { perUserBeyondKinds } from '../eval/beyond.ts';
-import { metricKinds, scoreLists } from '../eval/metrics.ts';
+import { scoreLists } from '../eval/metrics.ts';
 import { evalSet } from '../eval/sets.ts';
 import type { Db } from '../store/db.ts';
 import { loadRunLists } from '../store/run-lists.ts';
 import { groupPerUser, type RunGroup } from './from-runs.ts';
-import { meanPerUser, type PerUserValues, type TableMetric, type TableRow } from './table.ts';
+import { ACCURACY_METRICS, PER_USER_METRICS, type BreakdownKind, type TableMetric } from '../../shared/tables.ts';
+import { meanPerUser, type PerUserValues, type TableRow } from './table.ts';
 
-export type BreakdownKind = 'activity' | 'popularity';
 export const BUCKETS = 5;
 
 export interface BreakdownBucket {
@@ -133,9 +132,9 @@ export function popularityBreakdown(db: Db, groups: RunGroup[], labels: string[]
 /** The metrics a breakdown can show: popularity buckets score the ranking metrics on their
  *  targets; activity buckets average any per-user metric (coverage and Gini have none). */
 export function breakdownMetrics(kind: BreakdownKind, metrics: TableMetric[]): TableMetric[] {
-  const keep = kind === 'popularity' ? new Set<string>(metricKinds) : new Set<string>([...metricKinds, ...perUserBeyondKinds]);
+  const keep = new Set<TableMetric>(kind === 'popularity' ? ACCURACY_METRICS : PER_USER_METRICS);
   const shown = metrics.filter((m) => keep.has(m));
-  if (!shown.length) throw new Error(`a ${kind} breakdown shows ${kind === 'popularity' ? 'ranking metrics (recall, hitrate, ndcg, precision, mrr)' : 'per-user metrics (not coverage or gini)'}; pick one`);
+  if (!shown.length) throw new Error(`a ${kind} breakdown shows ${kind === 'popularity' ? `ranking metrics (${ACCURACY_METRICS.join(', ')})` : `per-user metrics (${PER_USER_METRICS.join(', ')})`}; pick one`);
   return shown;
 }
 

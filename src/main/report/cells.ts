@@ -1,5 +1,5 @@
 // Text of table cells, shared by the exporters so every format shows the same numbers.
-import { metricLabels, type TableCell, type TableColumn } from './table.ts';
+import { METRIC_LABELS, type TableCell, type TableColumn } from '../../shared/tables.ts';
 
 /** Shown for a metric a model does not have. */
 export const MISSING = '-';
@@ -21,7 +21,7 @@ export function improvementText(v: number | null, percent = '%'): string {
 }
 
 export function columnHeader(c: TableColumn): string {
-  return `${metricLabels[c.metric]}@${c.k}`;
+  return `${METRIC_LABELS[c.metric]}@${c.k}`;
 }
 
 export function pText(p: number | null): string {

@@ -2,16 +2,22 @@
 // the current selection, breakdowns and per-user distributions. Arguments come from a transport,
 // so their shapes are checked here.
 import type { BreakdownRequest, BreakdownTable, CompareRequest, DistributionRequest } from '../../shared/api.ts';
+import {
+  BREAKDOWN_KINDS,
+  SIGNIFICANCE_TESTS,
+  TABLE_METRICS,
+  type ComparisonTable,
+  type UserDistribution,
+} from '../../shared/tables.ts';
+import { isOneOf } from '../../shared/one-of.ts';
 import type { Db } from '../store/db.ts';
 import { requireRun } from '../store/runs.ts';
 import { loadSplit } from '../store/splits.ts';
 import { breakdown, breakdownMetrics } from './breakdown.ts';
-import { userDistributions, type UserDistribution } from './distribution.ts';
+import { userDistributions } from './distribution.ts';
 import { groupLabels, groupRuns, rowsFromRuns, type RunGroup } from './from-runs.ts';
-import { buildTable, TABLE_METRICS, type ComparisonTable, type TableOptions, type TableRow } from './table.ts';
+import { buildTable, type TableOptions, type TableRow } from './table.ts';
 
-const SIGNIFICANCE_TESTS = new Set(['ttest', 'bootstrap', 'none']);
-const BREAKDOWNS = new Set(['activity', 'popularity']);
 const SELECTION = { bestPerLabel: false, selectBy: 'recall@50' };
 
 function int(v: unknown, name: string): number {
@@ -31,10 +37,10 @@ function chosenRuns(db: Db, runIds: unknown) {
 
 function tableOptions(req: CompareRequest): TableOptions {
   const metrics = Array.isArray(req.metrics) ? req.metrics : [];
-  if (!metrics.length || !metrics.every((m) => TABLE_METRICS.includes(m))) throw new TypeError(`metrics must list some of ${TABLE_METRICS.join(', ')}`);
+  if (!metrics.length || !metrics.every((m) => isOneOf(TABLE_METRICS, m))) throw new TypeError(`metrics must list some of ${TABLE_METRICS.join(', ')}`);
   const ks = (Array.isArray(req.ks) ? req.ks : []).map((k) => int(k, 'K'));
   if (!ks.length) throw new TypeError('give at least one K');
-  if (!SIGNIFICANCE_TESTS.has(req.significance)) throw new TypeError('significance must be ttest, bootstrap or none');
+  if (!isOneOf(SIGNIFICANCE_TESTS, req.significance)) throw new TypeError(`significance must be ${SIGNIFICANCE_TESTS.join(', ')}`);
   if (req.focus !== undefined && typeof req.focus !== 'string') throw new TypeError('focus must be a string');
   if (req.title !== undefined && typeof req.title !== 'string') throw new TypeError('title must be a string');
   return { metrics, ks, significance: req.significance, ...(req.focus ? { focus: req.focus } : {}), ...(req.title ? { title: req.title } : {}) };
@@ -60,7 +66,7 @@ export function compareLabels(db: Db, runIds: unknown): string[] {
 }
 
 export function compareBreakdown(db: Db, req: BreakdownRequest): BreakdownTable[] {
-  if (!BREAKDOWNS.has(req.by)) throw new TypeError('by must be activity or popularity');
+  if (!isOneOf(BREAKDOWN_KINDS, req.by)) throw new TypeError(`by must be ${BREAKDOWN_KINDS.join(' or ')}`);
   const opts = tableOptions(req);
   opts.metrics = breakdownMetrics(req.by, opts.metrics);
   const { groups, labels } = groupsOf(db, req.runIds);

@@ -3,7 +3,7 @@
 // with a test, the p-value row. Bold/underline have no CSV form.
 import Papa from 'papaparse';
 import { columnHeader, improvementText, numberText, pText } from './cells.ts';
-import type { ComparisonTable } from './table.ts';
+import type { ComparisonTable } from '../../shared/tables.ts';
 
 export function toCsv(t: ComparisonTable): string {
   const withStd = t.rows.some((r) => r.runs > 1);

@@ -1,24 +1,9 @@
 // The per-user distribution of a metric per table row (stored in run_user_metrics, so far only
 // used by the paired tests): box-plot numbers and a histogram on shared bins.
 import { quantileSorted } from 'simple-statistics';
+import type { UserDistribution } from '../../shared/tables.ts';
 import type { Db } from '../store/db.ts';
 import { groupPerUser, type RunGroup } from './from-runs.ts';
-
-export interface UserDistribution {
-  label: string;
-  metric: string;
-  /** Users with a value (several seeds: their per-user mean). */
-  users: number;
-  mean: number | null;
-  /** [min, Q1, median, Q3, max]; null without per-user values. */
-  box: [number, number, number, number, number] | null;
-  /** Users with a value above 0 per bin of the shared `edges` (bins.length = edges.length - 1):
-   *  the zeros (often most users) are counted in `zeros` instead, so the shape above 0 shows. */
-  bins: number[];
-  edges: number[];
-  /** Users with the value 0 (for recall: no hit at all), often most of them. */
-  zeros: number;
-}
 
 export const HISTOGRAM_BINS = 20;
 

@@ -2,9 +2,9 @@
 import { toCsv } from './csv.ts';
 import { toLatex } from './latex.ts';
 import { toMarkdown } from './markdown.ts';
-import type { ComparisonTable, TableFormat } from './table.ts';
+import type { ComparisonTable, TableFormat } from '../../shared/tables.ts';
 
-export function formatTable(table: ComparisonTable, format: TableFormat): string {
+export function formatComparison(table: ComparisonTable, format: TableFormat): string {
   switch (format) {
     case 'md':
       return toMarkdown(table);

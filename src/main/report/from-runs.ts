@@ -1,7 +1,7 @@
 // Builds comparison-table rows from stored runs: runs that differ only by seed form one row
 // (mean ± std over distinct seeds), and per-user test values feed the significance test.
 import type { Metrics, RunSummary } from '../../shared/types.ts';
-import { loadUserMetrics, userMetricNames } from '../eval/store.ts';
+import { loadUserMetrics, userMetricNames } from '../store/user-metrics.ts';
 import type { Db } from '../store/db.ts';
 import { loadListMetrics } from '../store/run-lists.ts';
 import { meanPerUser, type PerUserValues, type TableRow } from './table.ts';

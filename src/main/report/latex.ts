@@ -1,7 +1,8 @@
 // LaTeX, ready to paste (needs \usepackage{booktabs}): a table float with grouped metric headers
 // as in the paper, \textbf best, \underline second best, $^{*}$ significance marker, notes below.
 import { cellText, improvementText } from './cells.ts';
-import { metricLabels, SIGNIFICANCE_MARK, type ComparisonTable, type TableCell } from './table.ts';
+import { METRIC_LABELS, type ComparisonTable, type TableCell } from '../../shared/tables.ts';
+import { SIGNIFICANCE_MARK } from './table.ts';
 
 /** Escapes LaTeX's special characters in free text (model labels, titles, notes). */
 export function escapeLatex(s: string): string {
@@ -25,8 +26,8 @@ export function toLatex(t: ComparisonTable): string {
   t.columns.forEach((c, i) => {
     const col = i + 3; // after Model and #I
     const last = groups[groups.length - 1];
-    if (last && last.label === metricLabels[c.metric]) last.to = col;
-    else groups.push({ label: metricLabels[c.metric], from: col, to: col });
+    if (last && last.label === METRIC_LABELS[c.metric]) last.to = col;
+    else groups.push({ label: METRIC_LABELS[c.metric], from: col, to: col });
   });
   const row = (cells: string[]): string => `    ${cells.join(' & ')} \\\\`;
   const caption = t.title ?? 'Recommendation accuracy. \\#I denotes the number of interests.';

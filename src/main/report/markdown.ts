@@ -1,6 +1,7 @@
 // Markdown (GitHub flavour): **best**, <u>second best</u>, an escaped \* marker, notes below.
 import { cellText, columnHeader, improvementText } from './cells.ts';
-import { SIGNIFICANCE_MARK, type ComparisonTable, type TableCell } from './table.ts';
+import type { ComparisonTable, TableCell } from '../../shared/tables.ts';
+import { SIGNIFICANCE_MARK } from './table.ts';
 
 function escapeMd(s: string): string {
   return s.replace(/([\\`*_|<>[\]])/g, '\\$1');

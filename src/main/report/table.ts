@@ -3,11 +3,8 @@
 // significance marker on the best cell when it beats the runner-up under a paired test.
 import { sampleStandardDeviation } from 'simple-statistics';
 import type { Metrics } from '../../shared/types.ts';
+import type { ColumnSummary, ComparisonTable, SignificanceTest, TableCell, TableColumn, TableMetric } from '../../shared/tables.ts';
 import { pairByUser, pairedBootstrap, pairedTTest } from '../eval/significance.ts';
-
-export type TableMetric = 'recall' | 'hitrate' | 'ndcg' | 'precision' | 'mrr' | 'coverage' | 'gini' | 'tail' | 'novelty' | 'ild';
-export type SignificanceTest = 'ttest' | 'bootstrap' | 'none';
-export type TableFormat = 'md' | 'csv' | 'latex' | 'json';
 
 /** Per-user metric values of a model, aligned with `users` (dataset uids). */
 export interface PerUserValues {
@@ -40,72 +37,8 @@ export interface TableOptions {
   seed?: number;
 }
 
-export interface TableColumn {
-  /** Metric name as stored, e.g. `recall@50`. */
-  key: string;
-  metric: TableMetric;
-  k: number;
-}
-
-export interface TableCell {
-  /** null where the model has no value for this metric. */
-  mean: number | null;
-  /** Sample standard deviation over runs; null with a single run. */
-  std: number | null;
-  /** 1 = best (bold), 2 = second best (underlined), null otherwise. */
-  rank: 1 | 2 | null;
-  /** The significance marker: best model, different from the runner-up at p < alpha. */
-  significant: boolean;
-}
-
-export interface ComparisonRow {
-  label: string;
-  interests: number;
-  runs: number;
-  cells: TableCell[];
-}
-
-export interface ColumnSummary {
-  /** Row index of the single best model; null when several share the best value. */
-  best: number | null;
-  /** Row index of the best model among the others (ties: the higher unrounded mean, then the earlier row). */
-  runnerUp: number | null;
-  /** Improv. in %: the focus model (or the best) over the best other model; null shows as '/'. */
-  improvement: number | null;
-  /** Two-sided p of best vs runner-up; null without a test or per-user values. */
-  p: number | null;
-  /** Users in that paired test. */
-  users: number | null;
-}
-
-export interface ComparisonTable {
-  title: string | null;
-  columns: TableColumn[];
-  rows: ComparisonRow[];
-  summary: ColumnSummary[];
-  significance: SignificanceTest;
-  alpha: number;
-  digits: number;
-  focus: string | null;
-  /** Sentences explaining the marks, for the caption or a note under the table. */
-  notes: string[];
-}
-
 /** Marks the best cell of a column whose difference to the runner-up is significant. */
 export const SIGNIFICANCE_MARK = '*';
-export const metricLabels: Record<TableMetric, string> = {
-  recall: 'Recall',
-  hitrate: 'HitRate',
-  ndcg: 'NDCG',
-  precision: 'Precision',
-  mrr: 'MRR',
-  coverage: 'Coverage',
-  gini: 'Gini',
-  tail: 'Tail',
-  novelty: 'Novelty',
-  ild: 'ILD',
-};
-export const TABLE_METRICS = Object.keys(metricLabels) as TableMetric[];
 /** Metrics where less is better (a Gini index near 0 spreads the recommendations evenly). */
 export const lowerIsBetter: ReadonlySet<TableMetric> = new Set<TableMetric>(['gini']);
 const testNames: Record<Exclude<SignificanceTest, 'none'>, string> = {

@@ -59,12 +59,6 @@ export function getDataset(db: Db, nameOrId: string | number): DatasetSummary | 
   return row ? summary(row) : undefined;
 }
 
-/** The column mapping the dataset was imported with. */
-export function datasetMapping(db: Db, datasetId: number): ColumnMapping | undefined {
-  const row = db.prepare('SELECT mapping FROM datasets WHERE id = ?').get(datasetId) as { mapping: string } | undefined;
-  return row ? (JSON.parse(row.mapping) as ColumnMapping) : undefined;
-}
-
 /** Deletes the dataset with everything that hangs off it (id maps, interactions, splits, runs). */
 export function deleteDataset(db: Db, id: number): boolean {
   return db.prepare('DELETE FROM datasets WHERE id = ?').run(id).changes > 0;
@@ -154,12 +148,6 @@ export function searchUsersByRaw(db: Db, datasetId: number, prefix: string, limi
 export function rawItemIds(db: Db, datasetId: number, iids: ArrayLike<number>): Array<string | undefined> {
   const stmt = db.prepare('SELECT raw FROM items WHERE dataset_id = ? AND iid = ?').pluck();
   return Array.from(iids, (iid) => stmt.get(datasetId, iid) as string | undefined);
-}
-
-/** The dense item id of raw id `raw`. */
-export function findItemByRaw(db: Db, datasetId: number, raw: string): number | undefined {
-  const row = db.prepare('SELECT iid FROM items WHERE dataset_id = ? AND raw = ?').get(datasetId, raw) as { iid: number } | undefined;
-  return row?.iid;
 }
 
 /** One user's positives in time order (dense item ids), as the sequence index stores them. */

@@ -1,5 +1,7 @@
 // Versioned schema. Each entry moves the database from version i to i+1 (PRAGMA user_version);
 // never edit a shipped entry, append a new one.
+import { SEQ_INDEX_SQL } from './sequence-index.ts';
+
 export const migrations: string[] = [
   // v1: datasets, id maps, interactions, splits, runs and everything a run produces.
   `
@@ -139,7 +141,7 @@ export const migrations: string[] = [
   // v3 (import): per-user sequences in time order are read straight off this covering index
   // (no table lookups), and raw-id searches of the inspector use the two raw indexes.
   `
-  CREATE INDEX interactions_seq ON interactions (dataset_id, user, time, seq, item, day);
+  ${SEQ_INDEX_SQL};
   CREATE INDEX users_raw ON users (dataset_id, raw);
   CREATE INDEX items_raw ON items (dataset_id, raw);
   `,
@@ -206,4 +208,7 @@ export const migrations: string[] = [
     WHEN status = 'done' THEN 'early'
   END;
   `,
+  // v9: run_embeddings was written after every run and never read: the inspector rebuilds
+  // the model from its best checkpoint, which holds the same item table.
+  `DROP TABLE run_embeddings;`,
 ];

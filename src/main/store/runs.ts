@@ -1,5 +1,5 @@
 // Runs (experiments) and what they produce: curves, checkpoints, embeddings.
-import type { CurvePoint, Metrics, RunStatus, RunSummary, StopReason } from '../../shared/types.ts';
+import type { CurvePoint, Metrics, RunQuery, RunStatus, RunSummary, StopReason } from '../../shared/types.ts';
 import type { Config } from '../models/types.ts';
 import type { Db } from './db.ts';
 
@@ -75,14 +75,7 @@ export function createRun(db: Db, run: NewRun): number {
   return Number(info.lastInsertRowid);
 }
 
-export interface RunFilter {
-  datasetId?: number;
-  model?: string;
-  status?: RunStatus;
-  group?: string;
-}
-
-export function listRuns(db: Db, filter: RunFilter = {}): RunSummary[] {
+export function listRuns(db: Db, filter: RunQuery = {}): RunSummary[] {
   const where: string[] = [];
   const args: (string | number)[] = [];
   if (filter.datasetId !== undefined) (where.push('r.dataset_id = ?'), args.push(filter.datasetId));
@@ -151,6 +144,11 @@ export function runPid(db: Db, id: number): number | null {
   return row?.pid ?? null;
 }
 
+/** The runs marked running, with their worker's process id. */
+export function runningRuns(db: Db): { id: number; pid: number | null }[] {
+  return db.prepare("SELECT id, pid FROM runs WHERE status = 'running'").all() as { id: number; pid: number | null }[];
+}
+
 export function addCurvePoint(db: Db, runId: number, p: CurvePoint): void {
   db.prepare('INSERT INTO run_curves (run_id, step, kind, stage, vals) VALUES (?, ?, ?, ?, ?)').run(
     runId,
@@ -192,29 +190,12 @@ export function saveCheckpoint(db: Db, runId: number, tag: 'last' | 'best', c: C
   ).run(runId, tag, c.step, c.state, c.tensors);
 }
 
-export function loadCheckpoint(db: Db, runId: number, tag: 'last' | 'best'): Checkpoint | undefined {
-  return db.prepare('SELECT step, state, tensors FROM checkpoints WHERE run_id = ? AND tag = ?').get(runId, tag) as
-    | Checkpoint
-    | undefined;
-}
-
 export function deleteCheckpoint(db: Db, runId: number, tag: 'last' | 'best'): void {
   db.prepare('DELETE FROM checkpoints WHERE run_id = ? AND tag = ?').run(runId, tag);
 }
 
-export function saveEmbedding(db: Db, runId: number, name: string, rows: number, cols: number, data: Float32Array): void {
-  db.prepare(
-    `INSERT INTO run_embeddings (run_id, name, rows, cols, data) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (run_id, name) DO UPDATE SET rows = excluded.rows, cols = excluded.cols, data = excluded.data`,
-  ).run(runId, name, rows, cols, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-}
-
-export function loadEmbedding(db: Db, runId: number, name: string): { rows: number; cols: number; data: Float32Array } | undefined {
-  const row = db.prepare('SELECT rows, cols, data FROM run_embeddings WHERE run_id = ? AND name = ?').get(runId, name) as
-    | { rows: number; cols: number; data: Buffer }
+export function loadCheckpoint(db: Db, runId: number, tag: 'last' | 'best'): Checkpoint | undefined {
+  return db.prepare('SELECT step, state, tensors FROM checkpoints WHERE run_id = ? AND tag = ?').get(runId, tag) as
+    | Checkpoint
     | undefined;
-  if (!row) return undefined;
-  const data = new Float32Array(row.rows * row.cols);
-  new Uint8Array(data.buffer).set(row.data);
-  return { rows: row.rows, cols: row.cols, data };
 }

@@ -12,7 +12,8 @@ import {
   type InteractionColumns,
   type SplitData,
 } from '../data/split.ts';
-import { SplitStatsBuilder, type SplitStats } from '../data/stats.ts';
+import type { SplitStats } from '../../shared/stats.ts';
+import { SplitStatsBuilder } from '../data/stats.ts';
 import { writeWhenFree, type WaitOptions } from './busy.ts';
 import { CHUNK_ROWS, DAY_SHIFT, readCache, writeCache, yieldToLoop } from './cache.ts';
 import { int32s, toBlob, type Db } from './db.ts';

@@ -7,7 +7,7 @@ import { loadSplit } from '../store/splits.ts';
 import { Sampler, type SamplerState } from '../data/sampler.ts';
 import { toTensors } from '../data/batch.ts';
 import { evalSet, type EvalSet } from '../eval/sets.ts';
-import { saveUserMetrics } from '../eval/store.ts';
+import { saveUserMetrics } from '../store/user-metrics.ts';
 import { storeListsAndBeyond } from '../eval/record-lists.ts';
 import { initBackend } from '../engine/backend.ts';
 import { getModel } from '../models/registry.ts';
@@ -21,7 +21,6 @@ import {
   type Checkpoint,
   requireRun,
   saveCheckpoint,
-  saveEmbedding,
   truncateCurves,
   updateRun,
 } from '../store/runs.ts';
@@ -30,7 +29,7 @@ import { trainStep } from './step.ts';
 import { runEta } from './eta.ts';
 import { evaluateReporting } from './eval-progress.ts';
 import { validationSample } from './valid-sample.ts';
-import { packTensors, unpackTensors, type NamedTensors } from './pack.ts';
+import { packTensors, unpackTensors, type SavedTensors } from './pack.ts';
 
 /** Everything besides tensors that a resumed run needs to continue exactly where it stopped. */
 interface LoopState {
@@ -62,10 +61,10 @@ export function evalInterval(config: Config, trainUsers: number): number {
   return Math.max(10, Math.min(1000, Math.round((51 * trainUsers) / batch)));
 }
 
-function prefixed(prefix: string, t: NamedTensors): NamedTensors {
+function prefixed(prefix: string, t: SavedTensors): SavedTensors {
   return Object.fromEntries(Object.entries(t).map(([k, v]) => [prefix + k, v]));
 }
-function unprefixed(prefix: string, t: NamedTensors): NamedTensors {
+function unprefixed(prefix: string, t: SavedTensors): SavedTensors {
   return Object.fromEntries(
     Object.entries(t)
       .filter(([k]) => k.startsWith(prefix))
@@ -367,7 +366,6 @@ async function finish(
   writes.write(() => {
     saveUserMetrics(db, runId, 'valid', valid.users, valid.perUser);
     saveUserMetrics(db, runId, 'test', test.users, test.perUser);
-    saveEmbedding(db, runId, 'items', rows, cols, itemData);
     if (test.users.length) storeListsAndBeyond(db, runId, split, test.users, test.k, test.items, { rows, cols, data: itemData });
     if (finalWeights) saveCheckpoint(db, runId, 'best', finalWeights);
     deleteCheckpoint(db, runId, 'last');

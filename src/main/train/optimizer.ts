@@ -4,13 +4,8 @@
 // names, and checkpoints need state keyed by the model's stable variable names.
 import * as tf from '@tensorflow/tfjs';
 import type { Config, SeqRecModel } from '../models/types.ts';
+import type { SavedTensor, SavedTensors } from './pack.ts';
 
-/** A saved tensor: checkpoints store model weights and optimiser slots in this form. */
-export interface SavedTensor {
-  shape: number[];
-  data: Float32Array;
-}
-export type SavedTensors = Record<string, SavedTensor>;
 
 interface Slots {
   m: tf.Variable;

@@ -1,5 +1,11 @@
 // Packs named Float32 tensors into one BLOB for checkpoints: [u32 header length][JSON header][data].
-export type NamedTensors = Record<string, { shape: number[]; data: Float32Array }>;
+
+/** A saved tensor: checkpoints store model weights and optimiser slots in this form. */
+export interface SavedTensor {
+  shape: number[];
+  data: Float32Array;
+}
+export type SavedTensors = Record<string, SavedTensor>;
 
 interface Entry {
   name: string;
@@ -8,7 +14,7 @@ interface Entry {
   length: number;
 }
 
-export function packTensors(tensors: NamedTensors): Buffer {
+export function packTensors(tensors: SavedTensors): Buffer {
   const entries: Entry[] = [];
   let offset = 0;
   for (const [name, t] of Object.entries(tensors)) {
@@ -26,13 +32,13 @@ export function packTensors(tensors: NamedTensors): Buffer {
   return out;
 }
 
-export function unpackTensors(blob: Buffer): NamedTensors {
+export function unpackTensors(blob: Buffer): SavedTensors {
   const headerLen = blob.readUInt32LE(0);
   const entries = JSON.parse(blob.subarray(4, 4 + headerLen).toString('utf8').replace(/\0+$/, '')) as Entry[];
   const body = blob.subarray(4 + headerLen);
   const all = new Float32Array(body.byteLength / 4);
   new Uint8Array(all.buffer).set(body);
-  const out: NamedTensors = {};
+  const out: SavedTensors = {};
   for (const e of entries) out[e.name] = { shape: e.shape, data: all.slice(e.offset, e.offset + e.length) };
   return out;
 }

@@ -7,7 +7,7 @@ import { ensureSplit, requireUsableSplit } from '../store/splits.ts';
 import { getModel } from '../models/registry.ts';
 import type { Config } from '../models/types.ts';
 import { openDb, type Db } from '../store/db.ts';
-import { createRun, listRuns, requireRun, runPid, updateRun } from '../store/runs.ts';
+import { createRun, listRuns, requireRun, runningRuns, runPid, updateRun } from '../store/runs.ts';
 import { resolveConfig } from '../models/config.ts';
 import { isAlive } from './pid.ts';
 
@@ -85,8 +85,7 @@ export interface RunHandle {
 
 /** A run marked running whose worker is gone was interrupted (killed, crashed, machine off). */
 export function markInterrupted(db: Db): void {
-  const rows = db.prepare("SELECT id, pid FROM runs WHERE status = 'running'").all() as { id: number; pid: number | null }[];
-  for (const r of rows) if (r.pid === null || !isAlive(r.pid)) updateRun(db, r.id, { status: 'interrupted', pid: null });
+  for (const r of runningRuns(db)) if (r.pid === null || !isAlive(r.pid)) updateRun(db, r.id, { status: 'interrupted', pid: null });
 }
 
 /** Starts (or resumes, when the run has a checkpoint) a run in a worker process. */

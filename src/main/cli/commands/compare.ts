@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
-import { breakdown, breakdownMetrics, type BreakdownKind } from '../../report/breakdown.ts';
-import { buildTable, TABLE_METRICS, type SignificanceTest, type TableFormat, type TableMetric } from '../../report/table.ts';
-import { formatTable } from '../../report/format.ts';
+import { isOneOf } from '../../../shared/one-of.ts';
+import { BREAKDOWN_KINDS, SIGNIFICANCE_TESTS, TABLE_FORMATS, TABLE_METRICS, type TableMetric } from '../../../shared/tables.ts';
+import { breakdown, breakdownMetrics } from '../../report/breakdown.ts';
+import { buildTable } from '../../report/table.ts';
+import { formatComparison } from '../../report/format.ts';
 import { toBreakdownCsv } from '../../report/csv.ts';
 import { groupLabels, groupRuns, rowsFromRuns } from '../../report/from-runs.ts';
 import { loadSplit } from '../../store/splits.ts';
@@ -10,8 +12,6 @@ import { getDataset } from '../../store/datasets.ts';
 import { listRuns, requireRun } from '../../store/runs.ts';
 import { parseList } from '../../train/sets.ts';
 import { parseCommand, printHelp, withDb } from '../options.ts';
-
-export const summary = "comparison table of a dataset's runs (best bold, second underlined, Improv., significance), as md/csv/latex/json";
 
 const HELP = `usage: cmi-studio compare --dataset NAME [--k 10,20,50] [--metrics recall,hitrate,ndcg]
          [--format md|csv|latex|json] [--out FILE] [--runs ID,ID,...] [--group NAME]
@@ -24,9 +24,6 @@ Metrics: ${TABLE_METRICS.join(', ')} (coverage, gini, tail, novelty, ild: beyond
 --breakdown: one table per bucket of users by test-history length (activity) or of target items
 by training popularity (popularity); csv adds Bucket and Users columns; json prints an array
 of {bucket, users, table}.`;
-
-const FORMATS: TableFormat[] = ['md', 'csv', 'latex', 'json'];
-const BREAKDOWNS: BreakdownKind[] = ['activity', 'popularity'];
 
 export async function run(argv: string[]): Promise<number> {
   const values = parseCommand(argv, {
@@ -44,14 +41,14 @@ export async function run(argv: string[]): Promise<number> {
     breakdown: { type: 'string' },
   });
   if (values.help) return printHelp(HELP);
-  const format = values.format as TableFormat;
-  if (!FORMATS.includes(format)) throw new Error(`--format must be one of ${FORMATS.join(', ')}`);
-  const metrics = values.metrics.split(',') as TableMetric[];
-  if (metrics.some((m) => !TABLE_METRICS.includes(m))) throw new Error(`--metrics takes ${TABLE_METRICS.join(', ')}`);
-  const by = values.breakdown as BreakdownKind | undefined;
-  if (by !== undefined && !BREAKDOWNS.includes(by)) throw new Error(`--breakdown must be ${BREAKDOWNS.join(' or ')}`);
-  const significance = values.significance as SignificanceTest;
-  if (!['ttest', 'bootstrap', 'none'].includes(significance)) throw new Error('--significance must be ttest, bootstrap or none');
+  const format = values.format;
+  if (!isOneOf(TABLE_FORMATS, format)) throw new Error(`--format must be one of ${TABLE_FORMATS.join(', ')}`);
+  const metrics = values.metrics.split(',');
+  if (!metrics.every((m): m is TableMetric => isOneOf(TABLE_METRICS, m))) throw new Error(`--metrics takes ${TABLE_METRICS.join(', ')}`);
+  const by = values.breakdown;
+  if (by !== undefined && !isOneOf(BREAKDOWN_KINDS, by)) throw new Error(`--breakdown must be ${BREAKDOWN_KINDS.join(' or ')}`);
+  const significance = values.significance;
+  if (!isOneOf(SIGNIFICANCE_TESTS, significance)) throw new Error(`--significance must be ${SIGNIFICANCE_TESTS.join(', ')}`);
   const ks = parseList('--k', values.k)!;
 
   return withDb(resolveDbPath(values.db), (db) => {
@@ -77,11 +74,11 @@ export async function run(argv: string[]): Promise<number> {
       const buckets = breakdown(db, by, groups, groupLabels(groups), loadSplit(db, groups[0][0].splitId));
       const shown = breakdownMetrics(by, metrics);
       const tables = buckets.map((b) => ({ bucket: b.label, users: b.users, table: buildTable(b.rows, { ...opts, metrics: shown, title: `${title}, ${b.label} (${b.users} users)` }) }));
-      text = format === 'json' ? JSON.stringify(tables, null, 2) + '\n' : format === 'csv' ? toBreakdownCsv(tables) : tables.map((t) => formatTable(t.table, format)).join('\n');
+      text = format === 'json' ? JSON.stringify(tables, null, 2) + '\n' : format === 'csv' ? toBreakdownCsv(tables) : tables.map((t) => formatComparison(t.table, format)).join('\n');
     } else {
       const rows = rowsFromRuns(db, runs, sel);
       if (!rows.length) throw new Error('no finished runs to compare (train some with `cmi-studio train`)');
-      text = formatTable(buildTable(rows, { ...opts, title }), format);
+      text = formatComparison(buildTable(rows, { ...opts, title }), format);
     }
     if (values.out) {
       writeFileSync(values.out, text);

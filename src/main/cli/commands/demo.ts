@@ -1,55 +1,24 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { DatasetSummary, ImportProgress } from '../../../shared/types.ts';
-import { importDataset } from '../../import/index.ts';
+import type { DatasetSummary } from '../../../shared/types.ts';
 import { getModel, models } from '../../models/registry.ts';
-import type { Config } from '../../models/types.ts';
-import { formatTable as formatComparison } from '../../report/format.ts';
+import { formatComparison } from '../../report/format.ts';
 import { rowsFromRuns } from '../../report/from-runs.ts';
 import { buildTable } from '../../report/table.ts';
-import { getDataset } from '../../store/datasets.ts';
-import { openDb, resolveDbPath, type Db } from '../../store/db.ts';
+import { openDb, resolveDbPath } from '../../store/db.ts';
 import { listRuns } from '../../store/runs.ts';
 import { findSameRun, markInterrupted, prepareRun } from '../../train/runner.ts';
 import { parseConcurrency } from '../../train/queue.ts';
+import { DEMO_GROUP, DEMO_NAME, demoConfig, ensureDemoDataset } from '../demo-setup.ts';
 import { progressView } from '../progress.ts';
 import { runSet } from '../run-set.ts';
-import { formatTable } from './datasets.ts';
-
-export const summary = 'the main job on the bundled KuaiRand sample: import, train CMI and every baseline, print the comparison';
+import { datasetsTable } from '../datasets-table.ts';
 
 const HELP = `usage: cmi-studio demo [--models cmi,mind,...] [--max-steps N] [--out DIR] [--parallel 1|2] [--import-only] [--db PATH] [--json]
 Imports the bundled sample as dataset ${'`'}kuairand-demo${'`'}, trains every registered model with a small
 budget, --parallel runs at once (default 2; finished runs of an earlier demo are reused), prints
 the comparison table and writes it as Markdown and LaTeX to DIR (default ./demo-output).`;
-
-export const DEMO_GROUP = 'demo';
-
-/** A budget that trains every model in minutes on a 2-core CPU; the paper settings are in docs/results.md. */
-export const demoConfig: Config = { batchSize: 128, maxlen: 50, historyPool: 100, viewLen: 50, evalEvery: 20, patience: 3, checkpointEvery: 50 };
-
-export const DEMO_NAME = 'kuairand-demo';
-const SAMPLE_FILE = join('resources', 'sample', 'kuairand_likes_hates.tsv');
-
-/** The bundled sample: beside the sources (repository, tsx), else under the working directory. */
-export function samplePath(): string {
-  const candidates = [fileURLToPath(new URL(`../../../../${SAMPLE_FILE}`, import.meta.url)), join(process.cwd(), SAMPLE_FILE)];
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error(`the bundled sample is missing (looked in ${candidates.join(', ')})`);
-  return found;
-}
-
-/** The demo dataset, imported from the bundled sample on first use. */
-export async function ensureDemoDataset(db: Db, onProgress?: (p: ImportProgress) => void): Promise<DatasetSummary> {
-  const existing = getDataset(db, DEMO_NAME);
-  if (existing) return existing;
-  const r = await importDataset(db, { files: [samplePath()], preset: 'kuairand', name: DEMO_NAME }, { onProgress });
-  const created = getDataset(db, r.datasetId ?? -1);
-  if (!created) throw new Error('the demo import reported success but the dataset is missing');
-  return created;
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -79,10 +48,10 @@ export async function run(argv: string[]): Promise<number> {
     dataset = await ensureDemoDataset(db, (p) => view.update(p));
     view.done();
     if (values['import-only']) {
-      process.stdout.write(values.json ? JSON.stringify(dataset) + '\n' : formatTable([dataset]) + '\n');
+      process.stdout.write(values.json ? JSON.stringify(dataset) + '\n' : datasetsTable([dataset]) + '\n');
       return 0;
     }
-    process.stderr.write(formatTable([dataset]) + '\n');
+    process.stderr.write(datasetsTable([dataset]) + '\n');
     markInterrupted(db);
     const maxSteps = Number(values['max-steps']);
     if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new Error(`--max-steps expects a positive integer`);

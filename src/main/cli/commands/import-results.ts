@@ -2,9 +2,7 @@ import { parseArgs } from 'node:util';
 import { importResults } from '../../eval/import-results.ts';
 import { resolveDbPath } from '../../store/db.ts';
 import { printHelp, withDb } from '../options.ts';
-import { datasetAndSplit } from './export-split.ts';
-
-export const summary = "evaluate another system's test-day lists (user, item, rank) with our metrics, as a row of compare";
+import { datasetAndSplit } from '../dataset-split.ts';
 
 const HELP = `usage: cmi-studio import-results FILE --dataset NAME [--split ID] --label LABEL [--json] [--db PATH]
 FILE: CSV or TSV with a header and columns user, item, rank (raw ids; rank 1 = best), one list

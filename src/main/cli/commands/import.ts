@@ -6,8 +6,6 @@ import { PRESET_NAMES } from '../../import/presets.ts';
 import { openDb, resolveDbPath, type Db } from '../../store/db.ts';
 import { progressView } from '../progress.ts';
 
-export const summary = 'import interaction logs (WeChat, KuaiRand, any CSV/TSV, RecBole .inter) as a dataset';
-
 const HELP = `usage: cmi-studio import FILE... --preset wechat|kuairand|csv|recbole --name NAME
                          [--positive EXPR] [--map user=COL,item=COL,time=COL|day=COL]
                          [--delimiter C] [--keep COL,COL] [--on-error fail|skip] [--dry-run]

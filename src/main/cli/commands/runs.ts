@@ -5,11 +5,8 @@ import { deleteRun, listRuns, requireRun } from '../../store/runs.ts';
 import { markInterrupted } from '../../train/runner.ts';
 import { isResumable, parseConcurrency, TrainingQueue } from '../../train/queue.ts';
 import { JSON_OPTION, parseCommand, printHelp, withDb } from '../options.ts';
-import { formatMetrics } from '../progress.ts';
+import { formatMetrics, runJson } from '../run-output.ts';
 import { runSet } from '../run-set.ts';
-import { runJson } from './train.ts';
-
-export const summary = 'list runs (experiments); delete one; cancel, resume or delete a set';
 
 const HELP = `usage: cmi-studio runs [--dataset NAME] [--model M] [--status S] [--group G] [--db PATH] [--json]
        cmi-studio runs --delete RUN [--db PATH]

@@ -4,8 +4,7 @@ import { createApi } from '../../api.ts';
 import { startHttpHost } from '../../hosts/http.ts';
 import { ensureRendererBuilt } from '../../hosts/renderer-build.ts';
 import { resolveDbPath } from '../../store/db.ts';
-
-export const summary = 'open the studio in a browser: a local web server on 127.0.0.1 (no Electron)';
+import { parseSize } from '../options.ts';
 
 const HELP = `usage: cmi-studio serve [--port N] [--db PATH] [--max-upload SIZE] [--no-build]
 
@@ -17,16 +16,6 @@ address to open; it carries a one-time token, which every API call must present.
                largest file a browser may upload, in bytes or with K, M, G (KiB, MiB,
                GiB); default 20G
   --no-build   serve out/renderer as it is, even when older than the sources`;
-
-const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
-
-/** `20G`, `512MiB`, `1000000`: a byte count with an optional binary unit. */
-export function parseSize(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(text);
-  const bytes = m ? Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]) : NaN;
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new Error(`--max-upload expects a size such as 500M or 20G, got '${text}'`);
-  return bytes;
-}
 
 /**
  * The last line of defence: an error that escapes every handler is logged and the host keeps

@@ -5,11 +5,8 @@ import { markInterrupted, prepareRun } from '../../train/runner.ts';
 import { expandSet, interestSweep, parseGrid, parseList } from '../../train/sets.ts';
 import { JSON_OPTION, configFromSettings, parseCommand, printHelp, withDb } from '../options.ts';
 import { parseConcurrency } from '../../train/queue.ts';
-import { formatMetrics } from '../progress.ts';
+import { formatMetrics, runJson } from '../run-output.ts';
 import { runSet } from '../run-set.ts';
-import { runJson } from './train.ts';
-
-export const summary = 'launch a set of runs (ablations, interests sweep, config grid, seeds), two at a time';
 
 const HELP = `usage: cmi-studio sweep --dataset NAME --model MODEL
          [--ablation] [--interests 1,2,4,8,16 | --interests-sweep] [--grid key=v1,v2 ...]

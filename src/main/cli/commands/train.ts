@@ -1,43 +1,20 @@
-import type { RunSummary } from '../../../shared/types.ts';
+import { isOneOf } from '../../../shared/one-of.ts';
+import { SPLIT_KINDS } from '../../../shared/types.ts';
 import { getModel, modelInfos } from '../../models/registry.ts';
 import { writeWhenFree } from '../../store/busy.ts';
 import { openDb, resolveDbPath } from '../../store/db.ts';
 import { ensureSplitInSteps } from '../../store/splits.ts';
 import { getDataset } from '../../store/datasets.ts';
 import { requireRun } from '../../store/runs.ts';
-import { launchRun, markInterrupted, prepareRun, runSplitParams, type RunRequest } from '../../train/runner.ts';
+import { markInterrupted, prepareRun, runSplitParams, type RunRequest } from '../../train/runner.ts';
 import { JSON_OPTION, configFromSettings, parseCommand, printHelp, withDb } from '../options.ts';
-import { trainProgress } from '../progress.ts';
-
-export const summary = 'train a model on a dataset (or --resume a run) and evaluate it on the test day';
+import { runJson, runWithProgress } from '../run-output.ts';
 
 const HELP = `usage: cmi-studio train --dataset NAME --model MODEL [--interests N] [--set key=value ...]
                         [--seed S] [--max-steps N] [--split day|time-quantile|leave-last-out]
                         [--db PATH] [--json]
        cmi-studio train --resume RUN [--db PATH] [--json]
 Progress goes to stderr; --json prints one JSON object on stdout when the run ends.`;
-
-export function runJson(run: RunSummary): Record<string, unknown> {
-  return {
-    run: run.id,
-    dataset: run.datasetName,
-    model: run.model,
-    label: run.label,
-    interests: run.interests,
-    seed: run.seed,
-    group: run.group,
-    status: run.status,
-    stopped: run.stopped,
-    backend: run.backend,
-    device: run.device,
-    steps: run.steps,
-    bestStep: run.bestStep,
-    seconds: run.seconds,
-    valid: run.valid,
-    test: run.test,
-    ...(run.error ? { error: run.error } : {}),
-  };
-}
 
 /** prepareRun for a CLI beside other jobs: an import may hold the write lock for minutes, so
  *  the split is built and the run row written once the lock is free, saying that it waits. */
@@ -53,21 +30,6 @@ async function prepareWhenFree(dbPath: string, request: RunRequest): Promise<num
     return (await writeWhenFree(db, () => prepareRun(db, request), { onWait }))!;
   } finally {
     db.close();
-  }
-}
-
-/** Launches a run, forwards Ctrl-C as a cancel, and waits for it. */
-export async function runWithProgress(dbPath: string, runId: number, quiet = false): Promise<RunSummary> {
-  const handle = launchRun(dbPath, runId, quiet ? () => {} : trainProgress());
-  const onSigint = () => {
-    process.stderr.write('\ncancelling (checkpointing; resume with --resume)...\n');
-    handle.cancel();
-  };
-  process.on('SIGINT', onSigint);
-  try {
-    return await handle.done;
-  } finally {
-    process.off('SIGINT', onSigint);
   }
 }
 
@@ -106,8 +68,8 @@ export async function run(argv: string[]): Promise<number> {
     if (values['max-steps'] !== undefined) config.maxSteps = Number(values['max-steps']);
     const seed = values.seed !== undefined ? Number(values.seed) : 42;
     if (!Number.isInteger(seed)) throw new Error(`--seed expects an integer, got '${values.seed}'`);
-    const kind = values.split as 'day' | 'time-quantile' | 'leave-last-out' | undefined;
-    if (kind && !['day', 'time-quantile', 'leave-last-out'].includes(kind)) throw new Error(`--split must be day, time-quantile or leave-last-out`);
+    const kind = values.split;
+    if (kind !== undefined && !isOneOf(SPLIT_KINDS, kind)) throw new Error(`--split must be ${SPLIT_KINDS.join(', ')}`);
     return { datasetId: dataset.id, model: def.name, config, seed, split: kind ? { kind } : undefined };
   });
   const runId = typeof request === 'number' ? request : await prepareWhenFree(dbPath, request);

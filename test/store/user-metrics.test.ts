@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openDb } from '../../src/main/store/db.ts';
 import { ensureSplit } from '../../src/main/store/splits.ts';
-import { loadUserMetrics, saveUserMetrics, userMetricNames } from '../../src/main/eval/store.ts';
+import { loadUserMetrics, saveUserMetrics, userMetricNames } from '../../src/main/store/user-metrics.ts';
 import { insertDataset, insertRun, randomPositives } from '../data/fixtures.ts';
 
 test('per-user metrics round-trip through run_user_metrics and are replaced on re-save', () => {

@@ -1,6 +1,6 @@
 // Per-user metric values of a run (table run_user_metrics), kept for significance tests.
-import { float32s, int32s, toBlob, type Db } from '../store/db.ts';
-import type { Phase } from './sets.ts';
+import { float32s, int32s, toBlob, type Db } from './db.ts';
+import type { Phase } from '../eval/sets.ts';
 
 /** Stores every metric of `perUser` (each aligned with `users`); a re-evaluation replaces them. */
 export function saveUserMetrics(db: Db, runId: number, phase: Phase, users: Int32Array, perUser: Record<string, Float32Array>): void {
