@@ -64,16 +64,10 @@ export function deleteDataset(db: Db, id: number): boolean {
   return db.prepare('DELETE FROM datasets WHERE id = ?').run(id).changes > 0;
 }
 
-export interface NewDataset {
-  name: string;
-  preset: ImportPreset;
-  positiveRule: string;
-  timeKind: TimeKind;
-  files: string[];
-  columns: string[];
-  keptColumns: string[];
+/** What an import stores about a new dataset: its summary's descriptive fields and the mapping. */
+export type NewDataset = Pick<DatasetSummary, 'name' | 'preset' | 'positiveRule' | 'timeKind' | 'files' | 'columns' | 'keptColumns'> & {
   mapping: ColumnMapping;
-}
+};
 
 export const MAX_DATASET_NAME = 100;
 

@@ -1,6 +1,6 @@
 // The early-stopping validation set of a run: every validation user, or (config validUsers = N)
 // a fixed sample of N of them drawn with the run seed. The draw depends only on the seed and the
-// stored split, so a resumed run evaluates the same users (docs/protocol.md, Departure).
+// stored split, so a resumed run evaluates the same users (docs/protocol.md, "Early-stopping validation on a sample").
 import { Rng } from '../data/rng.ts';
 import type { EvalSet } from '../eval/sets.ts';
 
