@@ -5,7 +5,8 @@ import { writeFileSync } from 'node:fs';
 import { importDataset } from '../src/main/import/index.ts';
 import { openDb } from '../src/main/store/db.ts';
 import { ensureSplit, loadSplit } from '../src/main/store/splits.ts';
-import { Sampler, type HostBatch } from '../src/main/data/sampler.ts';
+import type { HostBatch, Sampler } from '../src/main/data/sampler.ts';
+import { runSampler } from '../src/main/train/run-sampler.ts';
 import type { SplitData } from '../src/main/data/split.ts';
 import type { Config } from '../src/main/models/types.ts';
 
@@ -20,18 +21,7 @@ export async function kuairandSplit(): Promise<SplitData> {
 }
 
 export function kuairandSampler(split: SplitData, config: Config, needs: { views?: boolean; future?: boolean }, seed: number): Sampler {
-  return new Sampler(split, {
-    batchSize: Number(config.batchSize),
-    maxlen: Number(config.maxlen),
-    historyPool: Number(config.historyPool),
-    minSplit: Number(config.minSplit),
-    views: needs.views === true,
-    viewLen: Number(config.viewLen),
-    future: needs.future === true,
-    futureLen: Number(config.futureLen),
-    target: config.target === 'next' ? 'next' : 'future',
-    seed,
-  });
+  return runSampler(split, needs, config, seed);
 }
 
 /** The batches' contrastive views, positives and view negatives, for the PyTorch reference:

@@ -25,12 +25,12 @@ import { evalSet, type EvalSet } from '../src/main/eval/sets.ts';
 import { evaluate } from '../src/main/eval/evaluate.ts';
 import { fusedRetrieval } from '../src/main/eval/retrieve.ts';
 import { models } from '../src/main/models/registry.ts';
-import type { Config, ModelDef, SeqRecModel } from '../src/main/models/types.ts';
+import type { ModelDef, SeqRecModel } from '../src/main/models/types.ts';
 import { resolveConfig } from '../src/main/models/config.ts';
 import { evalInterval } from '../src/main/train/loop.ts';
 import { createOptimizer } from '../src/main/train/optimizer.ts';
 import { trainStep } from '../src/main/train/step.ts';
-import { Sampler } from '../src/main/data/sampler.ts';
+import { runSampler } from '../src/main/train/run-sampler.ts';
 import { toTensors } from '../src/main/data/batch.ts';
 import type { SplitData } from '../src/main/data/split.ts';
 
@@ -114,22 +114,6 @@ function cliImport(shape: Shape, db: string): Promise<Timed & { peakRss: number 
   });
 }
 
-/** The training loop's sampler for this model and config (train/loop.ts). */
-function samplerFor(model: SeqRecModel, config: Config, split: SplitData): Sampler {
-  return new Sampler(split, {
-    batchSize: Number(config.batchSize),
-    maxlen: Number(config.maxlen),
-    historyPool: Number(config.historyPool),
-    minSplit: Number(config.minSplit),
-    views: model.needs.views === true,
-    viewLen: Number(config.viewLen),
-    future: model.needs.future === true,
-    futureLen: Number(config.futureLen),
-    target: config.target === 'next' ? 'next' : 'future',
-    seed: 1,
-  });
-}
-
 /** Seconds per training step of `def` at its defaults: one warm-up step, then the median of
  *  `steps` (wall and CPU). */
 function stepSeconds(def: ModelDef, split: SplitData, steps: number): { wall: number; cpu: number; evalEvery: number } {
@@ -139,7 +123,7 @@ function stepSeconds(def: ModelDef, split: SplitData, steps: number): { wall: nu
   try {
     if (def.trainable === false) return { wall: 0, cpu: 0, evalEvery };
     const optimizer = createOptimizer(config);
-    const sampler = samplerFor(model, config, split);
+    const sampler = runSampler(split, model.needs, config, 1);
     const walls: number[] = [];
     const cpus: number[] = [];
     for (let s = 0; s <= steps; s++) {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Metrics, RunStatus, StopReason, TrainEvent } from '../../shared/types.ts';
 import type { SplitData } from '../data/split.ts';
 import { loadSplit } from '../store/splits.ts';
-import { Sampler, type SamplerState } from '../data/sampler.ts';
+import type { SamplerState } from '../data/sampler.ts';
 import { toTensors } from '../data/batch.ts';
 import { evalSet, type EvalSet } from '../eval/sets.ts';
 import { saveUserMetrics } from '../store/user-metrics.ts';
@@ -26,6 +26,7 @@ import {
 } from '../store/runs.ts';
 import { createOptimizer, modelWeights, optimizerState, restoreOptimizer, restoreWeights } from './optimizer.ts';
 import { trainStep } from './step.ts';
+import { runSampler } from './run-sampler.ts';
 import { runEta } from './eta.ts';
 import { evaluateReporting } from './eval-progress.ts';
 import { validationSample } from './valid-sample.ts';
@@ -146,18 +147,7 @@ async function optimise(
 ): Promise<{ state: LoopState; stopped: StopReason; best: Checkpoint | undefined }> {
   const { writes } = live;
   const optimizer = createOptimizer(config);
-  const sampler = new Sampler(split, {
-    batchSize: Number(config.batchSize),
-    maxlen: Number(config.maxlen),
-    historyPool: Number(config.historyPool),
-    minSplit: Number(config.minSplit),
-    views: model.needs.views === true,
-    viewLen: Number(config.viewLen),
-    future: model.needs.future === true,
-    futureLen: Number(config.futureLen),
-    target: config.target === 'next' ? 'next' : 'future',
-    seed,
-  });
+  const sampler = runSampler(split, model.needs, config, seed);
   const stages = model.stages ?? [];
   const evalEvery = evalInterval(config, split.users.length);
   const patience = Number(config.patience);
