@@ -9,14 +9,7 @@
 #include <stdio.h>
 #include "pool.h"
 #include "train.h"
-
-#define CHECK(call)                                                    \
-  do {                                                                 \
-    if ((call) != napi_ok) {                                           \
-      napi_throw_error(env, NULL, "cmi_blas: N-API call failed");      \
-      return NULL;                                                     \
-    }                                                                  \
-  } while (0)
+#include "napi_check.h"
 
 static bool float32_view(napi_env env, napi_value v, float **data, size_t *length) {
   bool is_typed;

@@ -2,15 +2,9 @@
 // throws instead of writing outside an array), then the plain C functions of train.c and gru.c.
 #include "pool.h"
 #include "train.h"
+#include "napi_check.h"
 #include <stdio.h>
 
-#define CHECK(call)                                                    \
-  do {                                                                 \
-    if ((call) != napi_ok) {                                           \
-      napi_throw_error(env, NULL, "cmi_blas: N-API call failed");      \
-      return NULL;                                                     \
-    }                                                                  \
-  } while (0)
 
 /** A typed array of the given type with at least `need` elements; NULL (and `ok` true) for
  *  JS null when `optional`. Throws and returns false otherwise. */
