@@ -9,7 +9,7 @@ import type { Db } from '../store/db.ts';
 import { createExternalRun, findExternalRun } from '../store/external-runs.ts';
 import { rawIds } from '../store/raw-ids.ts';
 import { defaultKs, scoreLists } from './metrics.ts';
-import { storeListsAndBeyond } from './record-lists.ts';
+import { listRecord, storeLists } from './record-lists.ts';
 import { evalSet } from './sets.ts';
 import { saveUserMetrics } from '../store/user-metrics.ts';
 
@@ -130,7 +130,7 @@ export function importResults(db: Db, split: SplitData, file: string, label: str
     const id = createExternalRun(db, { datasetId: split.datasetId, splitId: split.id, label, source: file, test: scored.metrics });
     saveUserMetrics(db, id, 'test', lists.users, scored.perUser);
     // No item embeddings: intra-list diversity is not available for imported lists.
-    storeListsAndBeyond(db, id, split, lists.users, lists.width, lists.items);
+    storeLists(db, id, listRecord(split, lists.users, lists.width, lists.items));
     return id;
   }).immediate();
   return { ...lists, runId, test: scored.metrics };

@@ -4,13 +4,25 @@
 import type { SplitData } from '../data/split.ts';
 import type { Db } from '../store/db.ts';
 import { saveListMetrics, saveRunLists } from '../store/run-lists.ts';
-import { beyondAccuracy, trainingPopularity, type ItemVectors } from './beyond.ts';
+import { beyondAccuracy, trainingPopularity, type BeyondScores, type ItemVectors } from './beyond.ts';
 import { saveUserMetrics } from '../store/user-metrics.ts';
 
-/** Stores a run's lists and beyond-accuracy values from external or model lists alike. */
-export function storeListsAndBeyond(db: Db, runId: number, split: SplitData, users: Int32Array, k: number, items: Int32Array, vectors?: ItemVectors): void {
-  saveRunLists(db, runId, 'test', { users, k, items });
-  const beyond = beyondAccuracy(items, k, trainingPopularity(split.numItems, split.train), vectors);
-  saveListMetrics(db, runId, 'test', beyond.metrics);
-  saveUserMetrics(db, runId, 'test', users, beyond.perUser);
+/** A run's test-day lists with their beyond-accuracy values, computed once, stored by storeLists. */
+export interface ListRecord {
+  users: Int32Array;
+  k: number;
+  items: Int32Array;
+  beyond: BeyondScores;
+}
+
+/** The beyond-accuracy values of lists from a model or from another system alike. */
+export function listRecord(split: SplitData, users: Int32Array, k: number, items: Int32Array, vectors?: ItemVectors): ListRecord {
+  return { users, k, items, beyond: beyondAccuracy(items, k, trainingPopularity(split.numItems, split.train), vectors) };
+}
+
+/** Stores a list record (the trainer calls it inside its write queue, which may retry it). */
+export function storeLists(db: Db, runId: number, r: ListRecord): void {
+  saveRunLists(db, runId, 'test', { users: r.users, k: r.k, items: r.items });
+  saveListMetrics(db, runId, 'test', r.beyond.metrics);
+  saveUserMetrics(db, runId, 'test', r.users, r.beyond.perUser);
 }

@@ -8,7 +8,7 @@ import type { SamplerState } from '../data/sampler.ts';
 import { toTensors } from '../data/batch.ts';
 import { evalSet, type EvalSet } from '../eval/sets.ts';
 import { saveUserMetrics } from '../store/user-metrics.ts';
-import { storeListsAndBeyond } from '../eval/record-lists.ts';
+import { listRecord, storeLists } from '../eval/record-lists.ts';
 import { initBackend } from '../engine/backend.ts';
 import { getModel } from '../models/registry.ts';
 import type { Config, SeqRecModel } from '../models/types.ts';
@@ -353,10 +353,11 @@ async function finish(
   // Untrained models (pop) and runs cut before their first evaluation: keep the final weights.
   const finalWeights = best ? undefined : { step: state?.step ?? 0, state: JSON.stringify({ stage: state?.stage ?? 0 }), tensors: packTensors(modelWeights(model)) };
   const seconds = state ? state.seconds : (Date.now() - started) / 1000;
+  const lists = test.users.length ? listRecord(split, test.users, test.k, test.items, { rows, cols, data: itemData }) : null;
   writes.write(() => {
     saveUserMetrics(db, runId, 'valid', valid.users, valid.perUser);
     saveUserMetrics(db, runId, 'test', test.users, test.perUser);
-    if (test.users.length) storeListsAndBeyond(db, runId, split, test.users, test.k, test.items, { rows, cols, data: itemData });
+    if (lists) storeLists(db, runId, lists);
     if (finalWeights) saveCheckpoint(db, runId, 'best', finalWeights);
     deleteCheckpoint(db, runId, 'last');
     updateRun(db, runId, {
