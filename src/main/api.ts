@@ -18,7 +18,9 @@ import type { DatasetSummary, ImportPreset, ImportRequest } from '../shared/type
 import { importDataset, previewFile, presetRule, RuleError, validateRule } from './import/index.ts';
 import { JOINED_COLUMN } from './import/plan.ts';
 import { isFeedInfoHeader, PRESETS } from './import/presets.ts';
+import { importItemAttributes } from './import/items.ts';
 import { datasetCharts } from './store/charts.ts';
+import { listItemAttributes } from './store/item-attributes.ts';
 import { deleteDataset, getDataset, listDatasets } from './store/datasets.ts';
 import { openDb, SCHEMA_VERSION } from './store/db.ts';
 import { deleteRun, listRuns, requireRun, runCurves } from './store/runs.ts';
@@ -206,6 +208,13 @@ export function createApi(ctx: ApiContext): StudioService {
       jobs.get(str(jobId, 'jobId'))?.abort();
     },
 
+    async itemAttributes(datasetId) {
+      return listItemAttributes(db, requireDataset(datasetId).id);
+    },
+    async importItems(req) {
+      return importItemAttributes(db, req);
+    },
+
     async listSplits(datasetId) {
       return listSplits(db, int(datasetId, 'dataset id'));
     },
@@ -311,6 +320,10 @@ export function createApi(ctx: ApiContext): StudioService {
     async inspectUser(runId, uid, k) {
       const { inspectUser } = await loadInspector();
       return inspectUser(db, requireRun(db, int(runId, 'run id')).id, int(uid, 'user id'), k === undefined ? undefined : int(k, 'k'));
+    },
+
+    async interestAlignment(runId, attribute) {
+      return (await import('./inspect/alignment.ts')).runAlignment(db, runId, attribute);
     },
 
     async compareRuns(req) {

@@ -21,9 +21,11 @@ import type {
   UserInspection,
 } from './types.ts';
 import type { SplitStats } from './stats.ts';
+import type { AlignmentResult, ItemAttribute, ItemImportRequest, ItemImportResult } from './attributes.ts';
 import type { BreakdownKind, ComparisonTable, SignificanceTest, TableFormat, TableMetric, UserDistribution } from './tables.ts';
 
 // Re-exported: the renderer takes a method's argument and result types from the contract.
+export type { AlignmentResult, ItemAttribute, ItemImportRequest, ItemImportResult };
 export type { BreakdownKind, ComparisonTable, RunQuery, SignificanceTest, SplitStats, TableFormat, TableMetric, UserDistribution };
 
 export interface AppInfo {
@@ -160,6 +162,11 @@ export interface StudioApi {
   /** Aborts a running import or dry run; a no-op when the job already ended. */
   cancelJob(jobId: string): Promise<void>;
 
+  /** The dataset's item attributes (docs/import.md "## Item attributes"). */
+  itemAttributes(datasetId: number): Promise<ItemAttribute[]>;
+  /** Imports an item-attribute file (WeChat feed_info.csv, or item id + columns) onto a dataset. */
+  importItems(req: ItemImportRequest): Promise<ItemImportResult>;
+
   listSplits(datasetId: number): Promise<SplitSummary[]>;
   /** The stored split with these parameters, built (and stored) first when there is none. */
   ensureSplit(datasetId: number, params: Partial<SplitParams>): Promise<SplitSummary>;
@@ -199,6 +206,10 @@ export interface StudioApi {
   /** One user's interests under a finished run: assignment, retrieval top-K, hits, 2-D map. */
   inspectUser(runId: number, uid: number, k?: number): Promise<UserInspection>;
 
+  /** How well a finished run's interests match an item attribute: NMI and purity over the test
+   *  users' histories (docs/protocol.md "## Interest alignment"). */
+  interestAlignment(runId: number, attribute: string): Promise<AlignmentResult>;
+
   compareRuns(req: CompareRequest): Promise<ComparisonTable>;
   /** The row labels a table of these runs has (identical runs are one row). */
   compareLabels(runIds: number[]): Promise<string[]>;
@@ -226,6 +237,8 @@ const methodTable: Record<StudioMethod, true> = {
   validateRule: true,
   importDataset: true,
   cancelJob: true,
+  itemAttributes: true,
+  importItems: true,
   listSplits: true,
   ensureSplit: true,
   splitStats: true,
@@ -245,6 +258,7 @@ const methodTable: Record<StudioMethod, true> = {
   runCurves: true,
   inspectableUsers: true,
   inspectUser: true,
+  interestAlignment: true,
   compareRuns: true,
   compareLabels: true,
   compareBreakdown: true,

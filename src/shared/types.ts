@@ -260,6 +260,8 @@ export interface InspectedItem {
   /** Split item id (the model's vocabulary). */
   item: number;
   raw: string;
+  /** The item's attributes (name -> value as written); empty when the dataset has none. */
+  attributes: Record<string, string>;
 }
 
 export interface UserInspection {
@@ -270,6 +272,8 @@ export interface UserInspection {
   raw: string;
   k: number;
   numInterests: number;
+  /** The dataset's item attributes, in import order (the items' `attributes` keys). */
+  attributeNames: string[];
   /** The (truncated) test-time history in time order, with each item's category assignment. */
   history: Array<InspectedItem & { soft: number[] | null; category: number | null; hard: number | null }>;
   /** Weight (intensity) of each interest: the summed soft assignment, or null when the model has none. */

@@ -12,6 +12,7 @@ import { getModel } from '../models/registry.ts';
 import type { SeqRecModel } from '../models/types.ts';
 import { rawItemIds, rawUserId, searchUsersByRaw } from '../store/datasets.ts';
 import type { Db } from '../store/db.ts';
+import { itemAttributeValues, listItemAttributes } from '../store/item-attributes.ts';
 import { loadCheckpoint, requireRun } from '../store/runs.ts';
 import { loadSplit } from '../store/splits.ts';
 import { restoreWeights } from '../train/optimizer.ts';
@@ -105,12 +106,15 @@ function inspectLoaded(db: Db, runId: number, loaded: Loaded, uid: number, k: nu
   const targets = test.targets[row];
   const vocab = split.vocab;
   const rawOf = (items: ArrayLike<number>) => rawItemIds(db, loaded.datasetId, Array.from(items, (i) => vocab[i]));
+  const attributes = itemAttributeValues(db, loaded.datasetId, [...real, ...got.items, ...test.targets[row]].map((i) => vocab[i]));
+  const attrs = (item: number): Record<string, string> => attributes.get(vocab[item]) ?? {};
 
   const listed = Array.from(got.items).filter((i) => i !== 0);
   const listedRaw = rawOf(listed);
   const retrieved = listed.map((item, j) => ({
     item,
     raw: listedRaw[j] ?? String(vocab[item]),
+    attributes: attrs(item),
     score: got.scores[j],
     interest: got.interest[j],
     hit: targets.has(item),
@@ -141,16 +145,18 @@ function inspectLoaded(db: Db, runId: number, loaded: Loaded, uid: number, k: nu
     raw: rawUserId(db, loaded.datasetId, uid) ?? String(uid),
     k,
     numInterests: m,
+    attributeNames: listItemAttributes(db, loaded.datasetId).map((a) => a.name),
     history: Array.from(real, (item, j) => ({
       item,
       raw: historyRaw[j] ?? String(vocab[item]),
+      attributes: attrs(item),
       soft: soft ? soft[j] : null,
       category: soft ? argmax(soft[j]) : null,
       hard: hard ? hard[j] : null,
     })),
     weights,
     retrieved,
-    targets: targetList.map((item, j) => ({ item, raw: targetRaw[j] ?? String(vocab[item]) })),
+    targets: targetList.map((item, j) => ({ item, raw: targetRaw[j] ?? String(vocab[item]), attributes: attrs(item) })),
     perInterest,
     metrics: {
       [`recall@${k}`]: targets.size ? hits / targets.size : 0,

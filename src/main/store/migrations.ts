@@ -211,4 +211,32 @@ export const migrations: string[] = [
   // v9: run_embeddings was written after every run and never read: the inspector rebuilds
   // the model from its best checkpoint, which holds the same item table.
   `DROP TABLE run_embeddings;`,
+  // v10: reserved for the run tags and notes (branch s15runs, merged first). This placeholder
+  // only keeps the position so the entry below is v11; at merge it is replaced by that entry.
+  `-- v10 placeholder`,
+  // v11: item attributes (WeChat feed_info.csv fields, or any item-attribute file), one row per
+  // item and attribute. value: the cell as written; label: the one value interest alignment
+  // groups by (a list's first or highest-weight entry; docs/import.md "## Item attributes").
+  `
+  CREATE TABLE item_attributes (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('number', 'text', 'list', 'weighted-list')),
+    source     TEXT NOT NULL,              -- the file it came from
+    items      INTEGER NOT NULL,           -- items with a value
+    labels     INTEGER NOT NULL,           -- distinct labels
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    PRIMARY KEY (dataset_id, name)
+  );
+  CREATE TABLE item_attribute_values (
+    dataset_id INTEGER NOT NULL,
+    name       TEXT NOT NULL,
+    iid        INTEGER NOT NULL,
+    value      TEXT NOT NULL,
+    label      TEXT NOT NULL,
+    PRIMARY KEY (dataset_id, name, iid),
+    FOREIGN KEY (dataset_id, name) REFERENCES item_attributes (dataset_id, name) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  CREATE INDEX item_attribute_values_item ON item_attribute_values (dataset_id, iid);
+  `,
 ];
