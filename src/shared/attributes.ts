@@ -74,7 +74,7 @@ export interface AlignmentResult {
   labels: number;
   /** Every (user, position) pooled, interest ids as global categories. */
   pooled: AlignmentScores;
-  /** Mean over users (with at least two labelled items) of the per-user figures. */
+  /** Mean of the per-user figures over the users whose labelled items hold two labels or more. */
   perUser: AlignmentScores;
   /** Baseline: purity when every item sits in one interest (the top label's share). */
   majorityShare: number;

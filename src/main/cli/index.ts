@@ -12,6 +12,8 @@ const commands: Record<string, { load: () => Promise<Command>; summary: string }
   compare: { load: () => import('./commands/compare.ts'), summary: "comparison table of a dataset's runs (best bold, second underlined, Improv., significance), as md/csv/latex/json" },
   'export-split': { load: () => import('./commands/export-split.ts'), summary: "write a dataset's stored split as RecBole atomic files (train/valid/test .inter, raw ids)" },
   'import-results': { load: () => import('./commands/import-results.ts'), summary: "evaluate another system's test-day lists (user, item, rank) with our metrics, as a row of compare" },
+  'import-items': { load: () => import('./commands/import-items.ts'), summary: 'import item attributes (WeChat feed_info.csv, or item id + columns) onto a dataset' },
+  alignment: { load: () => import('./commands/alignment.ts'), summary: "how well a run's interests match an item attribute (NMI, purity over the test users)" },
   serve: { load: () => import('./commands/serve.ts'), summary: 'open the studio in a browser: a local web server on 127.0.0.1 (no Electron)' },
   demo: { load: () => import('./commands/demo.ts'), summary: 'the main job on the bundled KuaiRand sample: import, train CMI and every baseline, print the comparison' },
 };

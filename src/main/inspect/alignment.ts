@@ -8,6 +8,7 @@ import type { AlignmentResult, AlignmentScores } from '../../shared/attributes.t
 import { nmi, purity } from '../eval/alignment.ts';
 import { assignInterests, type AssignmentKind } from '../models/assignment.ts';
 import type { Db } from '../store/db.ts';
+import { EXTERNAL_MODEL } from '../store/external-runs.ts';
 import { attributeLabels } from '../store/item-attributes.ts';
 import { requireRun } from '../store/runs.ts';
 import { loadRunModel } from './user.ts';
@@ -27,7 +28,9 @@ export function alignmentOf(items: { users: Int32Array; interests: Int32Array; c
     let e = s;
     while (e < users.length && users[e] === users[s]) e++;
     distinct++;
-    if (e - s >= 2) {
+    // A user whose labelled items share one label has nothing to align (NMI's limit case would
+    // call one interest a perfect match): such users are left out of the mean.
+    if (new Set(classes.subarray(s, e)).size >= 2) {
       sumNmi += nmi(interests.subarray(s, e), classes.subarray(s, e));
       sumPurity += purity(interests.subarray(s, e), classes.subarray(s, e));
       counted++;
@@ -44,6 +47,7 @@ export function alignmentOf(items: { users: Int32Array; interests: Int32Array; c
 
 export async function runAlignment(db: Db, runId: number, attribute: string): Promise<AlignmentResult> {
   const run = requireRun(db, runId);
+  if (run.model === EXTERNAL_MODEL) throw new Error(`run ${runId} holds another system's imported lists: it has no interests to align`);
   const byItem = attributeLabels(db, run.datasetId, attribute);
   const loaded = await loadRunModel(db, runId);
   try {
