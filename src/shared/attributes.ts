@@ -75,7 +75,7 @@ export interface AlignmentResult {
   /** Every (user, position) pooled, interest ids as global categories. */
   pooled: AlignmentScores;
   /** Mean of the per-user figures over the users whose labelled items hold two labels or more. */
-  perUser: AlignmentScores;
+  perUser: AlignmentScores & { users: number };
   /** Baseline: purity when every item sits in one interest (the top label's share). */
   majorityShare: number;
 }

@@ -34,14 +34,16 @@ export function entries(cell: string, delimiter: string): string[] {
 export function columnKind(cells: Iterable<string>, delimiter: string): AttributeKind {
   let list = false;
   let numbers = true;
+  let any = false;
   for (const cell of cells) {
     const parts = entries(cell, delimiter);
     if (parts.length === 0) continue;
+    any = true;
     if (parts.every((p) => WEIGHTED.test(p))) return 'weighted-list';
     if (parts.length > 1) list = true;
     if (!NUMBER.test(cell.trim())) numbers = false;
   }
-  return list ? 'list' : numbers ? 'number' : 'text';
+  return list ? 'list' : numbers && any ? 'number' : 'text';
 }
 
 /** The label alignment groups a cell by: the value itself, a list's first entry, or a weighted

@@ -17,7 +17,7 @@ import { loadRunModel } from './user.ts';
 const BATCH = 256;
 
 /** Figures of labelled items grouped by user (rows ascending). */
-export function alignmentOf(items: { users: Int32Array; interests: Int32Array; classes: Int32Array }): { pooled: AlignmentScores; perUser: AlignmentScores; users: number; majorityShare: number } {
+export function alignmentOf(items: { users: Int32Array; interests: Int32Array; classes: Int32Array }): { pooled: AlignmentScores; perUser: AlignmentScores & { users: number }; users: number; majorityShare: number } {
   const { users, interests, classes } = items;
   const pooled = { nmi: nmi(interests, classes), purity: purity(interests, classes) };
   let sumNmi = 0;
@@ -39,7 +39,7 @@ export function alignmentOf(items: { users: Int32Array; interests: Int32Array; c
   }
   return {
     pooled,
-    perUser: { nmi: counted ? sumNmi / counted : 0, purity: counted ? sumPurity / counted : 0 },
+    perUser: { nmi: counted ? sumNmi / counted : 0, purity: counted ? sumPurity / counted : 0, users: counted },
     users: distinct,
     majorityShare: purity(new Int32Array(classes.length), classes),
   };
