@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { cancelResumeDeleteSet, compareAndExport, inspectFirstUser, importSample, pageApi, SAMPLE, shot, trainTwoRuns, visit } from './flow.ts';
+import { cancelResumeDeleteSet, compareAndExport, inspectFirstUser, importSample, itemAttributesAndAlignment, pageApi, SAMPLE, SAMPLE_ITEMS, shot, trainTwoRuns, visit } from './flow.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -108,6 +108,13 @@ describe('studio in a browser (e2e)', { timeout: 600_000 }, () => {
 
   it('opens the interest inspector for a test-day user', async () => {
     await inspectFirstUser(page, runIds[0], 'browser');
+  });
+
+  it('attaches an item file on the dataset page (upload): attributes in the inspector, alignment on the run page', async () => {
+    await itemAttributesAndAlignment(page, datasetId, runIds[0], 'browser', async (panel) => {
+      await panel.getByTestId('file-input').setInputFiles(SAMPLE_ITEMS);
+      await panel.getByTestId('file-list').waitFor();
+    });
   });
 
   it('compares the two runs and downloads the LaTeX table', async () => {

@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import type { Reply } from '../../src/shared/api.ts';
 import type { ImportResult } from '../../src/shared/types.ts';
 
 export const SAMPLE = resolve('resources/sample/kuairand_likes_hates.tsv');
+export const SAMPLE_ITEMS = resolve('resources/sample/kuairand_video_attributes.tsv');
 export const SHOTS = resolve('test-results');
 
 /** Calls the API from inside the page, over whichever transport the page itself uses. */
@@ -276,4 +277,49 @@ export async function cancelResumeDeleteSet(page: Page, datasetId: number, prefi
   await row.getByTestId('set-delete').click();
   await row.waitFor({ state: 'detached' });
   assert.deepEqual(await statuses(), [], 'every run of the set is gone');
+}
+
+/**
+ * Attaches the sample's item-attribute file on the dataset page (`addFile` puts it in the
+ * panel's picker), then finds the attributes beside the history items in the inspector and the
+ * interest-alignment figure on the run page, each as the API gives it.
+ */
+export async function itemAttributesAndAlignment(page: Page, datasetId: number, runId: number, prefix: string, addFile: (panel: Locator) => Promise<void>): Promise<void> {
+  await visit(page, `#/datasets/${datasetId}`);
+  const panel = page.getByTestId('item-attributes');
+  await panel.waitFor();
+  await addFile(panel);
+  await panel.getByTestId('item-attach').click();
+  await panel.getByTestId('item-import-result').waitFor();
+  assert.match((await panel.getByTestId('item-import-result').textContent()) ?? '', /items matched \(video_id\), [\d,]+ rows of items this dataset does not know/);
+  const attributes = await pageApi<{ name: string; items: number }[]>(page, 'itemAttributes', [datasetId]);
+  assert.deepEqual(attributes.map((a) => a.name), ['duration_class', 'duration_s', 'engagement']);
+  for (const a of attributes) {
+    const cells = panel.locator(`tr[data-attribute="${a.name}"] td`);
+    assert.equal(((await cells.nth(2).textContent()) ?? '').replace(/,/g, ''), String(a.items));
+  }
+  await shot(page, `${prefix}-item-attributes`);
+
+  const [user] = await pageApi<{ uid: number }[]>(page, 'inspectableUsers', [runId]);
+  await visit(page, `#/inspect/${runId}/${user.uid}`);
+  const table = page.getByTestId('history-attributes');
+  await table.waitFor({ timeout: 60_000 });
+  const ins = await pageApi<{ history: { raw: string; attributes: Record<string, string> }[] }>(page, 'inspectUser', [runId, user.uid, 50]);
+  assert.equal(await table.locator('tbody tr').count(), ins.history.length);
+  for (const [i, h] of ins.history.slice(0, 5).entries()) {
+    const row = table.locator('tbody tr').nth(i);
+    assert.equal(await row.getAttribute('data-item'), h.raw);
+    assert.equal(((await row.locator('td[data-attribute="duration_class"]').textContent()) ?? '').trim(), h.attributes.duration_class ?? '');
+  }
+  await shot(page, `${prefix}-inspect-attributes`);
+
+  await visit(page, `#/runs/${runId}`);
+  const align = page.getByTestId('alignment');
+  await align.getByTestId('alignment-attribute').selectOption('duration_class');
+  await align.getByTestId('alignment-compute').click();
+  const nmi = align.locator('tr[data-attribute="duration_class"] [data-testid="alignment-nmi"]');
+  await nmi.waitFor({ timeout: 60_000 });
+  const want = await pageApi<{ pooled: { nmi: number } }>(page, 'interestAlignment', [runId, 'duration_class']);
+  assert.equal(((await nmi.textContent()) ?? '').trim(), want.pooled.nmi.toFixed(3));
+  await shot(page, `${prefix}-alignment`);
 }

@@ -43,7 +43,7 @@ for (const def of models) {
           const got = interests[b * L + j];
           if (item === 0) return assert.equal(got, -1, 'padding');
           if (category) {
-            const cats = rowsOf(tf.clone(category), category.shape[1]);
+            const cats = rowsOf(tf.clone(category), category.shape[1] as number);
             assert.equal(got, argmax(cats.map((c) => dot(items[item], c))), `${def.name} item ${item}: its category`);
           } else {
             const m = model.numInterests;
