@@ -35,6 +35,8 @@ export interface ItemImportResult {
   idColumn: string;
   /** Data rows read. */
   rows: number;
+  /** Malformed rows dropped (only within a dataset import with onError 'skip'; else an error). */
+  skipped: number;
   /** Rows whose item the dataset has. */
   matched: number;
   /** Rows whose item the dataset does not know (not an error: the file may cover more items). */

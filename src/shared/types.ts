@@ -1,5 +1,6 @@
 // Plain data types shared by main, preload and renderer. No runtime code, no imports from
 // Node or Electron: the renderer compiles these too.
+import type { ItemImportResult } from './attributes.ts';
 
 export const IMPORT_PRESETS = ['wechat', 'kuairand', 'csv', 'recbole'] as const;
 export type ImportPreset = (typeof IMPORT_PRESETS)[number];
@@ -87,6 +88,8 @@ export interface ImportResult extends DatasetCounts {
   skipped: number;
   /** The first of them (at most 10). */
   errors: ImportRowError[];
+  /** WeChat with feed_info.csv: its item fields, stored as item attributes with the dataset. */
+  itemAttributes?: ItemImportResult;
 }
 
 export interface DatasetSummary extends DatasetCounts {

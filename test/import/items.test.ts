@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import Papa from 'papaparse';
 import { importDataset } from '../../src/main/import/index.ts';
 import { cellLabel, FEED_INFO_ATTRIBUTES, importItemAttributes } from '../../src/main/import/items.ts';
+import type { ItemImportResult } from '../../src/shared/attributes.ts';
 import type { Db } from '../../src/main/store/db.ts';
 import { attributeLabels, itemAttributeValues, listItemAttributes } from '../../src/main/store/item-attributes.ts';
 import { rawIds } from '../../src/main/store/raw-ids.ts';
@@ -35,16 +36,20 @@ describe('item attributes', () => {
   let wechatId: number;
   let sampleId: number;
   let feedInfo: string;
+  let actions: string;
+  let withFeedInfo: ItemImportResult | undefined;
 
   before(async () => {
     ({ dir, cleanup } = tempDir('items'));
     db = freshDb(dir);
     const opts = { users: 60, feeds: 800, rows: 6000, seed: 5 };
     feedInfo = join(dir, 'feed_info.csv');
-    const actions = join(dir, 'user_action.csv');
+    actions = join(dir, 'user_action.csv');
     const vps = await writeFeedInfo(feedInfo, opts);
     await writeUserActions(actions, opts, vps);
-    wechatId = (await importDataset(db, { files: [actions, feedInfo], preset: 'wechat', name: 'wechat' })).datasetId as number;
+    const wechat = await importDataset(db, { files: [actions, feedInfo], preset: 'wechat', name: 'wechat' });
+    wechatId = wechat.datasetId as number;
+    withFeedInfo = wechat.itemAttributes;
     sampleId = (await importDataset(db, { files: [SAMPLE], preset: 'kuairand', name: 'sample' })).datasetId as number;
   });
   after(() => {
@@ -53,7 +58,11 @@ describe('item attributes', () => {
   });
 
   it("imports feed_info.csv's item fields: values as written, lists by their first entry, weighted lists by their top token", async () => {
+    // The WeChat import stored them with the dataset; importing the file again replaces them.
+    assert.deepEqual(withFeedInfo?.attributes.map((a) => a.name), FEED_INFO_ATTRIBUTES);
     const r = await importItemAttributes(db, { datasetId: wechatId, file: feedInfo });
+    assert.deepEqual(r.replaced, FEED_INFO_ATTRIBUTES);
+    assert.deepEqual(r.attributes, withFeedInfo?.attributes);
     const rows = records(feedInfo, ',');
     const known = iidOf(db, wechatId);
     const mine = rows.filter((row) => known.has(row.feedid));
@@ -82,6 +91,18 @@ describe('item attributes', () => {
     const one = mine.find((row) => row.manual_keyword_list.includes(';')) as Record<string, string>;
     const iid = known.get(one.feedid) as number;
     assert.equal(itemAttributeValues(db, wechatId, [iid]).get(iid)?.manual_keyword_list, one.manual_keyword_list);
+  });
+
+  it('a WeChat import whose feed_info.csv lists a video twice fails at file:line and stores nothing', async () => {
+    const lines = readFileSync(feedInfo, 'utf8').trimEnd().split('\n');
+    const bad = join(dir, 'feed_info_twice.csv');
+    writeFileSync(bad, [...lines, lines[1]].join('\n') + '\n');
+    await assert.rejects(importDataset(db, { files: [actions, bad], preset: 'wechat', name: 'twice' }), new RegExp(`feed_info_twice\\.csv:${lines.length + 1}:1: field 1: item '\\d+' appears twice \\(also on line 2\\)`));
+    assert.equal(db.prepare("SELECT count(*) FROM datasets WHERE name = 'twice'").pluck().get(), 0);
+    // With onError 'skip' the repeated row is dropped and counted; the first one stands.
+    const skipped = await importDataset(db, { files: [actions, bad], preset: 'wechat', name: 'twice', onError: 'skip' });
+    assert.equal(skipped.itemAttributes?.skipped, 1);
+    assert.deepEqual(skipped.itemAttributes?.attributes.map((a) => a.items), withFeedInfo?.attributes.map((a) => a.items));
   });
 
   it("imports the sample's attribute file on its id column; a second import replaces what it names", async () => {

@@ -83,11 +83,10 @@ function itemLookup(db: Db, datasetId: number): (raw: string) => number | undefi
   return (raw) => byRaw.get(raw) ?? (/^-?\d+$/.test(raw) ? byRaw.get(raw.replace(/^(-?)0+(?=\d)/, '$1')) : undefined);
 }
 
-/**
- * Imports the attribute columns of `req.file` onto dataset `req.datasetId`. Throws ImportError
- * (file:line:column) for a malformed row; nothing is written then.
- */
-export async function importItemAttributes(db: Db, req: ItemImportRequest): Promise<ItemImportResult> {
+type ReadItems = Omit<ItemImportResult, 'attributes' | 'replaced'> & { columns: AttributeColumn[] };
+
+/** Reads and checks the whole file (ImportError at file:line:column); writes nothing. */
+async function readItemFile(db: Db, req: ItemImportRequest, skipBadRows = false): Promise<ReadItems> {
   const dataset = requireDataset(db, req.datasetId);
   const file = resolve(req.file);
   const head = await readHead(file, { delimiter: req.delimiter, quoting: true, rows: 1 });
@@ -110,6 +109,12 @@ export async function importItemAttributes(db: Db, req: ItemImportRequest): Prom
   const firstLine = new Map<number, number>();
   const cells = wanted.map(() => new Map<number, Cell>());
   let rows = 0;
+  let skipped = 0;
+  /** A bad row: the error, or with skipBadRows a counted, dropped row (or cell). */
+  const reject = (err: ImportError): void => {
+    if (!skipBadRows) throw err;
+    skipped++;
+  };
   let unknown = 0;
   const unknownExamples: string[] = [];
   let isHeader = true;
@@ -120,11 +125,11 @@ export async function importItemAttributes(db: Db, req: ItemImportRequest): Prom
     }
     rows++;
     if (rec.count !== header.length) {
-      throw new ImportError(file, rec.line, Math.min(rec.count, header.length) + 1, 'field', `expected ${header.length} fields like the header, got ${rec.count}`);
+      return reject(new ImportError(file, rec.line, Math.min(rec.count, header.length) + 1, 'field', `expected ${header.length} fields like the header, got ${rec.count}`));
     }
     const text = (k: number): string => fieldText(rec.buf, rec.starts[k], rec.ends[k], rec.hasEscapes && rec.escaped[k] === 1);
     const raw = text(idAt).trim();
-    if (raw === '') throw new ImportError(file, rec.line, idAt + 1, 'field', `expected an item id in column '${idColumn}', got an empty field`);
+    if (raw === '') return reject(new ImportError(file, rec.line, idAt + 1, 'field', `expected an item id in column '${idColumn}', got an empty field`));
     const iid = lookup(raw);
     if (iid === undefined) {
       unknown++;
@@ -132,7 +137,7 @@ export async function importItemAttributes(db: Db, req: ItemImportRequest): Prom
       return;
     }
     const before = firstLine.get(iid);
-    if (before !== undefined) throw new ImportError(file, rec.line, idAt + 1, 'field', `item '${raw}' appears twice (also on line ${before})`);
+    if (before !== undefined) return reject(new ImportError(file, rec.line, idAt + 1, 'field', `item '${raw}' appears twice (also on line ${before})`));
     firstLine.set(iid, rec.line);
     at.forEach((k, j) => {
       const cell = text(k).trim();
@@ -146,30 +151,45 @@ export async function importItemAttributes(db: Db, req: ItemImportRequest): Prom
     const iids = Int32Array.from(column.keys()).sort();
     const values: string[] = [];
     const labels: string[] = [];
+    const kept: number[] = [];
     for (const iid of iids) {
       const cell = column.get(iid) as Cell;
       const label = cellLabel(cell.text, kind, delimiter);
       if (label === undefined) {
-        throw new ImportError(file, cell.line, at[j] + 1, 'field', `expected 'token weight' entries separated by ';' in column '${name}' (a weighted list, as its other rows), got ${JSON.stringify(cell.text.slice(0, 60))}`);
+        reject(new ImportError(file, cell.line, at[j] + 1, 'field', `expected 'token weight' entries separated by ';' in column '${name}' (a weighted list, as its other rows), got ${JSON.stringify(cell.text.slice(0, 60))}`));
+        continue;
       }
+      kept.push(iid);
       values.push(cell.text);
       labels.push(label);
     }
-    return { name, kind, source: file, iids, values, labels };
+    return { name, kind, source: file, iids: Int32Array.from(kept), values, labels };
   });
 
-  const replaced = (await writeWhenFree(db, () => replaceItemAttributes(db, dataset.id, columns))) ?? [];
-  const stored = new Map(listItemAttributes(db, dataset.id).map((a) => [a.name, a]));
-  return {
-    datasetId: dataset.id,
-    file,
-    idColumn,
-    rows,
-    matched: firstLine.size,
-    unknown,
-    unknownExamples,
-    missing: dataset.items - firstLine.size,
-    attributes: wanted.map((n) => stored.get(n) as ItemAttribute),
-    replaced,
-  };
+  return { datasetId: dataset.id, file, idColumn, rows, skipped, matched: firstLine.size, unknown, unknownExamples, missing: dataset.items - firstLine.size, columns };
+}
+
+function stored(db: Db, read: ReadItems, replaced: string[]): ItemImportResult {
+  const { columns, ...counts } = read;
+  const byName = new Map(listItemAttributes(db, read.datasetId).map((a) => [a.name, a]));
+  return { ...counts, attributes: columns.map((c) => byName.get(c.name) as ItemAttribute), replaced };
+}
+
+/**
+ * Imports the attribute columns of `req.file` onto dataset `req.datasetId`, in one write
+ * transaction of its own. Throws ImportError (file:line:column) for a malformed row; nothing is
+ * written then.
+ */
+export async function importItemAttributes(db: Db, req: ItemImportRequest): Promise<ItemImportResult> {
+  const read = await readItemFile(db, req);
+  const replaced = (await writeWhenFree(db, () => replaceItemAttributes(db, read.datasetId, read.columns))) ?? [];
+  return stored(db, read, replaced);
+}
+
+/** The same inside a transaction the caller holds: a WeChat import stores feed_info.csv's item
+ *  fields with the dataset it creates, so both commit or neither does. With `skipBadRows` (the
+ *  import's onError 'skip') a bad row is dropped and counted instead of failing the import. */
+export async function attachItemAttributes(db: Db, req: ItemImportRequest, skipBadRows: boolean): Promise<ItemImportResult> {
+  const read = await readItemFile(db, req, skipBadRows);
+  return stored(db, read, replaceItemAttributes(db, read.datasetId, read.columns));
 }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ColumnMapping, ImportOnError, ImportPreset, ImportRequest, ImportResult } from '../../../shared/types.ts';
 import { importDataset, ImportAbortedError } from '../../import/index.ts';
@@ -69,9 +70,11 @@ function describe(r: ImportResult): string {
   const head = r.dryRun
     ? `dry run of '${r.name}' (nothing written), ${r.seconds.toFixed(1)} s: ${what}`
     : `imported '${r.name}' as dataset ${r.datasetId} in ${r.seconds.toFixed(1)} s: ${what}`;
-  if (r.skipped === 0) return head;
+  const a = r.itemAttributes;
+  const items = a ? `\nitem attributes from ${basename(a.file)} (${n(a.matched)} items): ${a.attributes.map((x) => x.name).join(', ')}` : '';
+  if (r.skipped === 0) return head + items;
   const first = r.errors.length < r.skipped ? `, the first ${r.errors.length}` : '';
-  return [`${head}; ${n(r.skipped)} malformed rows skipped${first}:`, ...r.errors.map((e) => `  ${e.message}`)].join('\n');
+  return [`${head}; ${n(r.skipped)} malformed rows skipped${first}:`, ...r.errors.map((e) => `  ${e.message}`)].join('\n') + items;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -143,8 +146,8 @@ export async function run(argv: string[]): Promise<number> {
     const result = await importDataset(db, req, { onProgress: (p) => view.update(p), signal: abort.signal });
     view.done();
     if (values.json) {
-      const { name, dryRun, datasetId, seconds, rows, interactions, users, items, days, skipped, errors } = result;
-      process.stdout.write(JSON.stringify({ name, dryRun, datasetId: datasetId ?? null, seconds, rows, interactions, users, items, days, skipped, errors }) + '\n');
+      const { name, dryRun, datasetId, seconds, rows, interactions, users, items, days, skipped, errors, itemAttributes } = result;
+      process.stdout.write(JSON.stringify({ name, dryRun, datasetId: datasetId ?? null, seconds, rows, interactions, users, items, days, skipped, errors, ...(itemAttributes ? { itemAttributes } : {}) }) + '\n');
     } else {
       process.stdout.write(describe(result) + '\n');
     }
