@@ -117,8 +117,13 @@ describe('item attributes, the inspector and interest alignment (CLI and API)', 
 
     const text = await run(['alignment', '--dataset', 'kuairand-demo', '--attribute', 'engagement']);
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, /^run\s+label\s+attribute/);
+    assert.match(text.stdout, /^run\s+label\s+model\s+attribute/);
     assert.equal(text.stdout.trim().split('\n').length, 3, 'a header and one line per finished run');
+    const csv = await run(['alignment', '--run', String(runs.cmi), '--attribute', 'duration_class', '--csv']);
+    const parsed = Papa.parse<string[]>(csv.stdout.trim()).data;
+    assert.equal(parsed.length, 2);
+    assert.equal(parsed[0][10], 'NMI');
+    assert.equal(Number(parsed[1][10]).toFixed(4), cmi.pooled.nmi.toFixed(4));
     const unknown = await run(['alignment', '--run', String(runs.cmi), '--attribute', 'genre']);
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no item attribute 'genre' \(it has duration_class, duration_s, engagement\)/);

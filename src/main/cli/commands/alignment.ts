@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { ALIGNMENT_COLUMNS, alignmentCsv, alignmentRows } from '../../../shared/alignment-table.ts';
 import type { AlignmentResult } from '../../../shared/attributes.ts';
 import { runAlignment } from '../../inspect/alignment.ts';
 import { openDb, resolveDbPath } from '../../store/db.ts';
@@ -7,14 +8,12 @@ import { EXTERNAL_MODEL } from '../../store/external-runs.ts';
 import { listRuns } from '../../store/runs.ts';
 import { printHelp } from '../options.ts';
 
-const HELP = `usage: cmi-studio alignment (--run ID ... | --dataset NAME) --attribute NAME ... [--json] [--db PATH]
+const HELP = `usage: cmi-studio alignment (--run ID ... | --dataset NAME) --attribute NAME ... [--json | --csv] [--db PATH]
 Interest alignment of finished runs against item attributes (import them with import-items):
 each test user's history item gets one interest (CMI/OPAL: its implicit category; other models:
 the interest whose vector scores the item highest), and NMI (arithmetic-mean normalisation) and
 purity compare those interests with the items' labels, pooled over all users and averaged per
 user. --dataset: every finished run of the dataset. See docs/protocol.md "## Interest alignment".`;
-
-const f = (v: number): string => v.toFixed(4);
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -24,6 +23,7 @@ export async function run(argv: string[]): Promise<number> {
       dataset: { type: 'string' },
       attribute: { type: 'string', multiple: true },
       json: { type: 'boolean', default: false },
+      csv: { type: 'boolean', default: false },
       db: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -53,8 +53,12 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(JSON.stringify(results) + '\n');
       return 0;
     }
-    const head = ['run', 'label', 'attribute', 'assigned by', 'items', 'labels', 'NMI', 'purity', 'user NMI', 'user purity', 'majority'];
-    const rows = results.map((r) => [String(r.runId), r.label, r.attribute, r.assignment, String(r.items), String(r.labels), f(r.pooled.nmi), f(r.pooled.purity), f(r.perUser.nmi), f(r.perUser.purity), f(r.majorityShare)]);
+    if (values.csv) {
+      process.stdout.write(alignmentCsv(results));
+      return 0;
+    }
+    const head = [...ALIGNMENT_COLUMNS];
+    const rows = alignmentRows(results);
     const width = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i])).join('  ').trimEnd();
     process.stdout.write([line(head), ...rows.map(line)].join('\n') + '\n');
