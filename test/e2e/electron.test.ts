@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
-import { compareAndExport, inspectFirstUser, importSample, pageApi, SAMPLE, trainTwoRuns } from './flow.ts';
+import { compareAndExport, inspectFirstUser, importSample, itemAttributesAndAlignment, pageApi, SAMPLE, SAMPLE_ITEMS, trainTwoRuns } from './flow.ts';
 
 /** The Electron executable the package installed, or null. Read from its path.txt rather than
  *  `require('electron')`, which tries to download a missing binary. */
@@ -78,6 +78,13 @@ describe(
 
     it('opens the interest inspector', async () => {
       await inspectFirstUser(page, runIds[0], 'electron');
+    });
+
+    it('attaches an item file on the dataset page (typed path): attributes in the inspector, alignment on the run page', async () => {
+      await itemAttributesAndAlignment(page, datasetId, runIds[0], 'electron', async (panel) => {
+        await panel.getByTestId('path-input').fill(SAMPLE_ITEMS);
+        await panel.getByTestId('path-add').click();
+      });
     });
 
     it('compares the runs and saves the LaTeX table through the save dialog', async () => {
