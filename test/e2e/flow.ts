@@ -322,4 +322,18 @@ export async function itemAttributesAndAlignment(page: Page, datasetId: number, 
   const want = await pageApi<{ pooled: { nmi: number } }>(page, 'interestAlignment', [runId, 'duration_class']);
   assert.equal(((await nmi.textContent()) ?? '').trim(), want.pooled.nmi.toFixed(3));
   await shot(page, `${prefix}-alignment`);
+
+  // The compare screen puts every compared run's figure side by side.
+  await visit(page, '#/compare');
+  await page.getByTestId('compare-runs').waitFor();
+  await page.getByTestId('compare-build').click();
+  await page.getByTestId('paper-table').waitFor();
+  const side = page.getByTestId('alignment');
+  await side.getByTestId('alignment-attribute').selectOption('duration_class');
+  await side.getByTestId('alignment-compute').click();
+  const rows = side.locator('tr[data-attribute="duration_class"]');
+  const compared = (await pageApi<{ id: number }[]>(page, 'listRuns', [{ datasetId, status: 'done' }])).length;
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="alignment"] tr[data-attribute="duration_class"]').length === n, compared, { timeout: 120_000 });
+  assert.equal(((await rows.and(page.locator(`[data-run="${runId}"]`)).getByTestId('alignment-nmi').textContent()) ?? '').trim(), want.pooled.nmi.toFixed(3));
+  await shot(page, `${prefix}-compare-alignment`);
 }
