@@ -7,7 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Papa from 'papaparse';
 import { importDataset } from '../../src/main/import/index.ts';
-import { cellLabel, FEED_INFO_ATTRIBUTES, importItemAttributes } from '../../src/main/import/items.ts';
+import { cellLabel, columnKind, FEED_INFO_ATTRIBUTES, importItemAttributes } from '../../src/main/import/items.ts';
 import type { ItemImportResult } from '../../src/shared/attributes.ts';
 import type { Db } from '../../src/main/store/db.ts';
 import { attributeLabels, itemAttributeValues, listItemAttributes } from '../../src/main/store/item-attributes.ts';
@@ -132,6 +132,10 @@ describe('item attributes', () => {
     assert.equal(cellLabel(' x ; y', 'list', ','), 'x');
     assert.equal(cellLabel('x|y', 'list', '\t'), 'x');
     assert.equal(cellLabel('a 0.2;b', 'weighted-list', ','), undefined);
+    assert.equal(columnKind(['Rocky 2', 'Star Wars', 'Alien'], ','), 'text', 'a title that looks weighted does not make a weighted list');
+    assert.equal(columnKind(['a 0.5', 'b 0.1;c 0.2', 'broken'], ','), 'weighted-list');
+    assert.equal(columnKind(['12', '7.5', ''], ','), 'number');
+    assert.equal(columnKind(['', ' '], ','), 'text');
   });
 
   describe('malformed files', () => {

@@ -30,20 +30,26 @@ export function entries(cell: string, delimiter: string): string[] {
   return cell.split(sep).map((e) => e.trim()).filter((e) => e !== '');
 }
 
-/** The kind of a column from its non-empty cells (the first weighted cell decides weighted-list). */
+/**
+ * The kind of a column from its non-empty cells. A weighted list when most cells are `token
+ * weight` entries (the others are then malformed, and named as such); a few cells that only
+ * look weighted ("Rocky 2" among titles) do not make one.
+ */
 export function columnKind(cells: Iterable<string>, delimiter: string): AttributeKind {
   let list = false;
   let numbers = true;
-  let any = false;
+  let weighted = 0;
+  let plain = 0;
   for (const cell of cells) {
     const parts = entries(cell, delimiter);
     if (parts.length === 0) continue;
-    any = true;
-    if (parts.every((p) => WEIGHTED.test(p))) return 'weighted-list';
+    if (parts.every((p) => WEIGHTED.test(p))) weighted++;
+    else plain++;
     if (parts.length > 1) list = true;
     if (!NUMBER.test(cell.trim())) numbers = false;
   }
-  return list ? 'list' : numbers && any ? 'number' : 'text';
+  if (weighted > plain) return 'weighted-list';
+  return list ? 'list' : numbers && weighted + plain > 0 ? 'number' : 'text';
 }
 
 /** The label alignment groups a cell by: the value itself, a list's first entry, or a weighted
@@ -148,12 +154,11 @@ async function readItemFile(db: Db, req: ItemImportRequest, skipBadRows = false)
   const columns: AttributeColumn[] = wanted.map((name, j) => {
     const column = cells[j];
     const kind = columnKind(Array.from(column.values(), (c) => c.text), delimiter);
-    const iids = Int32Array.from(column.keys()).sort();
     const values: string[] = [];
     const labels: string[] = [];
     const kept: number[] = [];
-    for (const iid of iids) {
-      const cell = column.get(iid) as Cell;
+    // In file order, so the first malformed cell reported is the earliest.
+    for (const [iid, cell] of column) {
       const label = cellLabel(cell.text, kind, delimiter);
       if (label === undefined) {
         reject(new ImportError(file, cell.line, at[j] + 1, 'field', `expected 'token weight' entries separated by ';' in column '${name}' (a weighted list, as its other rows), got ${JSON.stringify(cell.text.slice(0, 60))}`));
