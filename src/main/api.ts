@@ -22,6 +22,10 @@ import { datasetCharts } from './store/charts.ts';
 import { deleteDataset, getDataset, listDatasets } from './store/datasets.ts';
 import { openDb, SCHEMA_VERSION } from './store/db.ts';
 import { deleteRun, listRuns, requireRun, runCurves } from './store/runs.ts';
+import { runTagCounts, setRunNote, setRunTags } from './store/run-notes.ts';
+import { diffRuns, runConfig } from './report/run-diff.ts';
+import { findInspectUser, inspectableUsers } from './inspect/users.ts';
+import { requireModelAction } from '../shared/run-actions.ts';
 import { writeWhenFree } from './store/busy.ts';
 import { ensureSplitInSteps, getSplitSummary, listSplits, splitStats } from './store/splits.ts';
 import { formatComparison } from './report/format.ts';
@@ -106,6 +110,7 @@ async function listDir(path: string | undefined): Promise<DirListing> {
 // The runner and the inspector pull in the models and TF.js: load them when first needed, not at launch.
 type Runner = typeof import('./train/runner.ts');
 const loadInspector = () => import('./inspect/user.ts');
+const loadEmbeddings = () => import('./inspect/embeddings.ts');
 
 
 export interface ApiContext {
@@ -253,12 +258,14 @@ export function createApi(ctx: ApiContext): StudioService {
     },
     async resumeRun(id) {
       const run = requireRun(db, int(id, 'run id'));
+      requireModelAction(run, 'resume');
       if (training.has(run.id)) throw new Error(`run ${run.id} is already ${run.status}`);
       if (run.status === 'done') throw new Error(`run ${run.id} is done; re-run it instead`);
       training.enqueue([run.id]);
     },
     async rerun(id) {
       const run = requireRun(db, int(id, 'run id'));
+      requireModelAction(run, 'rerun');
       const { prepareRun } = await loadRunner();
       const newId = prepareRun(db, {
         datasetId: run.datasetId,
@@ -291,6 +298,7 @@ export function createApi(ctx: ApiContext): StudioService {
         ...(query.model !== undefined ? { model: str(query.model, 'model') } : {}),
         ...(query.status !== undefined ? { status: query.status } : {}),
         ...(query.group !== undefined ? { group: str(query.group, 'group') } : {}),
+        tag: query.tag, search: query.search, sort: query.sort, desc: query.desc,
       });
     },
     async getRun(id) {
@@ -304,9 +312,32 @@ export function createApi(ctx: ApiContext): StudioService {
       return runCurves(db, requireRun(db, int(id, 'run id')).id);
     },
 
-    async inspectableUsers(runId, search) {
-      const { inspectableUsers } = await loadInspector();
-      return inspectableUsers(db, requireRun(db, int(runId, 'run id')).id, search === undefined ? '' : str(search, 'search'));
+    async setRunTags(id, tags) {
+      await writeWhenFree(db, () => setRunTags(db, requireRun(db, id).id, tags));
+      return requireRun(db, id);
+    },
+    async setRunNote(id, note) {
+      await writeWhenFree(db, () => setRunNote(db, requireRun(db, id).id, note));
+      return requireRun(db, id);
+    },
+    async runTags() {
+      return runTagCounts(db);
+    },
+    async runConfig(id) {
+      return runConfig(db, id);
+    },
+    async diffRuns(a, b) {
+      return diffRuns(db, a, b);
+    },
+    async exportEmbeddings(id, format) {
+      return (await loadEmbeddings()).itemEmbeddings(db, id, format);
+    },
+
+    async inspectableUsers(runId, query) {
+      return inspectableUsers(db, runId, query);
+    },
+    async findInspectUser(runId, raw) {
+      return findInspectUser(db, runId, raw);
     },
     async inspectUser(runId, uid, k) {
       const { inspectUser } = await loadInspector();
