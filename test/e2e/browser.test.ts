@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { cancelResumeDeleteSet, compareAndExport, inspectFirstUser, importSample, pageApi, SAMPLE, shot, trainTwoRuns, visit } from './flow.ts';
+import { annotateSortDiffRuns, cancelResumeDeleteSet, compareAndExport, filterAndFindUsers, inspectFirstUser, importSample, pageApi, SAMPLE, shot, trainTwoRuns, visit } from './flow.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -108,6 +108,17 @@ describe('studio in a browser (e2e)', { timeout: 600_000 }, () => {
 
   it('opens the interest inspector for a test-day user', async () => {
     await inspectFirstUser(page, runIds[0], 'browser');
+  });
+
+  it('filters the inspector users by hit, orders them by a metric and finds one by raw id', async () => {
+    await filterAndFindUsers(page, runIds[0], 'browser');
+  });
+
+  it('tags, annotates, searches, sorts and diffs runs, keeps the filters in the address, downloads the config and embeddings', async () => {
+    await annotateSortDiffRuns(page, runIds, 'browser', async (p, testid) => {
+      const [download] = await Promise.all([p.waitForEvent('download'), p.getByTestId(testid).click()]);
+      return { name: download.suggestedFilename(), text: readFileSync(await download.path(), 'utf8') };
+    });
   });
 
   it('compares the two runs and downloads the LaTeX table', async () => {
