@@ -205,6 +205,11 @@ export interface CurvePoint {
   kind: 'train' | 'valid';
   stage?: string;
   values: Record<string, number>;
+  /** Training seconds of the run when the point was recorded (earlier sessions of a resumed run
+   *  included, the time it stood still excluded); absent in runs recorded before it was kept. */
+  seconds?: number;
+  /** Wall-clock time of the point, ms since the epoch; absent in older runs too. */
+  time?: number;
 }
 
 export type TrainEvent =
@@ -218,6 +223,8 @@ export type TrainEvent =
       stepsPerSecond: number;
       /** Training time so far (this and earlier sessions of the run). */
       seconds: number;
+      /** Wall-clock time of the report, ms since the epoch (the curve point's `time`). */
+      time: number;
       /** Steps left times the step time plus evaluations left times the measured evaluation
        *  time (once one has been timed); with early stopping, up to the latest possible stop. */
       etaSeconds: number | null;
@@ -234,7 +241,7 @@ export type TrainEvent =
       rate: number;
       etaSeconds: number | null;
     }
-  | { type: 'validation'; runId: number; step: number; metrics: Metrics; best: boolean }
+  | { type: 'validation'; runId: number; step: number; metrics: Metrics; best: boolean; seconds: number; time: number }
   | { type: 'checkpoint'; runId: number; step: number }
   | { type: 'finished'; runId: number; status: RunStatus; test: Metrics | null; error?: string };
 

@@ -144,7 +144,7 @@ export async function trainTwoRuns(page: Page, datasetId: number, prefix: string
     await page.waitForTimeout(100);
   }
   assert.equal(await page.getByTestId('run-status').textContent(), 'done', (await page.getByRole('alert').allTextContents()).join('\n'));
-  await page.getByTestId('valid-chart').locator('canvas').waitFor();
+  await page.getByTestId('valid-charts').locator('canvas').first().waitFor();
   // Every evaluation reported its progress; the last one the page saw is the test on every user.
   const evaluation = page.getByTestId('eval-progress');
   assert.match((await evaluation.textContent()) ?? '', /Last: Test \(every user\)/);

@@ -169,13 +169,21 @@ export function runningRuns(db: Db): { id: number; pid: number | null }[] {
   return db.prepare("SELECT id, pid FROM runs WHERE status = 'running'").all() as { id: number; pid: number | null }[];
 }
 
+// A point's times ride in its JSON column under keys no loss term or metric can have, so no
+// migration is needed and points recorded before they were kept still read (without times).
+const SECONDS_KEY = '$seconds';
+const TIME_KEY = '$time';
+
 export function addCurvePoint(db: Db, runId: number, p: CurvePoint): void {
+  const vals: Record<string, number> = { ...p.values };
+  if (p.seconds !== undefined) vals[SECONDS_KEY] = p.seconds;
+  if (p.time !== undefined) vals[TIME_KEY] = p.time;
   db.prepare('INSERT INTO run_curves (run_id, step, kind, stage, vals) VALUES (?, ?, ?, ?, ?)').run(
     runId,
     p.step,
     p.kind,
     p.stage ?? null,
-    JSON.stringify(p.values),
+    JSON.stringify(vals),
   );
 }
 
@@ -188,12 +196,17 @@ export function runCurves(db: Db, runId: number): CurvePoint[] {
   const rows = db
     .prepare('SELECT step, kind, stage, vals FROM run_curves WHERE run_id = ? ORDER BY step, rowid')
     .all(runId) as { step: number; kind: 'train' | 'valid'; stage: string | null; vals: string }[];
-  return rows.map((r) => ({
-    step: r.step,
-    kind: r.kind,
-    ...(r.stage ? { stage: r.stage } : {}),
-    values: JSON.parse(r.vals) as Record<string, number>,
-  }));
+  return rows.map((r) => {
+    const { [SECONDS_KEY]: seconds, [TIME_KEY]: time, ...values } = JSON.parse(r.vals) as Record<string, number>;
+    return {
+      step: r.step,
+      kind: r.kind,
+      ...(r.stage ? { stage: r.stage } : {}),
+      values,
+      ...(seconds !== undefined ? { seconds } : {}),
+      ...(time !== undefined ? { time } : {}),
+    };
+  });
 }
 
 export interface Checkpoint {
