@@ -2,13 +2,14 @@
 // Debian's Chromium driven by playwright-core, the analyst's flow from import to export.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { annotateSortDiffRuns, cancelResumeDeleteSet, compareAndExport, filterAndFindUsers, inspectFirstUser, importSample, pageApi, SAMPLE, shot, trainTwoRuns, visit } from './flow.ts';
+import { cli } from '../cli/helpers.ts';
+import { annotateSortDiffRuns, cancelResumeDeleteSet, compareAndExport, filterAndFindUsers, importedRunRefused, inspectFirstUser, importSample, pageApi, SAMPLE, shot, trainTwoRuns, visit } from './flow.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -127,6 +128,23 @@ describe('studio in a browser (e2e)', { timeout: 600_000 }, () => {
       assert.equal(download.suggestedFilename(), 'comparison.tex');
       return readFileSync(await download.path(), 'utf8');
     });
+  });
+
+  it('refuses re-run, inspect and embeddings of imported results, saying why', async () => {
+    // Another system's lists (each test-day user gets the same items), through the CLI.
+    const db = ['--db', join(dir, 'studio.sqlite')];
+    const out = join(dir, 'split-out');
+    const exported = await cli(['export-split', '--dataset', 'kuairand-sample', '--format', 'recbole', '--out', out, ...db]);
+    assert.equal(exported.code, 0, exported.stderr);
+    const { files } = JSON.parse(exported.stdout) as { files: { train: string; test: string } };
+    const rows = (path: string) => readFileSync(path, 'utf8').trimEnd().split('\n').slice(1).map((l) => l.split('\t'));
+    const items = [...new Set(rows(files.train).map((r) => r[1]))].slice(0, 10);
+    const users = [...new Set(rows(files.test).map((r) => r[0]))];
+    const lists = join(dir, 'lists.tsv');
+    writeFileSync(lists, ['user\titem\trank', ...users.flatMap((u) => items.map((item, i) => `${u}\t${item}\t${i + 1}`))].join('\n') + '\n');
+    const imported = await cli(['import-results', lists, '--dataset', 'kuairand-sample', '--label', 'Outside', '--json', ...db]);
+    assert.equal(imported.code, 0, imported.stderr);
+    await importedRunRefused(page, (JSON.parse(imported.stdout) as { runId: number }).runId, 'browser');
   });
 
   it('cancels, resumes and deletes a set as a whole from the experiments list', async () => {
