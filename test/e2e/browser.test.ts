@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { cli } from '../cli/helpers.ts';
-import { annotateSortDiffRuns, cancelResumeDeleteSet, compareAndExport, filterAndFindUsers, inspectFirstUser, importSample, pageApi, SAMPLE, shot, trainTwoRuns, visit } from './flow.ts';
+import { annotateSortDiffRuns, cancelResumeDeleteSet, compareAndExport, filterAndFindUsers, importedRunRefused, inspectFirstUser, importSample, pageApi, SAMPLE, shot, trainTwoRuns, visit } from './flow.ts';
 import { curvePanels, hostStoppedBanner, identicalRunsOneRow, importedResultsRow, importErrorsWhereTheUserLooks, improvementOfProposedModel } from './flow-analysis.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -34,6 +34,7 @@ describe('studio in a browser (e2e)', { timeout: 600_000 }, () => {
   let page: Page;
   let datasetId: number;
   let runIds: number[] = [];
+  let importedRunId: number;
   const pageErrors: string[] = [];
 
   before(async () => {
@@ -149,7 +150,7 @@ describe('studio in a browser (e2e)', { timeout: 600_000 }, () => {
       assert.equal(r.code, 0, `cmi-studio ${args.join(' ')}: ${r.stderr}`);
       return r.stdout;
     };
-    await importedResultsRow(page, datasetId, run, dir, 'browser');
+    importedRunId = await importedResultsRow(page, datasetId, run, dir, 'browser');
   });
 
   it('shows import errors where the user looks and marks stale counts', async () => {
@@ -157,6 +158,10 @@ describe('studio in a browser (e2e)', { timeout: 600_000 }, () => {
       await p.getByTestId('file-input').setInputFiles(SAMPLE);
       await p.getByTestId('file-list').waitFor();
     }, 'kuairand-sample', 'browser');
+  });
+
+  it('refuses re-run, inspect and embeddings of imported results, saying why', async () => {
+    await importedRunRefused(page, importedRunId, 'browser');
   });
 
   it('cancels, resumes and deletes a set as a whole from the experiments list', async () => {

@@ -199,7 +199,8 @@ function readInter(path: string): string[][] {
  * from the exported training file comes back by `import-results`, and the compare screen shows
  * it as a row whose Recall@50 is the one that list has on the exported test file.
  */
-export async function importedResultsRow(page: Page, datasetId: number, cli: Cli, dir: string, prefix: string): Promise<void> {
+/** Returns the imported run's id. */
+export async function importedResultsRow(page: Page, datasetId: number, cli: Cli, dir: string, prefix: string): Promise<number> {
   const dataset = await pageApi<DatasetSummary>(page, 'getDataset', [datasetId]);
   const runs = await pageApi<RunSummary[]>(page, 'listRuns', [{ datasetId, status: 'done' }]);
   const split = runs[runs.length - 1].splitId;
@@ -236,6 +237,7 @@ export async function importedResultsRow(page: Page, datasetId: number, cli: Cli
   assert.ok(row, `the compare table has the row ${label}`);
   assert.equal(row[2 + at].replace(/\*$/, ''), recall50.toFixed(api.digits), 'its Recall@50 is the list\'s own on the exported test file');
   await shot(page, `${prefix}-compare-imported`);
+  return imported.runId;
 }
 
 const runIds = (runs: RunSummary[]): number[] => runs.map((r) => r.id);

@@ -391,3 +391,29 @@ export async function filterAndFindUsers(page: Page, runId: number, prefix: stri
   assert.equal(((await page.getByTestId('inspected-user').textContent()) ?? '').trim(), someone.raw);
   assert.equal(await page.getByTestId('inspect-find-error').getByRole('alert').count(), 0, 'the message went with the unknown id');
 }
+
+/**
+ * Results imported with `import-results` have no model: their run page disables re-run, the
+ * inspector and the embedding export with the reason as the title, the inspector's run list
+ * offers them disabled, and the API refuses the same actions with the same reason.
+ */
+export async function importedRunRefused(page: Page, runId: number, prefix: string): Promise<void> {
+  const why = /holds results imported from .* with import-results: there is no model to/;
+  await visit(page, `#/runs/${runId}`);
+  await page.getByTestId('run-facts').waitFor();
+  for (const testid of ['run-rerun', 'run-inspect', 'run-embeddings-download']) {
+    const button = page.getByTestId(testid);
+    assert.equal(await button.isDisabled(), true, `${testid} is disabled`);
+    assert.match((await button.getAttribute('title')) ?? '', why, `${testid} says why`);
+  }
+  assert.equal(await page.getByTestId('run-config-download').isDisabled(), false, 'its config still downloads');
+  await page.getByTestId('run-imported-note').waitFor();
+  await shot(page, `${prefix}-imported-run`);
+  await visit(page, '#/inspect');
+  const option = page.locator(`[data-testid="inspect-run"] option[value="${runId}"]`);
+  await option.waitFor({ state: 'attached' });
+  assert.equal(await option.isDisabled(), true, 'the inspector does not offer it');
+  for (const [method, args] of [['rerun', [runId]], ['inspectableUsers', [runId]], ['exportEmbeddings', [runId]]] as const) {
+    await assert.rejects(pageApi(page, method, [...args]), why, `${method} is refused`);
+  }
+}

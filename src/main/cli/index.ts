@@ -22,7 +22,7 @@ function usage(): string {
     'usage: cmi-studio <command> [options]',
     '',
     'commands:',
-    ...Object.entries(commands).map(([c, { summary }]) => `  ${c.padEnd(15)} ${summary}`),
+    ...Object.entries(commands).map(([c, { summary }]) => `  ${c.padEnd(17)} ${summary}`),
     '',
     'Run `cmi-studio <command> --help` for a command\'s options.',
   ].join('\n');

@@ -38,6 +38,7 @@ function action(name: (typeof ACTIONS)[number], argv: string[]): number {
   const cut = argv.findIndex((a) => a.startsWith('--'));
   const positional = cut < 0 ? argv : argv.slice(0, cut);
   const values = parseCommand(cut < 0 ? [] : argv.slice(cut), { ...JSON_OPTION });
+  if (values.help) return printHelp(HELP);
   const [first, ...rest] = positional;
   return withDb(resolveDbPath(values.db), (db) => {
     const run = requireRun(db, runId(first));
