@@ -70,7 +70,7 @@ describe('item attributes, the inspector and interest alignment (CLI and API)', 
     const api: StudioService = createApi({ dbPath });
     try {
       assert.deepEqual((await api.itemAttributes(datasetId)).map((a) => a.name), ['duration_class', 'duration_s', 'engagement']);
-      const [user] = await api.inspectableUsers(runs.cmi);
+      const [user] = (await api.inspectableUsers(runs.cmi)).users;
       const ins = await api.inspectUser(runs.cmi, user.uid, 20);
       assert.deepEqual(ins.attributeNames, ['duration_class', 'duration_s', 'engagement']);
       for (const item of [...ins.history, ...ins.retrieved, ...ins.targets]) {

@@ -27,14 +27,28 @@ export function printHelp(text: string): number {
   return 0;
 }
 
-/** Opens the store at `path` for the synchronous `fn`, closing it however `fn` ends. */
+/** Opens the store at `path` for `fn`, closing it however `fn` ends (once its promise settles, for an async `fn`). */
 export function withDb<T>(path: string, fn: (db: Db) => T): T {
   const db = openDb(path);
+  let result: T;
   try {
-    return fn(db);
-  } finally {
+    result = fn(db);
+  } catch (err) {
     db.close();
+    throw err;
   }
+  if (result instanceof Promise) return result.finally(() => db.close()) as T;
+  db.close();
+  return result;
+}
+
+/** An onWait that says once, on stderr, that the command waits for the store's write lock. */
+export function waitingNote(): () => void {
+  let told = false;
+  return () => {
+    if (!told) process.stderr.write('waiting for another job (an import?) to release the store…\n');
+    told = true;
+  };
 }
 
 /** The config given by repeated `--set key=value`, each checked against the model's fields. */

@@ -17,7 +17,7 @@ import { InteractionWriter } from './writer.ts';
 
 export { ImportAbortedError, ImportError, RuleError } from './errors.ts';
 export { detectPreset, presetRule } from './presets.ts';
-export { validateRule } from './rule.ts';
+export { checkRule, validateRule } from './rule.ts';
 export { previewFile } from './preview.ts';
 
 export interface ImportOptions {

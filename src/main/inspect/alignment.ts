@@ -5,10 +5,10 @@
 // mean of the per-user figures.
 import * as tf from '@tensorflow/tfjs';
 import type { AlignmentResult, AlignmentScores } from '../../shared/attributes.ts';
+import { requireModelAction } from '../../shared/run-actions.ts';
 import { nmi, purity } from '../eval/alignment.ts';
 import { assignInterests, type AssignmentKind } from '../models/assignment.ts';
 import type { Db } from '../store/db.ts';
-import { EXTERNAL_MODEL } from '../store/external-runs.ts';
 import { attributeLabels } from '../store/item-attributes.ts';
 import { requireRun } from '../store/runs.ts';
 import { loadRunModel } from './user.ts';
@@ -47,7 +47,7 @@ export function alignmentOf(items: { users: Int32Array; interests: Int32Array; c
 
 export async function runAlignment(db: Db, runId: number, attribute: string): Promise<AlignmentResult> {
   const run = requireRun(db, runId);
-  if (run.model === EXTERNAL_MODEL) throw new Error(`run ${runId} holds another system's imported lists: it has no interests to align`);
+  requireModelAction(run, 'inspect');
   const byItem = attributeLabels(db, run.datasetId, attribute);
   const loaded = await loadRunModel(db, runId);
   try {

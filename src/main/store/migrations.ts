@@ -211,9 +211,16 @@ export const migrations: string[] = [
   // v9: run_embeddings was written after every run and never read: the inspector rebuilds
   // the model from its best checkpoint, which holds the same item table.
   `DROP TABLE run_embeddings;`,
-  // v10: reserved for the run tags and notes (branch s15runs, merged first). This placeholder
-  // only keeps the position so the entry below is v11; at merge it is replaced by that entry.
-  `-- v10 placeholder`,
+  // v10: the analyst's tags and free-text note on a run (the experiments list searches both).
+  `
+  ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT '';
+  CREATE TABLE run_tags (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    tag    TEXT NOT NULL,
+    PRIMARY KEY (run_id, tag)
+  ) WITHOUT ROWID;
+  CREATE INDEX run_tags_tag ON run_tags (tag);
+  `,
   // v11: item attributes (WeChat feed_info.csv fields, or any item-attribute file), one row per
   // item and attribute. value: the cell as written; label: the one value interest alignment
   // groups by (a list's first or highest-weight entry; docs/import.md "## Item attributes").

@@ -247,9 +247,10 @@ async function optimise(
       sums = {};
       sumCount = 0;
       const stage = stages[state.stage];
-      const point = { step: state.step, kind: 'train' as const, stage, values: mean };
       // Live figures for the runs list; the checkpoint stays the resume point.
       const seconds = elapsed();
+      const time = Date.now();
+      const point = { step: state.step, kind: 'train' as const, stage, values: mean, seconds, time };
       const live = { steps: state.step, seconds };
       writes.write(() => {
         addCurvePoint(db, runId, point);
@@ -267,7 +268,7 @@ async function optimise(
         validUsers: validSet.users.length,
         finalUsers,
       });
-      opts.onEvent({ type: 'progress', runId, step: state.step, stage, losses: mean, stepsPerSecond, seconds, etaSeconds });
+      opts.onEvent({ type: 'progress', runId, step: state.step, stage, losses: mean, stepsPerSecond, seconds, time, etaSeconds });
     }
 
     const atLimit = maxSteps > 0 && state.step >= maxSteps;
@@ -278,9 +279,11 @@ async function optimise(
       const value = metrics[metricName];
       if (value === undefined) throw new Error(`selectMetric '${metricName}' is not among the evaluated metrics`);
       const improved = value > state.bestMetric;
-      const point = { step: state.step, kind: 'valid' as const, stage: stages[state.stage], values: metrics };
+      // Timed when the evaluation ends, as the training points are when their window ends.
+      const at = { seconds: elapsed(), time: Date.now() };
+      const point = { step: state.step, kind: 'valid' as const, stage: stages[state.stage], values: metrics, ...at };
       writes.write(() => addCurvePoint(db, runId, point));
-      opts.onEvent({ type: 'validation', runId, step: state.step, metrics, best: improved });
+      opts.onEvent({ type: 'validation', runId, step: state.step, metrics, best: improved, ...at });
       if (improved) {
         state.bestMetric = value;
         state.bestStep = state.step;

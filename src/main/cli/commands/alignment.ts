@@ -4,7 +4,7 @@ import type { AlignmentResult } from '../../../shared/attributes.ts';
 import { runAlignment } from '../../inspect/alignment.ts';
 import { openDb, resolveDbPath } from '../../store/db.ts';
 import { getDataset } from '../../store/datasets.ts';
-import { EXTERNAL_MODEL } from '../../store/external-runs.ts';
+import { EXTERNAL_MODEL } from '../../../shared/run-actions.ts';
 import { listRuns } from '../../store/runs.ts';
 import { printHelp } from '../options.ts';
 

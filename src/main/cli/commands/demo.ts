@@ -57,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new Error(`--max-steps expects a positive integer`);
     const names = values.models ? values.models.split(',').map((n) => getModel(n.trim()).name) : models.map((m) => m.name);
     for (const name of names) {
-      const req = { datasetId: dataset.id, model: name, config: { ...demoConfig, maxSteps }, seed: 42, group: DEMO_GROUP };
+      const req = { datasetId: dataset.id, model: name, config: { ...demoConfig, maxSteps }, group: DEMO_GROUP };
       const same = findSameRun(db, req);
       if (same?.status === 'done') continue;
       queued.push(same ? same.id : prepareRun(db, req));
