@@ -4,10 +4,9 @@
 // attributes of the same names. Rows of items the dataset does not know are counted, not fatal.
 import { resolve } from 'node:path';
 import type { AttributeKind, ItemAttribute, ItemImportRequest, ItemImportResult } from '../../shared/attributes.ts';
-import type { DatasetSummary } from '../../shared/types.ts';
 import type { Db } from '../store/db.ts';
 import { writeWhenFree } from '../store/busy.ts';
-import { getDataset } from '../store/datasets.ts';
+import { requireDataset } from '../store/datasets.ts';
 import { datasetItemColumn, listItemAttributes, replaceItemAttributes, type AttributeColumn } from '../store/item-attributes.ts';
 import { rawIds } from '../store/raw-ids.ts';
 import { ImportError } from './errors.ts';
@@ -76,12 +75,6 @@ interface Cell {
   line: number;
 }
 
-function requireDataset(db: Db, id: number): DatasetSummary {
-  const d = getDataset(db, id);
-  if (!d) throw new Error(`no dataset with id ${id}`);
-  return d;
-}
-
 /** The dense id of a raw id: the text as stored, or an integer written with leading zeros. */
 function itemLookup(db: Db, datasetId: number): (raw: string) => number | undefined {
   const byRaw = new Map<string, number>();
@@ -95,6 +88,9 @@ type ReadItems = Omit<ItemImportResult, 'attributes' | 'replaced'> & { columns: 
 async function readItemFile(db: Db, req: ItemImportRequest, skipBadRows = false): Promise<ReadItems> {
   const dataset = requireDataset(db, req.datasetId);
   const file = resolve(req.file);
+  if (req.delimiter !== undefined && (req.delimiter.length !== 1 || req.delimiter === '"' || req.delimiter.charCodeAt(0) > 127 || /[\r\n]/.test(req.delimiter))) {
+    throw new Error(`bad delimiter ${JSON.stringify(req.delimiter)}: give one ASCII character such as , ; | or a TAB`);
+  }
   const head = await readHead(file, { delimiter: req.delimiter, quoting: true, rows: 1 });
   const { header, headerLine, delimiter } = head;
   if (head.rows.length === 0) throw new ImportError(file, headerLine + 1, 1, 'char', 'no data rows after the header');
@@ -103,7 +99,7 @@ async function readItemFile(db: Db, req: ItemImportRequest, skipBadRows = false)
   const idColumn = req.idColumn ?? (feedInfo ? 'feedid' : header.includes(mapped) ? mapped : header[0]);
   const idAt = header.indexOf(idColumn);
   if (idAt < 0) throw new ImportError(file, headerLine, 1, 'field', `no item id column '${idColumn}' in the header (${header.join(', ')}); give it with --id-column`);
-  const wanted = req.columns ?? (feedInfo ? FEED_INFO_ATTRIBUTES.filter((c) => header.includes(c)) : header.filter((c) => c !== idColumn));
+  const wanted = req.columns ? [...new Set(req.columns)] : (feedInfo ? FEED_INFO_ATTRIBUTES.filter((c) => header.includes(c)) : header.filter((c) => c !== idColumn));
   for (const c of wanted) {
     if (!header.includes(c)) throw new ImportError(file, headerLine, 1, 'field', `no column '${c}' in the header (${header.join(', ')})`);
     if (c === idColumn) throw new Error(`'${c}' is the item id column, not an attribute`);
