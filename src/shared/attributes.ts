@@ -78,6 +78,10 @@ export interface AlignmentResult {
   pooled: AlignmentScores;
   /** Mean of the per-user figures over the users whose labelled items hold two labels or more. */
   perUser: AlignmentScores & { users: number };
+  /** Chance level: the same figures with each user's interests shuffled among the user's own
+   *  items (seeded), so interest sizes stay and any relation to the labels goes. NMI is not
+   *  adjusted for chance; compare with these. */
+  chance: { pooled: AlignmentScores; perUser: AlignmentScores };
   /** Baseline: purity when every item sits in one interest (the top label's share). */
   majorityShare: number;
 }

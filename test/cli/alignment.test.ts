@@ -114,6 +114,7 @@ describe('item attributes, the inspector and interest alignment (CLI and API)', 
     assert.equal(gru.assignment, 'argmax-score');
     assert.deepEqual([gru.pooled.nmi, gru.perUser.nmi], [0, 0], 'a single interest carries no information');
     assert.ok(Math.abs(gru.pooled.purity - majority) < 1e-12);
+    assert.deepEqual(gru.chance, { pooled: gru.pooled, perUser: { nmi: gru.perUser.nmi, purity: gru.perUser.purity } }, 'one interest is its own chance level');
 
     const text = await run(['alignment', '--dataset', 'kuairand-demo', '--attribute', 'engagement']);
     assert.equal(text.code, 0, text.stderr);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { nmi, purity } from '../../src/main/eval/alignment.ts';
-import { alignmentOf } from '../../src/main/inspect/alignment.ts';
+import { alignmentOf, shuffledWithinUsers } from '../../src/main/inspect/alignment.ts';
 import { lcg } from '../data/fixtures.ts';
 
 const I = (xs: number[]) => Int32Array.from(xs);
@@ -113,5 +113,26 @@ describe('alignmentOf (pooled and per user)', () => {
     assert.equal(r.pooled.nmi, nmi(interests, classes));
     assert.equal(r.pooled.purity, purity(interests, classes));
     assert.equal(r.majorityShare, 5 / 8);
+  });
+
+  it('measures chance by shuffling interests within each user: sizes kept, nothing crosses users, deterministic', () => {
+    const users = Int32Array.from({ length: 300 }, (_, i) => Math.floor(i / 30));
+    const interests = randomLabels(300, 4, 7);
+    const a = shuffledWithinUsers(users, interests, 1);
+    assert.deepEqual(a, shuffledWithinUsers(users, interests, 1), 'the same seed gives the same shuffle');
+    assert.notDeepEqual(a, interests);
+    for (let u = 0; u < 10; u++) {
+      const block = (x: Int32Array) => Array.from(x.subarray(u * 30, (u + 1) * 30)).sort((p, q) => p - q);
+      assert.deepEqual(block(a), block(interests), `user ${u} keeps its interest sizes`);
+    }
+    // Interests that copy the labels align perfectly; their shuffle falls to chance, and one
+    // interest for everything is its own chance level.
+    const classes = interests.map((v) => v + 3);
+    const r = alignmentOf({ users, interests, classes });
+    assert.ok(Math.abs(r.pooled.nmi - 1) < 1e-12);
+    assert.ok(r.chance.pooled.nmi < 0.1, String(r.chance.pooled.nmi));
+    assert.ok(r.chance.perUser.nmi < r.perUser.nmi);
+    const one = alignmentOf({ users, interests: new Int32Array(300), classes });
+    assert.deepEqual(one.chance, { pooled: one.pooled, perUser: { nmi: one.perUser.nmi, purity: one.perUser.purity } });
   });
 });

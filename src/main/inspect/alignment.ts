@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AlignmentResult, AlignmentScores } from '../../shared/attributes.ts';
 import { requireModelAction } from '../../shared/run-actions.ts';
+import { Rng } from '../data/rng.ts';
 import { nmi, purity } from '../eval/alignment.ts';
 import { assignInterests, type AssignmentKind } from '../models/assignment.ts';
 import type { Db } from '../store/db.ts';
@@ -16,10 +17,11 @@ import { loadRunModel } from './user.ts';
 /** Users per forward pass: bounds the [B, L, m] score tensor. */
 const BATCH = 256;
 
-/** Figures of labelled items grouped by user (rows ascending). */
-export function alignmentOf(items: { users: Int32Array; interests: Int32Array; classes: Int32Array }): { pooled: AlignmentScores; perUser: AlignmentScores & { users: number }; users: number; majorityShare: number } {
-  const { users, interests, classes } = items;
-  const pooled = { nmi: nmi(interests, classes), purity: purity(interests, classes) };
+/** Seed of the chance baseline's shuffle: fixed, so a run's figures are reproducible. */
+const CHANCE_SEED = 1;
+
+/** Pooled and per-user figures of labelled items grouped by user (rows ascending). */
+function scores(users: Int32Array, interests: Int32Array, classes: Int32Array): { pooled: AlignmentScores; perUser: AlignmentScores & { users: number }; users: number } {
   let sumNmi = 0;
   let sumPurity = 0;
   let counted = 0;
@@ -38,9 +40,40 @@ export function alignmentOf(items: { users: Int32Array; interests: Int32Array; c
     s = e;
   }
   return {
-    pooled,
+    pooled: { nmi: nmi(interests, classes), purity: purity(interests, classes) },
     perUser: { nmi: counted ? sumNmi / counted : 0, purity: counted ? sumPurity / counted : 0, users: counted },
     users: distinct,
+  };
+}
+
+/** The interests shuffled among each user's own items (Fisher-Yates, seeded): the same
+ *  interest sizes per user with no relation to the labels. */
+export function shuffledWithinUsers(users: Int32Array, interests: Int32Array, seed: number): Int32Array {
+  const rng = new Rng(seed);
+  const out = interests.slice();
+  for (let s = 0; s < users.length; ) {
+    let e = s;
+    while (e < users.length && users[e] === users[s]) e++;
+    for (let i = e - 1; i > s; i--) {
+      const j = s + rng.int(i - s + 1);
+      const t = out[i];
+      out[i] = out[j];
+      out[j] = t;
+    }
+    s = e;
+  }
+  return out;
+}
+
+/** The figures, their chance level (the same interests shuffled within each user) and the
+ *  one-group baseline, of labelled items grouped by user (rows ascending). */
+export function alignmentOf(items: { users: Int32Array; interests: Int32Array; classes: Int32Array }): Pick<AlignmentResult, 'pooled' | 'perUser' | 'users' | 'chance' | 'majorityShare'> {
+  const { users, interests, classes } = items;
+  const got = scores(users, interests, classes);
+  const chance = scores(users, shuffledWithinUsers(users, interests, CHANCE_SEED), classes);
+  return {
+    ...got,
+    chance: { pooled: chance.pooled, perUser: { nmi: chance.perUser.nmi, purity: chance.perUser.purity } },
     majorityShare: purity(new Int32Array(classes.length), classes),
   };
 }
@@ -101,6 +134,7 @@ export async function runAlignment(db: Db, runId: number, attribute: string): Pr
       labels: new Set(classes).size,
       pooled: figures.pooled,
       perUser: figures.perUser,
+      chance: figures.chance,
       majorityShare: figures.majorityShare,
     };
   } finally {
