@@ -4,7 +4,7 @@ import { getDataset } from '../../store/datasets.ts';
 import { deleteRun, listRuns, requireRun } from '../../store/runs.ts';
 import { markInterrupted } from '../../train/runner.ts';
 import { isResumable, parseConcurrency, TrainingQueue } from '../../train/queue.ts';
-import { JSON_OPTION, parseCommand, printHelp, withDb } from '../options.ts';
+import { JSON_OPTION, parseCommand, printHelp, stringOptions, withDb } from '../options.ts';
 import { formatMetrics, runJson } from '../run-output.ts';
 import { runSet } from '../run-set.ts';
 
@@ -23,15 +23,7 @@ function setQueue(dbPath: string, db: ReturnType<typeof openDb>): TrainingQueue 
 
 export async function run(argv: string[]): Promise<number> {
   const values = parseCommand(argv, {
-    dataset: { type: 'string' },
-    model: { type: 'string' },
-    status: { type: 'string' },
-    group: { type: 'string' },
-    delete: { type: 'string' },
-    'cancel-set': { type: 'string' },
-    'resume-set': { type: 'string' },
-    'delete-set': { type: 'string' },
-    parallel: { type: 'string' },
+    ...stringOptions('dataset', 'model', 'status', 'group', 'delete', 'cancel-set', 'resume-set', 'delete-set', 'parallel'),
     ...JSON_OPTION,
   });
   if (values.help) return printHelp(HELP);
