@@ -27,7 +27,7 @@ Progress goes to stderr. Ctrl-C cancels; the store is left as it was.`;
 const MAP_KEYS = ['user', 'item', 'time', 'day'] as const;
 
 /** `user=COL,item=COL,time=COL` -> mapping; unknown keys and empty columns are errors. */
-export function parseMapping(text: string): Partial<ColumnMapping> {
+function parseMapping(text: string): Partial<ColumnMapping> {
   const map: Partial<ColumnMapping> = {};
   for (const part of text.split(',')) {
     const eq = part.indexOf('=');
@@ -41,7 +41,7 @@ export function parseMapping(text: string): Partial<ColumnMapping> {
   return map;
 }
 
-export function parseDelimiter(text: string): string {
+function parseDelimiter(text: string): string {
   const named: Record<string, string> = { tab: '\t', '\\t': '\t', comma: ',', semicolon: ';', pipe: '|' };
   return named[text.toLowerCase()] ?? text;
 }
