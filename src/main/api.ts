@@ -15,6 +15,9 @@ import { datasetCharts } from './store/charts.ts';
 import { deleteDataset, listDatasets, requireDataset } from './store/datasets.ts';
 import { openDb, SCHEMA_VERSION } from './store/db.ts';
 import { deleteRun, listRuns, requireRun, runCurves } from './store/runs.ts';
+import { runTagCounts, setRunNote, setRunTags } from './store/run-notes.ts';
+import { diffRuns, runConfig } from './report/run-diff.ts';
+import { findInspectUser, inspectableUsers } from './inspect/users.ts';
 import { ensureSplitInSteps, listSplits, splitStats } from './store/splits.ts';
 import { TrainingService } from './train/service.ts';
 import pkg from '../../package.json' with { type: 'json' };
@@ -36,6 +39,7 @@ export interface ApiContext {
 // The models and the inspector pull in TF.js: loaded when first needed, not at launch.
 const loadModels = () => import('./models/registry.ts');
 const loadInspector = () => import('./inspect/user.ts');
+const loadEmbeddings = () => import('./inspect/embeddings.ts');
 
 export function createApi(ctx: ApiContext): StudioService {
   const db = openDb(ctx.dbPath);
@@ -104,7 +108,21 @@ export function createApi(ctx: ApiContext): StudioService {
     },
     runCurves: async (id) => runCurves(db, requireRun(db, id).id),
 
-    inspectableUsers: async (runId, search) => (await loadInspector()).inspectableUsers(db, runId, search ?? ''),
+    setRunTags: async (id, tags) => {
+      await writeWhenFree(db, () => setRunTags(db, requireRun(db, id).id, tags));
+      return requireRun(db, id);
+    },
+    setRunNote: async (id, note) => {
+      await writeWhenFree(db, () => setRunNote(db, requireRun(db, id).id, note));
+      return requireRun(db, id);
+    },
+    runTags: async () => runTagCounts(db),
+    runConfig: async (id) => runConfig(db, id),
+    diffRuns: async (a, b) => diffRuns(db, a, b),
+    exportEmbeddings: async (id, format) => (await loadEmbeddings()).itemEmbeddings(db, id, format),
+
+    inspectableUsers: async (runId, query) => inspectableUsers(db, runId, query),
+    findInspectUser: async (runId, raw) => findInspectUser(db, runId, raw),
     inspectUser: async (runId, uid, k) => (await loadInspector()).inspectUser(db, runId, uid, k),
 
     compareRuns: async (req) => compareRuns(db, req),

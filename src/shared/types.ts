@@ -1,5 +1,6 @@
 // Plain data types shared by main, preload and renderer. No runtime code, no imports from
 // Node or Electron: the renderer compiles these too.
+import type { RunSort } from './run-order.ts';
 
 export const IMPORT_PRESETS = ['wechat', 'kuairand', 'csv', 'recbole'] as const;
 export type ImportPreset = (typeof IMPORT_PRESETS)[number];
@@ -156,6 +157,14 @@ export interface RunQuery {
   status?: RunStatus;
   /** The set (sweep, ablation, demo) the runs were started as. */
   group?: string;
+  /** Runs carrying this tag. */
+  tag?: string;
+  /** Text found (case-insensitively) in the model, label, set, a tag or the note. */
+  search?: string;
+  /** The order (shared/run-order.ts); by id when absent. */
+  sort?: RunSort;
+  /** Largest first. */
+  desc?: boolean;
 }
 
 /** Why a run stopped: early stopping (patience on the last stage), the step cap, a cancel, an
@@ -183,6 +192,9 @@ export interface RunSummary {
   valid: Metrics | null;
   test: Metrics | null;
   group: string | null;
+  /** The analyst's tags (sorted) and free-text note. */
+  tags: string[];
+  note: string;
   error: string | null;
   createdAt: string;
 }
@@ -193,6 +205,11 @@ export interface CurvePoint {
   kind: 'train' | 'valid';
   stage?: string;
   values: Record<string, number>;
+  /** Training seconds of the run when the point was recorded (earlier sessions of a resumed run
+   *  included, the time it stood still excluded); absent in runs recorded before it was kept. */
+  seconds?: number;
+  /** Wall-clock time of the point, ms since the epoch; absent in older runs too. */
+  time?: number;
 }
 
 export type TrainEvent =
@@ -206,6 +223,8 @@ export type TrainEvent =
       stepsPerSecond: number;
       /** Training time so far (this and earlier sessions of the run). */
       seconds: number;
+      /** Wall-clock time of the report, ms since the epoch (the curve point's `time`). */
+      time: number;
       /** Steps left times the step time plus evaluations left times the measured evaluation
        *  time (once one has been timed); with early stopping, up to the latest possible stop. */
       etaSeconds: number | null;
@@ -222,7 +241,7 @@ export type TrainEvent =
       rate: number;
       etaSeconds: number | null;
     }
-  | { type: 'validation'; runId: number; step: number; metrics: Metrics; best: boolean }
+  | { type: 'validation'; runId: number; step: number; metrics: Metrics; best: boolean; seconds: number; time: number }
   | { type: 'checkpoint'; runId: number; step: number }
   | { type: 'finished'; runId: number; status: RunStatus; test: Metrics | null; error?: string };
 
@@ -254,6 +273,37 @@ export interface InspectableUser {
   raw: string;
   historyLength: number;
   targets: number;
+  /** The user's test value of the list's metric (null when the run stored none). */
+  value: number | null;
+  /** Whether the top K held a test target (hitrate@K of the metric's K); null when unknown. */
+  hit: boolean | null;
+}
+
+export const INSPECT_USER_FILTERS = ['all', 'hit', 'miss'] as const;
+export type InspectUserFilter = (typeof INSPECT_USER_FILTERS)[number];
+export const INSPECT_USER_SORTS = ['raw', 'metric-desc', 'metric-asc', 'history-desc', 'history-asc'] as const;
+export type InspectUserSort = (typeof INSPECT_USER_SORTS)[number];
+
+/** Which test-day users the inspector lists, and in what order. */
+export interface InspectUserQuery {
+  /** Raw-id prefix. */
+  search?: string;
+  /** A per-user test metric (e.g. recall@50, ndcg@20); recall@50 when absent. */
+  metric?: string;
+  filter?: InspectUserFilter;
+  /** raw id when absent. */
+  sort?: InspectUserSort;
+  /** At most this many users come back (50 when absent). */
+  limit?: number;
+}
+
+export interface InspectUserList {
+  users: InspectableUser[];
+  /** Users matching the search and filter; the list holds the first `limit` of them. */
+  total: number;
+  metric: string;
+  /** The per-user test metrics the run stored (what `metric` may be). */
+  metrics: string[];
 }
 
 export interface InspectedItem {

@@ -7,11 +7,12 @@ const commands: Record<string, { load: () => Promise<Command>; summary: string }
   import: { load: () => import('./commands/import.ts'), summary: 'import interaction logs (WeChat, KuaiRand, any CSV/TSV, RecBole .inter) as a dataset' },
   datasets: { load: () => import('./commands/datasets.ts'), summary: 'list the imported datasets with their counts, or delete one' },
   train: { load: () => import('./commands/train.ts'), summary: 'train a model on a dataset (or --resume a run) and evaluate it on the test day' },
-  runs: { load: () => import('./commands/runs.ts'), summary: 'list runs (experiments), or delete one' },
+  runs: { load: () => import('./commands/runs.ts'), summary: 'list, search and sort runs (experiments); tag, annotate, diff, export their config, or delete one' },
   sweep: { load: () => import('./commands/sweep.ts'), summary: 'launch a set of runs (ablations, interests sweep, config grid, seeds), one after another' },
   compare: { load: () => import('./commands/compare.ts'), summary: "comparison table of a dataset's runs (best bold, second underlined, Improv., significance), as md/csv/latex/json" },
   'export-split': { load: () => import('./commands/export-split.ts'), summary: "write a dataset's stored split as RecBole atomic files (train/valid/test .inter, raw ids)" },
   'import-results': { load: () => import('./commands/import-results.ts'), summary: "evaluate another system's test-day lists (user, item, rank) with our metrics, as a row of compare" },
+  'export-embeddings': { load: () => import('./commands/export-embeddings.ts'), summary: "write a finished run's trained item embeddings (raw_item_id, v0..) as TSV or CSV" },
   serve: { load: () => import('./commands/serve.ts'), summary: 'open the studio in a browser: a local web server on 127.0.0.1 (no Electron)' },
   demo: { load: () => import('./commands/demo.ts'), summary: 'the main job on the bundled KuaiRand sample: import, train CMI and every baseline, print the comparison' },
 };
@@ -21,7 +22,7 @@ function usage(): string {
     'usage: cmi-studio <command> [options]',
     '',
     'commands:',
-    ...Object.entries(commands).map(([c, { summary }]) => `  ${c.padEnd(15)} ${summary}`),
+    ...Object.entries(commands).map(([c, { summary }]) => `  ${c.padEnd(17)} ${summary}`),
     '',
     'Run `cmi-studio <command> --help` for a command\'s options.',
   ].join('\n');

@@ -3,14 +3,15 @@
 // and where the interests sit among the item embeddings (2-D PCA).
 import * as tf from '@tensorflow/tfjs';
 import { PCA } from 'ml-pca';
-import type { InspectableUser, UserInspection } from '../../shared/types.ts';
+import { requireModelAction, type ModelAction } from '../../shared/run-actions.ts';
+import type { UserInspection } from '../../shared/types.ts';
 import type { SplitData } from '../data/split.ts';
 import { initBackend } from '../engine/backend.ts';
 import { retrieve } from '../eval/retrieve.ts';
 import { evalSet, type EvalSet } from '../eval/sets.ts';
 import { getModel } from '../models/registry.ts';
 import type { SeqRecModel } from '../models/types.ts';
-import { rawItemIds, rawUserId, searchUsersByRaw } from '../store/datasets.ts';
+import { rawItemIds, rawUserId } from '../store/datasets.ts';
 import type { Db } from '../store/db.ts';
 import { loadCheckpoint, requireRun } from '../store/runs.ts';
 import { loadSplit } from '../store/splits.ts';
@@ -28,35 +29,17 @@ interface Loaded {
   datasetId: number;
 }
 
-/** Rebuilds the model of a finished run from its best checkpoint. */
-export async function loadRunModel(db: Db, runId: number): Promise<Loaded> {
+/** Rebuilds the model of a finished run from its best checkpoint, for `action`. */
+export async function loadRunModel(db: Db, runId: number, action: ModelAction = 'inspect'): Promise<Loaded> {
   const run = requireRun(db, runId);
+  requireModelAction(run, action);
   const best = loadCheckpoint(db, runId, 'best');
-  if (run.status !== 'done' || !best) throw new Error(`run ${runId} has not finished (status ${run.status}); the inspector needs a finished run`);
+  if (run.status !== 'done' || !best) throw new Error(`run ${runId} has not finished (status ${run.status}); ${action === 'inspect' ? 'the inspector' : 'exporting embeddings'} needs a finished run`);
   await initBackend((process.env.CMI_STUDIO_BACKEND as 'auto' | undefined) ?? 'auto');
   const split = loadSplit(db, run.splitId);
   const model = getModel(run.model).create({ numItems: split.numItems, config: run.config, seed: run.seed, itemCounts: split.itemCounts });
   restoreBest(model, best);
   return { split, test: evalSet(split, 'test', Number(run.config.maxlen)), model, label: run.label, modelName: run.model, datasetId: run.datasetId };
-}
-
-/** Test-day users of a run, optionally filtered by a raw-id prefix. */
-export function inspectableUsers(db: Db, runId: number, search = '', limit = 50): InspectableUser[] {
-  const run = requireRun(db, runId);
-  const split = loadSplit(db, run.splitId);
-  const index = new Map<number, number>();
-  split.users.forEach((uid, u) => index.set(uid, u));
-  const candidates = search
-    ? searchUsersByRaw(db, run.datasetId, search, limit * 4)
-    : Array.from(split.users.slice(0, limit * 4), (uid) => ({ uid, raw: rawUserId(db, run.datasetId, uid) ?? String(uid) }));
-  const out: InspectableUser[] = [];
-  for (const c of candidates) {
-    const u = index.get(c.uid);
-    if (u === undefined || split.test[u].length === 0) continue;
-    out.push({ uid: c.uid, raw: c.raw, historyLength: split.train[u].length + split.valid[u].length, targets: new Set(split.test[u]).size });
-    if (out.length >= limit) break;
-  }
-  return out;
 }
 
 function rows(t: tf.Tensor, width: number): number[][] {

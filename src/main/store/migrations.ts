@@ -211,4 +211,14 @@ export const migrations: string[] = [
   // v9: run_embeddings was written after every run and never read: the inspector rebuilds
   // the model from its best checkpoint, which holds the same item table.
   `DROP TABLE run_embeddings;`,
+  // v10: the analyst's tags and free-text note on a run (the experiments list searches both).
+  `
+  ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT '';
+  CREATE TABLE run_tags (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    tag    TEXT NOT NULL,
+    PRIMARY KEY (run_id, tag)
+  ) WITHOUT ROWID;
+  CREATE INDEX run_tags_tag ON run_tags (tag);
+  `,
 ];

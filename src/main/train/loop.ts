@@ -134,8 +134,9 @@ function report(ctx: RunContext, plan: Schedule, state: LoopState, window: Repor
   const { db, runId, writes, model } = ctx;
   const mean = window.close();
   const stage = model.stages?.[state.stage];
-  const point = { step: state.step, kind: 'train' as const, stage, values: mean };
   // Live figures for the runs list; the checkpoint stays the resume point.
+  const time = Date.now();
+  const point = { step: state.step, kind: 'train' as const, stage, values: mean, seconds, time };
   const live = { steps: state.step, seconds };
   writes.write(() => {
     addCurvePoint(db, runId, point);
@@ -153,20 +154,22 @@ function report(ctx: RunContext, plan: Schedule, state: LoopState, window: Repor
     validUsers: plan.validSet.users.length,
     finalUsers: plan.finalUsers,
   });
-  ctx.opts.onEvent({ type: 'progress', runId, step: state.step, stage, losses: mean, stepsPerSecond: window.stepsPerSecond, seconds, etaSeconds });
+  ctx.opts.onEvent({ type: 'progress', runId, step: state.step, stage, losses: mean, stepsPerSecond: window.stepsPerSecond, seconds, time, etaSeconds });
 }
 
 /** Evaluates the validation sample; a new best is kept (here and in the store) and returned. */
-function validate(ctx: RunContext, plan: Schedule, state: LoopState, window: ReportWindow): Checkpoint | undefined {
+function validate(ctx: RunContext, plan: Schedule, state: LoopState, window: ReportWindow, elapsed: () => number): Checkpoint | undefined {
   const { db, runId, writes, model, opts } = ctx;
   const { metrics, seconds } = evaluateReporting(model, plan.validSet, { runId, phase: 'valid', step: state.step }, opts.onEvent);
   window.evaluated(seconds, plan.validSet.users.length);
   const value = metrics[plan.metricName];
   if (value === undefined) throw new Error(`selectMetric '${plan.metricName}' is not among the evaluated metrics`);
   const improved = value > state.bestMetric;
-  const point = { step: state.step, kind: 'valid' as const, stage: model.stages?.[state.stage], values: metrics };
+  // Timed when the evaluation ends, as the training points are when their window ends.
+  const at = { seconds: elapsed(), time: Date.now() };
+  const point = { step: state.step, kind: 'valid' as const, stage: model.stages?.[state.stage], values: metrics, ...at };
   writes.write(() => addCurvePoint(db, runId, point));
-  opts.onEvent({ type: 'validation', runId, step: state.step, metrics, best: improved });
+  opts.onEvent({ type: 'validation', runId, step: state.step, metrics, best: improved, ...at });
   if (!improved) {
     state.evalsWithoutImprovement++;
     return undefined;
@@ -244,7 +247,7 @@ async function optimise(ctx: RunContext, resumeFrom: Checkpoint | undefined, liv
 
     const atLimit = plan.maxSteps > 0 && state.step >= plan.maxSteps;
     if (state.step % plan.evalEvery === 0 || atLimit) {
-      best = validate(ctx, plan, state, window) ?? best;
+      best = validate(ctx, plan, state, window, elapsed) ?? best;
       if (state.evalsWithoutImprovement >= plan.patience && !atLimit) {
         if (state.stage + 1 >= stages.length) {
           state.seconds = elapsed();

@@ -4,6 +4,7 @@
 import type { TrainingQueueState, TrainRequest } from '../../shared/api.ts';
 import type { RunSummary, TrainEvent } from '../../shared/types.ts';
 import type { Db } from '../store/db.ts';
+import { requireModelAction } from '../../shared/run-actions.ts';
 import { requireRun } from '../store/runs.ts';
 import { getSplitSummary } from '../store/splits.ts';
 import { parseConcurrency, TrainingQueue } from './queue.ts';
@@ -51,6 +52,7 @@ export class TrainingService {
 
   resume(runId: number): void {
     const run = requireRun(this.opts.db, runId);
+    requireModelAction(run, 'resume');
     if (this.queue.has(run.id)) throw new Error(`run ${run.id} is already ${run.status}`);
     if (run.status === 'done') throw new Error(`run ${run.id} is done; re-run it instead`);
     this.queue.enqueue([run.id]);
@@ -60,6 +62,7 @@ export class TrainingService {
   async rerun(runId: number): Promise<RunSummary> {
     const { db } = this.opts;
     const run = requireRun(db, runId);
+    requireModelAction(run, 'rerun');
     const { prepareRuns } = await this.runner();
     const [id] = await prepareRuns(db, [
       {

@@ -1,4 +1,5 @@
 import { isOneOf } from '../../../shared/one-of.ts';
+import { requireModelAction } from '../../../shared/run-actions.ts';
 import { SPLIT_KINDS } from '../../../shared/types.ts';
 import { getModel, modelInfos } from '../../models/registry.ts';
 import { DEFAULT_SEED } from '../../../shared/defaults.ts';
@@ -38,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     if (values.resume !== undefined) {
       const id = Number(values.resume);
       if (!Number.isInteger(id)) throw new Error(`--resume expects a run id, got '${values.resume}'`);
-      requireRun(db, id);
+      requireModelAction(requireRun(db, id), 'resume');
       return id;
     }
     if (!values.dataset || !values.model) throw new Error(`--dataset and --model are required\n${HELP}`);
