@@ -7,7 +7,7 @@ import { getDataset } from '../../store/datasets.ts';
 import { deleteRun, listRuns, requireRun } from '../../store/runs.ts';
 import { markInterrupted } from '../../train/runner.ts';
 import { isResumable, parseConcurrency, TrainingQueue } from '../../train/queue.ts';
-import { JSON_OPTION, parseCommand, printHelp, withDb } from '../options.ts';
+import { JSON_OPTION, parseCommand, printHelp, stringOptions, withDb } from '../options.ts';
 import { formatMetrics, runJson } from '../run-output.ts';
 import { runSet } from '../run-set.ts';
 
@@ -76,19 +76,8 @@ export async function run(argv: string[]): Promise<number> {
   const name = ACTIONS.find((a) => a === argv[0]);
   if (name) return action(name, argv.slice(1));
   const values = parseCommand(argv, {
-    dataset: { type: 'string' },
-    model: { type: 'string' },
-    status: { type: 'string' },
-    group: { type: 'string' },
-    tag: { type: 'string' },
-    search: { type: 'string' },
-    sort: { type: 'string' },
+    ...stringOptions('dataset', 'model', 'status', 'group', 'tag', 'search', 'sort', 'delete', 'cancel-set', 'resume-set', 'delete-set', 'parallel'),
     desc: { type: 'boolean', default: false },
-    delete: { type: 'string' },
-    'cancel-set': { type: 'string' },
-    'resume-set': { type: 'string' },
-    'delete-set': { type: 'string' },
-    parallel: { type: 'string' },
     ...JSON_OPTION,
   });
   if (values.help) return printHelp(HELP);
