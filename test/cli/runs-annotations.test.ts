@@ -16,7 +16,7 @@ import { createExternalRun } from '../../src/main/store/external-runs.ts';
 import { loadCheckpoint } from '../../src/main/store/runs.ts';
 import { getSplitSummary, loadSplit } from '../../src/main/store/splits.ts';
 import { loadUserMetrics } from '../../src/main/store/user-metrics.ts';
-import { unpackTensors } from '../../src/main/train/pack.ts';
+import { unpackTensors } from '../../src/main/train/checkpoint.ts';
 import type { RunSummary } from '../../src/shared/types.ts';
 import { cli } from './helpers.ts';
 

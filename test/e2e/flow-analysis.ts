@@ -84,6 +84,10 @@ export async function curvePanels(page: Page, runIds: number[], prefix: string):
   for (const m of Object.keys(stored.get(first)!.find((p) => p.kind === 'valid')!.values).filter((n) => n.startsWith('recall@'))) {
     assert.equal((await chartRows(page, `valid-chart-${m}`)).length, 2, `${m}: both runs`);
   }
+  // The choice is in the address: a reload draws the same overlay.
+  assert.match(page.url(), new RegExp(`[?&]overlay=${second}(&|$)`));
+  await page.reload();
+  await untilAttr(page, 'loss-chart-main', 'data-series', '4');
 
   // Log scale: terms positive in both runs go log; a term with values <= 0 stays linear, and says so.
   await page.getByTestId('curve-log').check();

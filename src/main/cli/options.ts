@@ -16,9 +16,20 @@ export const JSON_OPTION = {
   json: { type: 'boolean', default: false },
 } as const satisfies OptionsConfig;
 
+/** Options that each take one string value (`--name VALUE`), declared by name. */
+export function stringOptions<const K extends string>(...names: K[]): { [P in K]: { type: 'string' } } {
+  return Object.fromEntries(names.map((n) => [n, { type: 'string' }])) as { [P in K]: { type: 'string' } };
+}
+
 /** Parses a command's own options plus --db and --help (strict: unknown flags throw). */
 export function parseCommand<const O extends OptionsConfig>(argv: string[], options: O) {
   return parseArgs({ args: argv, options: { ...options, ...COMMON } }).values;
+}
+
+/** parseCommand for a command that also takes files (positional arguments). */
+export function parseCommandWithFiles<const O extends OptionsConfig>(argv: string[], options: O) {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...options, ...COMMON } });
+  return { values, files: positionals };
 }
 
 /** Prints a command's help text; the exit code of a help request. */

@@ -16,8 +16,7 @@ import type { Db } from '../store/db.ts';
 import { itemAttributeValues, listItemAttributes } from '../store/item-attributes.ts';
 import { loadCheckpoint, requireRun } from '../store/runs.ts';
 import { loadSplit } from '../store/splits.ts';
-import { restoreWeights } from '../train/optimizer.ts';
-import { unpackTensors } from '../train/pack.ts';
+import { restoreBest } from '../train/checkpoint.ts';
 
 /** Items drawn into the map besides the user's own, so the interests have a backdrop. */
 const MAP_BACKDROP = 1500;
@@ -40,9 +39,7 @@ export async function loadRunModel(db: Db, runId: number, action: ModelAction = 
   await initBackend((process.env.CMI_STUDIO_BACKEND as 'auto' | undefined) ?? 'auto');
   const split = loadSplit(db, run.splitId);
   const model = getModel(run.model).create({ numItems: split.numItems, config: run.config, seed: run.seed, itemCounts: split.itemCounts });
-  restoreWeights(model, unpackTensors(best.tensors));
-  const { stage } = JSON.parse(best.state) as { stage?: number };
-  if (model.stages && stage !== undefined) model.stage = model.stages[stage];
+  restoreBest(model, best);
   return { split, test: evalSet(split, 'test', Number(run.config.maxlen)), model, label: run.label, modelName: run.model, datasetId: run.datasetId };
 }
 

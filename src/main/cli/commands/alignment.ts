@@ -1,12 +1,11 @@
-import { parseArgs } from 'node:util';
 import { ALIGNMENT_COLUMNS, alignmentCsv, alignmentRows } from '../../../shared/alignment-table.ts';
 import type { AlignmentResult } from '../../../shared/attributes.ts';
 import { runAlignment } from '../../inspect/alignment.ts';
-import { openDb, resolveDbPath } from '../../store/db.ts';
+import { resolveDbPath } from '../../store/db.ts';
 import { getDataset } from '../../store/datasets.ts';
 import { EXTERNAL_MODEL } from '../../../shared/run-actions.ts';
 import { listRuns } from '../../store/runs.ts';
-import { printHelp } from '../options.ts';
+import { JSON_OPTION, parseCommand, printHelp, withDb } from '../options.ts';
 
 const HELP = `usage: cmi-studio alignment (--run ID ... | --dataset NAME) --attribute NAME ... [--json | --csv] [--db PATH]
 Interest alignment of finished runs against item attributes (import them with import-items):
@@ -16,22 +15,17 @@ purity compare those interests with the items' labels, pooled over all users and
 user. --dataset: every finished run of the dataset. See docs/protocol.md "## Interest alignment".`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      run: { type: 'string', multiple: true },
-      dataset: { type: 'string' },
-      attribute: { type: 'string', multiple: true },
-      json: { type: 'boolean', default: false },
-      csv: { type: 'boolean', default: false },
-      db: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const values = parseCommand(argv, {
+    run: { type: 'string', multiple: true },
+    dataset: { type: 'string' },
+    attribute: { type: 'string', multiple: true },
+    csv: { type: 'boolean', default: false },
+    ...JSON_OPTION,
   });
   if (values.help) return printHelp(HELP);
-  if (!values.attribute?.length) throw new Error(`--attribute is required\n${HELP}`);
-  const db = openDb(resolveDbPath(values.db));
-  try {
+  const attributes = values.attribute ?? [];
+  if (!attributes.length) throw new Error(`--attribute is required\n${HELP}`);
+  return withDb(resolveDbPath(values.db), async (db) => {
     let ids: number[];
     if (values.run?.length) {
       ids = values.run.map((r) => {
@@ -48,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
       throw new Error(`give --run ID or --dataset NAME\n${HELP}`);
     }
     const results: AlignmentResult[] = [];
-    for (const id of ids) for (const attribute of values.attribute) results.push(await runAlignment(db, id, attribute));
+    for (const id of ids) for (const attribute of attributes) results.push(await runAlignment(db, id, attribute));
     if (values.json) {
       process.stdout.write(JSON.stringify(results) + '\n');
       return 0;
@@ -63,7 +57,5 @@ export async function run(argv: string[]): Promise<number> {
     const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i])).join('  ').trimEnd();
     process.stdout.write([line(head), ...rows.map(line)].join('\n') + '\n');
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }

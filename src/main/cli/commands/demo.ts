@@ -1,6 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { DatasetSummary } from '../../../shared/types.ts';
 import { getModel, models } from '../../models/registry.ts';
 import { formatComparison } from '../../report/format.ts';
@@ -14,6 +13,7 @@ import { DEMO_GROUP, DEMO_NAME, demoConfig, ensureDemoDataset } from '../demo-se
 import { progressView } from '../progress.ts';
 import { runSet } from '../run-set.ts';
 import { datasetsTable } from '../datasets-table.ts';
+import { JSON_OPTION, parseCommand, printHelp, stringOptions } from '../options.ts';
 
 const HELP = `usage: cmi-studio demo [--models cmi,mind,...] [--max-steps N] [--out DIR] [--parallel 1|2] [--import-only] [--db PATH] [--json]
 Imports the bundled sample as dataset ${'`'}kuairand-demo${'`'}, trains every registered model with a small
@@ -21,23 +21,14 @@ budget, --parallel runs at once (default 2; finished runs of an earlier demo are
 the comparison table and writes it as Markdown and LaTeX to DIR (default ./demo-output).`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      db: { type: 'string' },
-      models: { type: 'string' },
-      'max-steps': { type: 'string', default: '100' },
-      out: { type: 'string', default: 'demo-output' },
-      'import-only': { type: 'boolean', default: false },
-      parallel: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const values = parseCommand(argv, {
+    ...stringOptions('models', 'parallel'),
+    'max-steps': { type: 'string', default: '100' },
+    out: { type: 'string', default: 'demo-output' },
+    'import-only': { type: 'boolean', default: false },
+    ...JSON_OPTION,
   });
-  if (values.help) {
-    process.stdout.write(HELP + '\n');
-    return 0;
-  }
+  if (values.help) return printHelp(HELP);
   const dbPath = resolveDbPath(values.db);
   const concurrency = parseConcurrency(values.parallel ?? process.env.CMI_STUDIO_CONCURRENCY, '--parallel');
   const db = openDb(dbPath);

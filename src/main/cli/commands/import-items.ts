@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import { importItemAttributes } from '../../import/items.ts';
-import { openDb, resolveDbPath } from '../../store/db.ts';
+import { resolveDbPath } from '../../store/db.ts';
 import { getDataset } from '../../store/datasets.ts';
-import { printHelp } from '../options.ts';
+import { JSON_OPTION, parseCommandWithFiles, printHelp, stringOptions, withDb } from '../options.ts';
 
 const HELP = `usage: cmi-studio import-items FILE --dataset NAME [--id-column C] [--columns A,B] [--delimiter D] [--json] [--db PATH]
 Imports item attributes onto an existing dataset: WeChat's feed_info.csv (authorid,
@@ -13,26 +12,14 @@ column when the file has it, else the first column; every other column is an att
 imported again is replaced. Rows of items the dataset does not know are counted, not fatal.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      dataset: { type: 'string' },
-      'id-column': { type: 'string' },
-      columns: { type: 'string' },
-      delimiter: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      db: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values, files: positionals } = parseCommandWithFiles(argv, { ...stringOptions('dataset', 'id-column', 'columns', 'delimiter'), ...JSON_OPTION });
   if (values.help) return printHelp(HELP);
   if (positionals.length !== 1) throw new Error(`give exactly one item FILE\n${HELP}`);
-  if (!values.dataset) throw new Error(`--dataset is required\n${HELP}`);
-  const db = openDb(resolveDbPath(values.db));
-  try {
-    const dataset = getDataset(db, values.dataset);
-    if (!dataset) throw new Error(`no dataset named '${values.dataset}'`);
+  const name = values.dataset;
+  if (!name) throw new Error(`--dataset is required\n${HELP}`);
+  return withDb(resolveDbPath(values.db), async (db) => {
+    const dataset = getDataset(db, name);
+    if (!dataset) throw new Error(`no dataset named '${name}'`);
     const r = await importItemAttributes(db, {
       datasetId: dataset.id,
       file: positionals[0],
@@ -51,7 +38,5 @@ export async function run(argv: string[]): Promise<number> {
     if (r.unknown) out.push(`note: ${r.unknown} rows name items the dataset does not know (skipped), e.g. ${r.unknownExamples.join(', ')}`);
     process.stdout.write(out.join('\n') + '\n');
     return 0;
-  } finally {
-    db.close();
-  }
+  });
 }

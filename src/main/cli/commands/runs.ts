@@ -6,8 +6,8 @@ import { openDb, resolveDbPath } from '../../store/db.ts';
 import { getDataset } from '../../store/datasets.ts';
 import { deleteRun, listRuns, requireRun } from '../../store/runs.ts';
 import { markInterrupted } from '../../train/runner.ts';
-import { isResumable, parseConcurrency, TrainingQueue } from '../../train/queue.ts';
-import { JSON_OPTION, parseCommand, printHelp, withDb } from '../options.ts';
+import { parseConcurrency, TrainingQueue } from '../../train/queue.ts';
+import { JSON_OPTION, parseCommand, printHelp, stringOptions, withDb } from '../options.ts';
 import { formatMetrics, runJson } from '../run-output.ts';
 import { runSet } from '../run-set.ts';
 
@@ -76,19 +76,8 @@ export async function run(argv: string[]): Promise<number> {
   const name = ACTIONS.find((a) => a === argv[0]);
   if (name) return action(name, argv.slice(1));
   const values = parseCommand(argv, {
-    dataset: { type: 'string' },
-    model: { type: 'string' },
-    status: { type: 'string' },
-    group: { type: 'string' },
-    tag: { type: 'string' },
-    search: { type: 'string' },
-    sort: { type: 'string' },
+    ...stringOptions('dataset', 'model', 'status', 'group', 'tag', 'search', 'sort', 'delete', 'cancel-set', 'resume-set', 'delete-set', 'parallel'),
     desc: { type: 'boolean', default: false },
-    delete: { type: 'string' },
-    'cancel-set': { type: 'string' },
-    'resume-set': { type: 'string' },
-    'delete-set': { type: 'string' },
-    parallel: { type: 'string' },
     ...JSON_OPTION,
   });
   if (values.help) return printHelp(HELP);
@@ -96,20 +85,11 @@ export async function run(argv: string[]): Promise<number> {
   if (values['resume-set'] !== undefined) {
     const group = values['resume-set'];
     const concurrency = parseConcurrency(values.parallel ?? process.env.CMI_STUDIO_CONCURRENCY, '--parallel');
-    const ids = withDb(dbPath, (db) => {
-      markInterrupted(db);
-      // Which runs: the same rule as the API's resumeSet, without starting them in this queue.
-      const runs = listRuns(db, { group });
-      if (!runs.length) throw new Error(`no runs in set '${group}'`);
-      return runs.filter(isResumable).map((r) => r.id);
-    });
-    if (!ids.length) {
-      process.stderr.write(`set '${group}' has nothing to resume\n`);
-      return 0;
-    }
-    process.stderr.write(`resuming ${ids.length} runs (${ids.join(', ')}) of set '${group}'\n`);
-    const results = await runSet(dbPath, ids, {
+    withDb(dbPath, (db) => markInterrupted(db));
+    // The queue picks the runs by the same rule as the API's resumeSet.
+    const results = await runSet(dbPath, (queue) => queue.resumeSet(group), {
       concurrency,
+      onQueued: (ids) => process.stderr.write(ids.length ? `resuming ${ids.length} runs (${ids.join(', ')}) of set '${group}'\n` : `set '${group}' has nothing to resume\n`),
       onSettled: (r) => process.stderr.write(`run ${r.id} ${r.label} seed ${r.seed}: ${r.status} ${formatMetrics(r.test)}\n`),
     });
     if (values.json) process.stdout.write(JSON.stringify(results.map(runJson)) + '\n');
