@@ -272,6 +272,27 @@ static void lse_fwd_task(void *p, int task, int worker) {
   for (int i = 0; i < nr; i++) k->out_r[r0 + i] = rmax[i] + logf(rsum[i]);
 }
 
+/** The row tiles of one reduction slot: tiles slot, slot + slots, ... Column state and dy
+ *  partial sums belong to a slot, not to whichever thread ran a tile, and are combined in slot
+ *  order: a run's result then depends on its thread count only, never on the scheduling (a
+ *  resumed run ends exactly where an uninterrupted one does). */
+typedef struct {
+  lse_job *k;
+  int tiles, slots;
+  void (*task)(void *, int, int);
+} lse_slots;
+
+static void lse_slot_task(void *p, int slot, int worker) {
+  (void)worker;
+  const lse_slots *s = p;
+  for (int t = slot; t < s->tiles; t += s->slots) s->task(s->k, t, slot);
+}
+
+static void lse_for(lse_job *k, int slots, void (*task)(void *, int, int)) {
+  lse_slots s = {k, (k->N + LSE_ROWS - 1) / LSE_ROWS, slots, task};
+  pool_for(slots, lse_slot_task, &s);
+}
+
 bool cmi_lse_forward(const float *x, const float *y, int N, int M, int d, bool diag, float *lse_r, float *lse_c) {
   if (N == 0 || M == 0) return true;
   int workers = pool_threads();
@@ -286,7 +307,7 @@ bool cmi_lse_forward(const float *x, const float *y, int N, int M, int d, bool d
   }
   for (size_t j = 0; j < (size_t)workers * M; j++) k.cmax[j] = -INFINITY;
   int saved = blas_single_begin();
-  pool_for((N + LSE_ROWS - 1) / LSE_ROWS, lse_fwd_task, &k);
+  lse_for(&k, workers, lse_fwd_task);
   blas_single_end(saved);
   if (lse_c) {
     for (int j = 0; j < M; j++) {
@@ -351,7 +372,7 @@ bool cmi_lse_backward(const float *x, const float *y, int N, int M, int d, bool 
   k.dyw[0] = dy;
   for (int w = 1; w < workers; w++) k.dyw[w] = extra + (size_t)(w - 1) * M * d;
   int saved = blas_single_begin();
-  pool_for((N + LSE_ROWS - 1) / LSE_ROWS, lse_bwd_task, &k);
+  lse_for(&k, workers, lse_bwd_task);
   blas_single_end(saved);
   for (int w = 1; w < workers; w++) {
     const float *src = k.dyw[w];
