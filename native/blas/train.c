@@ -199,11 +199,41 @@ typedef struct {
   const float *x, *y, *lse_r, *lse_c, *dr, *dc;
   int N, M, d, diag, cols;
   float *out_r;             // forward: row log-sum-exps
-  float *cmax, *csum, *tmp; // forward: [workers][M] column state, [workers][LSE_COLS] tile maxima
+  float *cmax, *csum, *tmp; // forward: [slots][M] column state, [slots][LSE_COLS] tile maxima;
+                            // backward (fixed form): the factors a [N], b [M]
   float *dx;                // backward: dx [N, d]
-  float **dyw;              // backward: each worker's dy partial sums [M, d] (worker 0's is dy)
-  float *tiles;             // [workers][LSE_ROWS * LSE_COLS]
+  float **dyw;              // backward: each slot's dy partial sums [M, d] (slot 0's is dy)
+  float *tiles;             // [slots][LSE_ROWS * LSE_COLS]
+  float shift;              // fixed shift: every score within [-shift, shift] (lse_bound)
+  int fixed;                // 1: exp(s - shift) once per score, no running maxima
 } lse_job;
+
+/** Scores s = x_i·y_j lie in [-b, b] for b = max|x_i| · max|y_j| (Cauchy-Schwarz). When b is
+ *  at most LSE_FIXED (InfoNCE over unit vectors / τ: b = 1/τ = 10 by default) the online
+ *  softmax's running maxima are not needed: exp(s - b) is in [e^-2b, 1], far from float's
+ *  underflow, so row and column sums take one exp per score (the running form takes two, and
+ *  a max pass), and the backward pass's two exps become e^(s-b) times per-row and per-column
+ *  factors (exp(b - lse) <= e^2b). Values differ from the running form by float rounding. */
+#define LSE_FIXED 40.0f
+
+static float max_norm(const float *x, int n, int d) {
+  float top = 0.0f;
+  for (int i = 0; i < n; i++) {
+    float sq = 0.0f;
+    for (int j = 0; j < d; j++) sq += x[(size_t)i * d + j] * x[(size_t)i * d + j];
+    top = sq > top ? sq : top;
+  }
+  return sqrtf(top);
+}
+
+/** The fixed shift when it applies, else -1. A masked diagonal with one column (or one row,
+ *  for the column sums) leaves a row with no unmasked score: the running form then. */
+static float lse_bound(const float *x, const float *y, int N, int M, int d, bool diag, bool cols) {
+  if (diag && (M < 2 || (cols && N < 2))) return -1.0f;
+  // A little headroom over the bound: the products' rounding can exceed it by a few ulps.
+  const float b = max_norm(x, N, d) * max_norm(y, M, d) * 1.0001f + 1e-6f;
+  return b <= LSE_FIXED ? b : -1.0f;
+}
 
 static void lse_scores(const lse_job *k, int r0, int nr, int c0, int nc, float *S) {
   product_tile(k->x + (size_t)r0 * k->d, k->y + (size_t)c0 * k->d, nr, nc, k->d, S);
@@ -257,17 +287,40 @@ HOT static void lse_accumulate(const float *S, int nr, int nc, bool cols, float 
   }
 }
 
+/** The fixed-shift form: rsum[i] += Σ_j e^(s - shift), csum[j] += Σ_i e^(s - shift). */
+HOT static void lse_accumulate_fixed(const float *S, int nr, int nc, bool cols, float shift, float *rsum, float *csum) {
+  for (int i = 0; i < nr; i++) {
+    const float *s = S + (size_t)i * nc;
+    float acc = 0.0f;
+    if (cols) {
+#pragma omp simd reduction(+ : acc)
+      for (int j = 0; j < nc; j++) {
+        const float e = fast_expf(s[j] - shift);
+        acc += e;
+        csum[j] += e;
+      }
+    } else {
+#pragma omp simd reduction(+ : acc)
+      for (int j = 0; j < nc; j++) acc += fast_expf(s[j] - shift);
+    }
+    rsum[i] += acc;
+  }
+}
+
 static void lse_fwd_task(void *p, int task, int worker) {
   const lse_job *k = p;
   int r0 = task * LSE_ROWS, nr = k->N - r0 < LSE_ROWS ? k->N - r0 : LSE_ROWS;
   float rmax[LSE_ROWS], rsum[LSE_ROWS];
-  for (int i = 0; i < nr; i++) rmax[i] = -INFINITY, rsum[i] = 0.0f;
+  for (int i = 0; i < nr; i++) rmax[i] = k->fixed ? k->shift : -INFINITY, rsum[i] = 0.0f;
   float *S = k->tiles + (size_t)worker * LSE_ROWS * LSE_COLS;
   float *cmax = k->cmax + (size_t)worker * k->M, *csum = k->csum + (size_t)worker * k->M;
   for (int c0 = 0; c0 < k->M; c0 += LSE_COLS) {
     int nc = k->M - c0 < LSE_COLS ? k->M - c0 : LSE_COLS;
     lse_scores(k, r0, nr, c0, nc, S);
-    lse_accumulate(S, nr, nc, k->cols, rmax, rsum, cmax + c0, csum + c0, k->tmp + (size_t)worker * LSE_COLS);
+    if (k->fixed)
+      lse_accumulate_fixed(S, nr, nc, k->cols, k->shift, rsum, csum + c0);
+    else
+      lse_accumulate(S, nr, nc, k->cols, rmax, rsum, cmax + c0, csum + c0, k->tmp + (size_t)worker * LSE_COLS);
   }
   for (int i = 0; i < nr; i++) k->out_r[r0 + i] = rmax[i] + logf(rsum[i]);
 }
@@ -296,7 +349,7 @@ static void lse_for(lse_job *k, int slots, void (*task)(void *, int, int)) {
 bool cmi_lse_forward(const float *x, const float *y, int N, int M, int d, bool diag, float *lse_r, float *lse_c) {
   if (N == 0 || M == 0) return true;
   int workers = pool_threads();
-  lse_job k = {x, y, NULL, NULL, NULL, NULL, N, M, d, diag, lse_c != NULL, lse_r, NULL, NULL, NULL, NULL, NULL, NULL};
+  lse_job k = {x, y, NULL, NULL, NULL, NULL, N, M, d, diag, lse_c != NULL, lse_r, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0};
   k.tiles = malloc(sizeof(float) * (size_t)workers * LSE_ROWS * LSE_COLS);
   k.tmp = malloc(sizeof(float) * (size_t)workers * LSE_COLS);
   k.cmax = malloc(sizeof(float) * (size_t)workers * M);
@@ -305,7 +358,10 @@ bool cmi_lse_forward(const float *x, const float *y, int N, int M, int d, bool d
     free(k.tiles), free(k.tmp), free(k.cmax), free(k.csum);
     return false;
   }
-  for (size_t j = 0; j < (size_t)workers * M; j++) k.cmax[j] = -INFINITY;
+  k.shift = lse_bound(x, y, N, M, d, diag, lse_c != NULL);
+  k.fixed = k.shift >= 0;
+  // The fixed form's column "maxima" are the shift itself, so the merge below applies as is.
+  for (size_t j = 0; j < (size_t)workers * M; j++) k.cmax[j] = k.fixed ? k.shift : -INFINITY;
   int saved = blas_single_begin();
   lse_for(&k, workers, lse_fwd_task);
   blas_single_end(saved);
@@ -339,6 +395,20 @@ HOT static void lse_grad_tile(float *S, int nr, int nc, const float *dr, const f
   }
 }
 
+/** The fixed-shift form: g = e^(s - shift) (a_i + b_j), a_i = dr_i e^(shift - lse_r_i), b_j
+ *  likewise for the columns (none without them). */
+HOT static void lse_grad_tile_fixed(float *S, int nr, int nc, float shift, const float *a, const float *b) {
+  for (int i = 0; i < nr; i++) {
+    float *s = S + (size_t)i * nc;
+    const float ai = a[i];
+    if (b) {
+      for (int j = 0; j < nc; j++) s[j] = fast_expf(s[j] - shift) * (ai + b[j]);
+    } else {
+      for (int j = 0; j < nc; j++) s[j] = fast_expf(s[j] - shift) * ai;
+    }
+  }
+}
+
 static void lse_bwd_task(void *p, int task, int worker) {
   const lse_job *k = p;
   int r0 = task * LSE_ROWS, nr = k->N - r0 < LSE_ROWS ? k->N - r0 : LSE_ROWS;
@@ -348,7 +418,10 @@ static void lse_bwd_task(void *p, int task, int worker) {
   for (int c0 = 0; c0 < k->M; c0 += LSE_COLS) {
     int nc = k->M - c0 < LSE_COLS ? k->M - c0 : LSE_COLS;
     lse_scores(k, r0, nr, c0, nc, S);
-    lse_grad_tile(S, nr, nc, k->dr + r0, k->lse_r + r0, k->cols ? k->dc + c0 : NULL, k->cols ? k->lse_c + c0 : NULL);
+    if (k->fixed)
+      lse_grad_tile_fixed(S, nr, nc, k->shift, k->tmp + r0, k->cols ? k->tmp + k->N + c0 : NULL);
+    else
+      lse_grad_tile(S, nr, nc, k->dr + r0, k->lse_r + r0, k->cols ? k->dc + c0 : NULL, k->cols ? k->lse_c + c0 : NULL);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, k->d, nc, 1.0f, S, nc, k->y + (size_t)c0 * k->d, k->d,
                 1.0f, k->dx + (size_t)r0 * k->d, k->d);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nc, k->d, nr, 1.0f, S, nc, k->x + (size_t)r0 * k->d, k->d,
@@ -360,7 +433,7 @@ bool cmi_lse_backward(const float *x, const float *y, int N, int M, int d, bool 
                       const float *lse_c, const float *dr, const float *dc, float *dx, float *dy) {
   if (N == 0 || M == 0) return true;
   int workers = pool_threads();
-  lse_job k = {x, y, lse_r, lse_c, dr, dc, N, M, d, diag, lse_c != NULL, NULL, NULL, NULL, NULL, dx, NULL, NULL};
+  lse_job k = {x, y, lse_r, lse_c, dr, dc, N, M, d, diag, lse_c != NULL, NULL, NULL, NULL, NULL, dx, NULL, NULL, 0, 0};
   k.tiles = malloc(sizeof(float) * (size_t)workers * LSE_ROWS * LSE_COLS);
   // Worker 0 accumulates straight into dy (zeroed by the caller), the others into their own.
   float *extra = workers > 1 ? calloc((size_t)(workers - 1) * M * d + 1, sizeof(float)) : NULL;
@@ -371,6 +444,15 @@ bool cmi_lse_backward(const float *x, const float *y, int N, int M, int d, bool 
   }
   k.dyw[0] = dy;
   for (int w = 1; w < workers; w++) k.dyw[w] = extra + (size_t)(w - 1) * M * d;
+  // The fixed form's factors a [N] and b [M] in tmp, when every one is in float range (they
+  // are when the log-sum-exps came from the same inputs).
+  k.shift = lse_bound(x, y, N, M, d, diag, lse_c != NULL);
+  k.fixed = k.shift >= 0 && (k.tmp = malloc(sizeof(float) * ((size_t)N + M))) != NULL;
+  for (int i = 0; k.fixed && i < N + (lse_c ? M : 0); i++) {
+    const float l = i < N ? lse_r[i] : lse_c[i - N], g = i < N ? dr[i] : dc[i - N];
+    if (!(k.shift - l < 88.0f)) k.fixed = 0; // also NaN
+    else k.tmp[i] = g * fast_expf(k.shift - l);
+  }
   int saved = blas_single_begin();
   lse_for(&k, workers, lse_bwd_task);
   blas_single_end(saved);
@@ -378,7 +460,7 @@ bool cmi_lse_backward(const float *x, const float *y, int N, int M, int d, bool 
     const float *src = k.dyw[w];
     for (size_t i = 0; i < (size_t)M * d; i++) dy[i] += src[i];
   }
-  free(k.dyw), free(extra), free(k.tiles);
+  free(k.dyw), free(extra), free(k.tiles), free(k.tmp);
   return true;
 }
 
