@@ -53,6 +53,10 @@ void cmi_adam(const float *p, const float *m, const float *v, const float *g, si
 /** y [rows, d] = x · rsqrt(max(Σ_j x², eps2)) per row (y may be x). */
 void cmi_normalize_rows(const float *x, float *y, size_t rows, size_t d, float eps2);
 
+/** out [n, inner] = rows ids[i] of x [rows, inner] (adam.c); -1, or the first index i whose id
+ *  is outside [0, rows) (nothing written then). */
+int64_t cmi_gather_rows(const float *x, size_t rows, size_t inner, const int32_t *ids, size_t n, float *out);
+
 /** Adds the training kernels to the addon's exports. */
 napi_value cmi_train_register(napi_env env, napi_value exports);
 #endif

@@ -314,6 +314,21 @@ static napi_value normalize_rows_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// gatherRows(rows, inner, n, x, ids, out): -1, or the position of the first id outside [0, rows)
+static napi_value gather_rows_js(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  int32_t s[3];
+  void *x, *ids, *out;
+  const char *fn = "gatherRows";
+  if (!args(env, info, 6, argv, fn) || !ints(env, argv, 3, s, fn)) return NULL;
+  if (!view(env, argv[3], F32, Z(s[0]) * s[1], false, &x, fn, "x") || !view(env, argv[4], I32, Z(s[2]), false, &ids, fn, "ids") ||
+      !view(env, argv[5], F32, Z(s[2]) * s[1], false, &out, fn, "out"))
+    return NULL;
+  napi_value result;
+  CHECK(napi_create_double(env, (double)cmi_gather_rows(x, Z(s[0]), Z(s[1]), ids, Z(s[2]), out), &result));
+  return result;
+}
+
 // poolThreads(): threads the training kernels use.
 static napi_value pool_threads_js(napi_env env, napi_callback_info info) {
   (void)info;
@@ -331,7 +346,8 @@ napi_value cmi_train_register(napi_env env, napi_value exports) {
              {"gruBackward", gru_backward}, {"tanh", tanh_js},
              {"sumMiddle", sum_middle_js}, {"biasAct", bias_act_js},
              {"segmentSum", segment_sum_js}, {"adam", adam_js},
-             {"normalizeRows", normalize_rows_js}, {"poolThreads", pool_threads_js}};
+             {"normalizeRows", normalize_rows_js}, {"gatherRows", gather_rows_js},
+             {"poolThreads", pool_threads_js}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     CHECK(napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &f));

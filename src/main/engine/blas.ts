@@ -77,6 +77,9 @@ export interface NativeTrainKernels {
   adam?(n: number, b1: number, omb1: number, b2: number, omb2: number, sqrtBc2: number, eps: number, stepSize: number, wd: number, p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, outP: Float32Array, outM: Float32Array, outV: Float32Array): void;
   /** y [rows, d] = each row of x times rsqrt(max(its squared norm, eps2)). */
   normalizeRows?(rows: number, d: number, eps2: number, x: Float32Array, y: Float32Array): void;
+  /** out [n, inner] = rows ids of x [rows, inner] on the pool; -1, or the position of the first
+   *  id outside [0, rows) (nothing written then). */
+  gatherRows?(rows: number, inner: number, n: number, x: Float32Array, ids: Int32Array, out: Float32Array): number;
   /** Threads the training kernels run on. */
   poolThreads(): number;
 }
