@@ -558,3 +558,52 @@ HOT void cmi_segment_sum(const float *x, const int32_t *ids, size_t rows, size_t
     for (size_t k = 0; k < inner; k++) o[k] += v[k];
   }
 }
+
+// Row log-sum-exps of x [R, C] (every model's sampled-softmax cross-entropy: CMI's [2048, 3072]
+// main-loss logits) and their gradient, on the pool: TF.js's composition is a softmax, two max
+// reductions and a product over the whole matrix, one thread each.
+
+#define LSE_ROW_BLOCK 32
+
+typedef struct {
+  const float *x, *lse, *dy;
+  float *out;
+  size_t R, C;
+} lse_rows_job;
+
+HOT static void lse_rows_range(const float *restrict x, float *restrict out, size_t rows, size_t C) {
+  for (size_t r = 0; r < rows; r++) {
+    const float *v = x + r * C;
+    float mx = -INFINITY;
+    for (size_t j = 0; j < C; j++) mx = v[j] > mx ? v[j] : mx;
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (size_t j = 0; j < C; j++) sum += fast_expf(v[j] - mx);
+    out[r] = mx + logf(sum);
+  }
+}
+
+HOT static void lse_rows_grad_range(const float *restrict x, const float *restrict lse, const float *restrict dy,
+                                    float *restrict dx, size_t rows, size_t C) {
+  for (size_t r = 0; r < rows; r++) {
+    const float *v = x + r * C;
+    float *g = dx + r * C;
+    const float l = lse[r], d = dy[r];
+    for (size_t j = 0; j < C; j++) g[j] = d * fast_expf(v[j] - l);
+  }
+}
+
+static void lse_rows_task(void *p, int task, int worker) {
+  (void)worker;
+  const lse_rows_job *k = p;
+  size_t r0 = (size_t)task * LSE_ROW_BLOCK, n = k->R - r0 < LSE_ROW_BLOCK ? k->R - r0 : LSE_ROW_BLOCK;
+  if (k->dy)
+    lse_rows_grad_range(k->x + r0 * k->C, k->lse + r0, k->dy + r0, k->out + r0 * k->C, n, k->C);
+  else
+    lse_rows_range(k->x + r0 * k->C, k->out + r0, n, k->C);
+}
+
+void cmi_lse_rows(const float *x, size_t R, size_t C, const float *lse, const float *dy, float *out) {
+  lse_rows_job k = {x, lse, dy, out, R, C};
+  if (R > 0 && C > 0) pool_for((int)((R + LSE_ROW_BLOCK - 1) / LSE_ROW_BLOCK), lse_rows_task, &k);
+}

@@ -57,6 +57,10 @@ void cmi_normalize_rows(const float *x, float *y, size_t rows, size_t d, float e
  *  is outside [0, rows) (nothing written then). */
 int64_t cmi_gather_rows(const float *x, size_t rows, size_t inner, const int32_t *ids, size_t n, float *out);
 
+/** lse == NULL: out [R] = the log-sum-exp of each row of x [R, C]; else out [R, C] = dy[r] ·
+ *  exp(x - lse[r]), its gradient. */
+void cmi_lse_rows(const float *x, size_t R, size_t C, const float *lse, const float *dy, float *out);
+
 /** Adds the training kernels to the addon's exports. */
 napi_value cmi_train_register(napi_env env, napi_value exports);
 #endif

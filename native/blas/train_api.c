@@ -329,6 +329,22 @@ static napi_value gather_rows_js(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// lseRows(R, C, x, lse | null, dy | null, out): out [R] log-sum-exps, or with lse and dy the
+// gradient [R, C]
+static napi_value lse_rows_js(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  int32_t s[2];
+  void *x, *lse, *dy, *out;
+  const char *fn = "lseRows";
+  if (!args(env, info, 6, argv, fn) || !ints(env, argv, 2, s, fn)) return NULL;
+  if (!view(env, argv[2], F32, Z(s[0]) * s[1], false, &x, fn, "x") || !view(env, argv[3], F32, Z(s[0]), true, &lse, fn, "lse") ||
+      !view(env, argv[4], F32, Z(s[0]), lse == NULL, &dy, fn, "dy") ||
+      !view(env, argv[5], F32, lse ? Z(s[0]) * s[1] : Z(s[0]), false, &out, fn, "out"))
+    return NULL;
+  cmi_lse_rows(x, Z(s[0]), Z(s[1]), lse, lse ? dy : NULL, out);
+  return NULL;
+}
+
 // poolThreads(): threads the training kernels use.
 static napi_value pool_threads_js(napi_env env, napi_callback_info info) {
   (void)info;
@@ -346,7 +362,7 @@ napi_value cmi_train_register(napi_env env, napi_value exports) {
              {"gruBackward", gru_backward}, {"tanh", tanh_js},
              {"sumMiddle", sum_middle_js}, {"biasAct", bias_act_js},
              {"segmentSum", segment_sum_js}, {"adam", adam_js},
-             {"normalizeRows", normalize_rows_js}, {"gatherRows", gather_rows_js},
+             {"normalizeRows", normalize_rows_js}, {"gatherRows", gather_rows_js}, {"lseRows", lse_rows_js},
              {"poolThreads", pool_threads_js}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

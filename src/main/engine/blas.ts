@@ -80,6 +80,9 @@ export interface NativeTrainKernels {
   /** out [n, inner] = rows ids of x [rows, inner] on the pool; -1, or the position of the first
    *  id outside [0, rows) (nothing written then). */
   gatherRows?(rows: number, inner: number, n: number, x: Float32Array, ids: Int32Array, out: Float32Array): number;
+  /** lse and dy null: out [R] = each row's log-sum-exp of x [R, C]; else out [R, C] = its
+   *  gradient dy[r]·exp(x - lse[r]). On the pool. */
+  lseRows?(R: number, C: number, x: Float32Array, lse: Float32Array | null, dy: Float32Array | null, out: Float32Array): void;
   /** Threads the training kernels run on. */
   poolThreads(): number;
 }

@@ -5,7 +5,7 @@
 // rounding (test/engine/fused.test.ts); docs/engine.md says what each saves.
 import * as tf from '@tensorflow/tfjs';
 import { FUSED } from './kernels/fused.ts';
-import { STEP_KERNELS, type AdamAttrs } from './kernels/adam.ts';
+import { STEP_KERNELS, type AdamAttrs } from './kernels/step.ts';
 
 let enabled = true;
 
@@ -106,4 +106,22 @@ export function fusedAdam(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor
 export function fusedNormalizeRows(x: tf.Tensor2D, eps = 1e-12): tf.Tensor2D | null {
   if (x.rank !== 2 || !readyPlain(STEP_KERNELS.normalizeRows, x)) return null;
   return run(STEP_KERNELS.normalizeRows, { x }, { eps2: eps * eps }) as unknown as tf.Tensor2D;
+}
+
+const logSumExpOp = tf.customGrad((...args: Args) => {
+  const [x] = args as [tf.Tensor2D];
+  const save = args[1] as tf.GradSaveFunc;
+  const lse = run(STEP_KERNELS.lseRows, { x }) as unknown as tf.Tensor1D;
+  save([x, lse]);
+  return {
+    value: lse,
+    gradFunc: (dy: tf.Tensor, [xs, ls]: tf.Tensor[]) => run(STEP_KERNELS.lseRowsGrad, { x: xs, lse: ls, dy }) as unknown as tf.Tensor,
+  };
+}) as (x: tf.Tensor2D) => tf.Tensor1D;
+
+/** log-sum-exp of each row of x [R, C] -> [R] in one pass per row on the addon's threads (its
+ *  gradient exp(x - lse) likewise); null where the kernels are not registered. */
+export function fusedLogSumExp(x: tf.Tensor2D): tf.Tensor1D | null {
+  if (x.rank !== 2 || !readyPlain(STEP_KERNELS.lseRows, x) || !tf.getKernel(STEP_KERNELS.lseRowsGrad, tf.getBackend())) return null;
+  return logSumExpOp(x);
 }

@@ -14,7 +14,7 @@ import { fusedKernels } from './fused.ts';
 import { tanhKernels } from './tanh.ts';
 import { sumKernels } from './sum.ts';
 import { fusedMatMulKernels } from './fusedMatMul.ts';
-import { stepKernels } from './adam.ts';
+import { stepKernels } from './step.ts';
 
 export const engineKernels: EngineKernel[] = [
   ...unsortedSegmentSumKernels,
