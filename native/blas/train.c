@@ -548,15 +548,39 @@ HOT static void bias_rows(float *restrict y, const float *restrict bias, size_t 
 void cmi_bias_act(float *y, const float *bias, size_t rows, size_t n, bool relu) { bias_rows(y, bias, rows, n, relu); }
 
 // UnsortedSegmentSum (gather's gradient: every embedding lookup's backward), float32: rows of x
-// added into out[ids[r]]; ids outside [0, segments) are dropped, as TensorFlow does.
-HOT void cmi_segment_sum(const float *x, const int32_t *ids, size_t rows, size_t inner, size_t segments, float *out) {
+// added into out[ids[r]]; ids outside [0, segments) are dropped, as TensorFlow does. On the pool,
+// each thread owns a range of segments and adds its rows in row order, so every segment's sum
+// is the same as on one thread, bit for bit.
+typedef struct {
+  const float *x;
+  const int32_t *ids;
+  size_t rows, inner, segments, parts;
+  float *out;
+} segsum_job;
+
+HOT static void segment_sum_range(const float *x, const int32_t *ids, size_t rows, size_t inner, size_t lo, size_t hi,
+                                  float *out) {
   for (size_t r = 0; r < rows; r++) {
     const int32_t s = ids[r];
-    if (s < 0 || (size_t)s >= segments) continue;
+    if (s < 0 || (size_t)s < lo || (size_t)s >= hi) continue;
     float *restrict o = out + (size_t)s * inner;
     const float *restrict v = x + r * inner;
     for (size_t k = 0; k < inner; k++) o[k] += v[k];
   }
+}
+
+static void segsum_task(void *p, int task, int worker) {
+  (void)worker;
+  const segsum_job *k = p;
+  size_t lo = k->segments * (size_t)task / k->parts, hi = k->segments * (size_t)(task + 1) / k->parts;
+  segment_sum_range(k->x, k->ids, k->rows, k->inner, lo, hi, k->out);
+}
+
+void cmi_segment_sum(const float *x, const int32_t *ids, size_t rows, size_t inner, size_t segments, float *out) {
+  // Every thread reads all ids: worth it only when the rows are wide enough.
+  size_t parts = inner >= 16 && rows * inner >= 65536 ? (size_t)pool_threads() : 1;
+  segsum_job k = {x, ids, rows, inner, segments, parts, out};
+  pool_for((int)parts, segsum_task, &k);
 }
 
 // Row log-sum-exps of x [R, C] (every model's sampled-softmax cross-entropy: CMI's [2048, 3072]
