@@ -266,7 +266,8 @@ async function child(shape: Shape, steps: number, reps: number, modelsFrom: 'mea
     valid_users: n,
     eval_every: step.evalEvery,
     load_avg: r3(loadavg()[0]),
-    device: backend.device,
+    // As the step ran: the backend's line was written at start-up, on one thread.
+    device: backend.device.replace(/\d+ threads?\)$/, `${runThreads} thread${runThreads > 1 ? 's' : ''})`),
   };
 }
 
