@@ -5,11 +5,13 @@
 // way: row off[t] + i is row i of step t, so padding is neither projected nor stored. PyTorch's equations, gates in the order r, z, n:
 //   r = σ(x_r + h W_hr + b_hr), z = σ(x_z + h W_hz + b_hz), n = tanh(x_n + r (h W_hn + b_hn))
 //   h' = h + mask (n + z (h - n) - h)
-// exp and tanh are libm's here (the gates are a small part of the step: valid rows only).
+// exp and tanh are the vectorised Cephes forms of fastmath.h (~2 ulp; libm's scalar calls were
+// most of the forward pass on WeChat's longer histories).
 // Rows are independent, so each of the pool's threads runs the whole recurrence on a block of
 // consecutive rows (blocks balanced by the cells they hold), its own small product per step.
 #include "train.h"
 #include "pool.h"
+#include "fastmath.h"
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
@@ -27,7 +29,7 @@ static size_t *packed_offsets(const int32_t *k, int L, int t0) {
   return off;
 }
 
-static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+INLINE float sigmoidf(float x) { return 1.0f / (1.0f + fast_expf(-x)); }
 
 
 /** Row blocks [lo[w], lo[w + 1]) for `parts` threads, balanced by the cells (steps >= t0 where
@@ -59,6 +61,23 @@ typedef struct {
 
 static inline int span(int kt, int lo, int hi) { return kt <= lo ? 0 : (kt < hi ? kt : hi) - lo; }
 
+/** One row's gates and new state: gi = r, z, n, h W_hn + b_hn. */
+HOT static void gru_cell(const float *restrict x, const float *restrict hpi, const float *restrict bh,
+                         const float *restrict prev, float m, int H, float *restrict h, float *restrict gi) {
+  for (int q = 0; q < H; q++) {
+    const float p = prev ? prev[q] : 0.0f;
+    const float hr = hpi[q] + (bh ? bh[q] : 0.0f);
+    const float hz = hpi[H + q] + (bh ? bh[H + q] : 0.0f);
+    const float hn = hpi[2 * H + q] + (bh ? bh[2 * H + q] : 0.0f);
+    const float r = sigmoidf(x[q] + hr);
+    const float z = sigmoidf(x[H + q] + hz);
+    const float nn = fast_tanhf(x[2 * H + q] + r * hn);
+    const float next = nn + z * (p - nn);
+    h[q] = p + m * (next - p);
+    gi[q] = r, gi[H + q] = z, gi[2 * H + q] = nn, gi[3 * H + q] = hn;
+  }
+}
+
 static void gru_fwd_block(void *ctx, int task, int worker) {
   (void)worker;
   gru_job *j = ctx;
@@ -76,25 +95,9 @@ static void gru_fwd_block(void *ctx, int task, int worker) {
     float *h = j->out_states + (size_t)t * B * H + (size_t)lo * H;
     const size_t row0 = j->off[t] + (size_t)lo;
     float *g = j->out_gates + row0 * 4 * H;
-    const float *bh = j->bh;
-    for (int i = 0; i < n; i++) {
-      const float *x = j->xp + (row0 + i) * G;
-      const float *hpi = hp + (size_t)i * G;
-      const float m = j->mask[row0 + i];
-      float *gi = g + (size_t)i * 4 * H; // r, z, n, h W_hn + b_hn
-      for (int q = 0; q < H; q++) {
-        const float p = prev ? prev[(size_t)i * H + q] : 0.0f;
-        const float hr = hpi[q] + (bh ? bh[q] : 0.0f);
-        const float hz = hpi[H + q] + (bh ? bh[H + q] : 0.0f);
-        const float hn = hpi[2 * H + q] + (bh ? bh[2 * H + q] : 0.0f);
-        const float r = sigmoidf(x[q] + hr);
-        const float z = sigmoidf(x[H + q] + hz);
-        const float nn = tanhf(x[2 * H + q] + r * hn);
-        const float next = nn + z * (p - nn);
-        h[(size_t)i * H + q] = p + m * (next - p);
-        gi[q] = r, gi[H + q] = z, gi[2 * H + q] = nn, gi[3 * H + q] = hn;
-      }
-    }
+    for (int i = 0; i < n; i++)
+      gru_cell(j->xp + (row0 + i) * G, hp + (size_t)i * G, j->bh, prev ? prev + (size_t)i * H : NULL, j->mask[row0 + i], H,
+               h + (size_t)i * H, g + (size_t)i * 4 * H);
   }
 }
 

@@ -6,6 +6,7 @@
 // baseline x86-64 and picked at load time (target_clones), so the build stays portable.
 #include "train.h"
 #include "pool.h"
+#include "fastmath.h"
 #include <cblas.h>
 #include <math.h>
 #include <stdbool.h>
@@ -13,43 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-// x86-64-v4 (AVX-512) and v3 (AVX2 + FMA) are dispatched on the processor's features. Not
-// "arch=skylake-avx512": that clone is chosen by CPU model and never runs on newer Xeons.
-#define HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define HOT
-#endif
-#define INLINE static inline __attribute__((always_inline))
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
 
-/** exp(x) in float, Cephes's polynomial (max error ~2 ulp), vectorisable (no table, no branch).
- *  Below -87.33 it is 0, as expf underflows; above 88.37 it is inf. */
-INLINE float fast_expf(float x) {
-  const float hi = 88.3762626647949f, lo = -87.3365447505531f;
-  float xx = x > hi ? hi : x;
-  xx = xx < lo ? lo : xx;
-  // Round to nearest by the 1.5 * 2^23 trick (no floorf: it does not vectorise on baseline x86).
-  float fx = (xx * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float r = xx - fx * 0.693359375f;
-  r = r - fx * -2.12194440e-4f;
-  float y = 1.9875691500e-4f;
-  y = y * r + 1.3981999507e-3f;
-  y = y * r + 8.3334519073e-3f;
-  y = y * r + 4.1665795894e-2f;
-  y = y * r + 1.6666665459e-1f;
-  y = y * r + 5.0000001201e-1f;
-  y = y * (r * r) + r + 1.0f;
-  union {
-    int32_t i;
-    float f;
-  } scale;
-  scale.i = ((int32_t)fx + 127) << 23;
-  y *= scale.f;
-  return x < lo ? 0.0f : y;
-}
 
 /** While the pool runs tiles on several threads, each tile's sgemm runs on its own thread. */
 static int blas_single_begin(void) {
@@ -468,16 +436,6 @@ bool cmi_lse_backward(const float *x, const float *y, int N, int M, int d, bool 
 // Elementwise tanh on the pool: TF.js's wasm Tanh costs ~9 ns an element (Re4's [102400, 256]
 // activations: 0.23 s a call); this is Cephes's tanhf, vectorised (max error ~2 ulp).
 
-INLINE float fast_tanhf(float x) {
-  const float ax = fabsf(x), z = x * x;
-  // |x| < 0.625: the odd polynomial; beyond, 1 - 2 / (exp(2|x|) + 1) with the sign of x.
-  const float p =
-      ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z + 1.33314422036e-1f) * z -
-       3.33332819422e-1f) * z * x + x;
-  float q = 1.0f - 2.0f / (fast_expf(2.0f * ax) + 1.0f);
-  q = x < 0 ? -q : q;
-  return ax < 0.625f ? p : q;
-}
 
 #define UNARY_CHUNK 65536
 
