@@ -97,6 +97,21 @@ test('Identity shares data without breaking disposal', async () => {
   assert.equal(tf.memory().numTensors, before);
 });
 
+test('Transpose matches cpu, including perms that only move size-1 axes (shared data, disposal safe)', async () => {
+  // [3, 1, 4]: perm [1, 0, 2] keeps 3 before 4 (the data stays), [2, 1, 0] does not; identity too.
+  for (const perm of [[0, 1, 2], [1, 0, 2], [0, 2, 1], [2, 1, 0], [2, 0, 1]]) {
+    close(...(await onBoth([rand([3, 1, 4])], (t) => tf.transpose(t, perm))));
+  }
+  await initBackend('wasm');
+  const before = tf.memory().numTensors;
+  const x = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+  const y = tf.transpose(x, [0, 1]);
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4], 'the transpose outlives its source');
+  y.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});
+
 test('GatherV2 on every axis, with batch dims, repeated indices and int32 data, matches cpu; bad indices throw', async () => {
   const x = rand([4, 5, 3]);
   const ids = (vals: number[], shape: number[]): Spec => ({ values: Float32Array.from(vals), shape });

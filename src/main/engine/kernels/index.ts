@@ -7,7 +7,7 @@ import type { EngineKernel } from './types.ts';
 import { unsortedSegmentSumKernels } from './unsortedSegmentSum.ts';
 import { batchMatMulKernels } from './batchMatMul.ts';
 import { sliceKernels } from './slice.ts';
-import { identityKernel } from './identity.ts';
+import { identityKernel, transposeKernel } from './identity.ts';
 import { argMaxKernels } from './argMax.ts';
 import { gatherKernel } from './gather.ts';
 import { fusedKernels } from './fused.ts';
@@ -23,6 +23,7 @@ export const engineKernels: EngineKernel[] = [
   gatherKernel,
   ...sliceKernels,
   identityKernel,
+  transposeKernel,
   ...fusedKernels,
   ...tanhKernels,
   ...sumKernels,
