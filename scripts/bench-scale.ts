@@ -2,7 +2,8 @@
 // Real scale, end to end, on this machine: generates WeChat-shaped and TakaTak-shaped data once
 // into .bench/, then per shape, in a child process of its own: the import (the real CLI under
 // GNU time), the split (ensureSplit), one CMI training step at the default config on real
-// batches of that split (median after a warm-up), one full validation pass through the real
+// batches of that split (median after a warm-up; on the threads a lone `train` run gets, which
+// the projections use, and on one thread), one full validation pass through the real
 // evaluation path (all valid users, k = 200) and, in the same run, the bare sgemm of that pass's
 // products (the users' interest vectors times the item table, in the same tiles and threads)
 // beside the retrieval kernel alone on the same vectors (interleaved, best of --reps), peak RSS, and the projected hours of one CMI run to its earliest early stop and of the
@@ -31,6 +32,7 @@ import { evalInterval } from '../src/main/train/schedule.ts';
 import { createOptimizer } from '../src/main/train/optimizer.ts';
 import { trainStep } from '../src/main/train/step.ts';
 import { runSampler } from '../src/main/train/run-sampler.ts';
+import { threadsPerRun } from '../src/main/train/threads.ts';
 import { toTensors } from '../src/main/data/batch.ts';
 import type { SplitData } from '../src/main/data/split.ts';
 
@@ -173,8 +175,14 @@ async function child(shape: Shape, steps: number, reps: number, modelsFrom: 'mea
   const blas = nativeBlas().blas;
   if (!blas?.retrieveTopK || !fusedRetrieval()) throw new Error('native/blas with retrieveTopK is needed (npm run build:native)');
   const cmiDef = models.find((d) => d.name === 'cmi')!;
+  // The threads a lone `train` run gets (train/threads.ts; what the projection is of), and one
+  // thread beside it: each of the queue's two runs at once.
+  const runThreads = Number(process.env.OPENBLAS_NUM_THREADS) || threadsPerRun(1);
+  blas.setThreads(1);
+  const step1 = stepSeconds(cmiDef, data, steps);
+  blas.setThreads(runThreads);
   const step = stepSeconds(cmiDef, data, steps);
-  say(`CMI step ${step.wall.toFixed(2)} s (${step.cpu.toFixed(2)} CPU-s), evaluation every ${step.evalEvery} steps`);
+  say(`CMI step ${step.wall.toFixed(2)} s (${step.cpu.toFixed(2)} CPU-s) on ${runThreads} threads, ${step1.wall.toFixed(2)} s (${step1.cpu.toFixed(2)} CPU-s) on 1; evaluation every ${step.evalEvery} steps`);
 
   const config = resolveConfig(cmiDef);
   const model = cmiDef.create({ numItems: data.numItems, config, seed: 1, itemCounts: data.itemCounts });
@@ -234,6 +242,9 @@ async function child(shape: Shape, steps: number, reps: number, modelsFrom: 'mea
     import_s: r3(imported.seconds),
     split_s: r3(split.seconds),
     step_s: r3(step.wall),
+    step_threads: runThreads,
+    step_1t_s: r3(step1.wall),
+    step_1t_cpu_s: r3(step1.cpu),
     eval_s: r3(pass.seconds),
     sgemm_eval_s: r3(sgemm.seconds),
     peak_rss_gb: r3(peakRss / 2 ** 30),
@@ -255,7 +266,8 @@ async function child(shape: Shape, steps: number, reps: number, modelsFrom: 'mea
     valid_users: n,
     eval_every: step.evalEvery,
     load_avg: r3(loadavg()[0]),
-    device: backend.device,
+    // As the step ran: the backend's line was written at start-up, on one thread.
+    device: backend.device.replace(/\d+ threads?\)$/, `${runThreads} thread${runThreads > 1 ? 's' : ''})`),
   };
 }
 

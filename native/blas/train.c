@@ -6,6 +6,7 @@
 // baseline x86-64 and picked at load time (target_clones), so the build stays portable.
 #include "train.h"
 #include "pool.h"
+#include "fastmath.h"
 #include <cblas.h>
 #include <math.h>
 #include <stdbool.h>
@@ -13,43 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-// x86-64-v4 (AVX-512) and v3 (AVX2 + FMA) are dispatched on the processor's features. Not
-// "arch=skylake-avx512": that clone is chosen by CPU model and never runs on newer Xeons.
-#define HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define HOT
-#endif
-#define INLINE static inline __attribute__((always_inline))
 
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
 
-/** exp(x) in float, Cephes's polynomial (max error ~2 ulp), vectorisable (no table, no branch).
- *  Below -87.33 it is 0, as expf underflows; above 88.37 it is inf. */
-INLINE float fast_expf(float x) {
-  const float hi = 88.3762626647949f, lo = -87.3365447505531f;
-  float xx = x > hi ? hi : x;
-  xx = xx < lo ? lo : xx;
-  // Round to nearest by the 1.5 * 2^23 trick (no floorf: it does not vectorise on baseline x86).
-  float fx = (xx * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  float r = xx - fx * 0.693359375f;
-  r = r - fx * -2.12194440e-4f;
-  float y = 1.9875691500e-4f;
-  y = y * r + 1.3981999507e-3f;
-  y = y * r + 8.3334519073e-3f;
-  y = y * r + 4.1665795894e-2f;
-  y = y * r + 1.6666665459e-1f;
-  y = y * r + 5.0000001201e-1f;
-  y = y * (r * r) + r + 1.0f;
-  union {
-    int32_t i;
-    float f;
-  } scale;
-  scale.i = ((int32_t)fx + 127) << 23;
-  y *= scale.f;
-  return x < lo ? 0.0f : y;
-}
 
 /** While the pool runs tiles on several threads, each tile's sgemm runs on its own thread. */
 static int blas_single_begin(void) {
@@ -199,11 +167,41 @@ typedef struct {
   const float *x, *y, *lse_r, *lse_c, *dr, *dc;
   int N, M, d, diag, cols;
   float *out_r;             // forward: row log-sum-exps
-  float *cmax, *csum, *tmp; // forward: [workers][M] column state, [workers][LSE_COLS] tile maxima
+  float *cmax, *csum, *tmp; // forward: [slots][M] column state, [slots][LSE_COLS] tile maxima;
+                            // backward (fixed form): the factors a [N], b [M]
   float *dx;                // backward: dx [N, d]
-  float **dyw;              // backward: each worker's dy partial sums [M, d] (worker 0's is dy)
-  float *tiles;             // [workers][LSE_ROWS * LSE_COLS]
+  float **dyw;              // backward: each slot's dy partial sums [M, d] (slot 0's is dy)
+  float *tiles;             // [slots][LSE_ROWS * LSE_COLS]
+  float shift;              // fixed shift: every score within [-shift, shift] (lse_bound)
+  int fixed;                // 1: exp(s - shift) once per score, no running maxima
 } lse_job;
+
+/** Scores s = x_i·y_j lie in [-b, b] for b = max|x_i| · max|y_j| (Cauchy-Schwarz). When b is
+ *  at most LSE_FIXED (InfoNCE over unit vectors / τ: b = 1/τ = 10 by default) the online
+ *  softmax's running maxima are not needed: exp(s - b) is in [e^-2b, 1], far from float's
+ *  underflow, so row and column sums take one exp per score (the running form takes two, and
+ *  a max pass), and the backward pass's two exps become e^(s-b) times per-row and per-column
+ *  factors (exp(b - lse) <= e^2b). Values differ from the running form by float rounding. */
+#define LSE_FIXED 40.0f
+
+static float max_norm(const float *x, int n, int d) {
+  float top = 0.0f;
+  for (int i = 0; i < n; i++) {
+    float sq = 0.0f;
+    for (int j = 0; j < d; j++) sq += x[(size_t)i * d + j] * x[(size_t)i * d + j];
+    top = sq > top ? sq : top;
+  }
+  return sqrtf(top);
+}
+
+/** The fixed shift when it applies, else -1. A masked diagonal with one column (or one row,
+ *  for the column sums) leaves a row with no unmasked score: the running form then. */
+static float lse_bound(const float *x, const float *y, int N, int M, int d, bool diag, bool cols) {
+  if (diag && (M < 2 || (cols && N < 2))) return -1.0f;
+  // A little headroom over the bound: the products' rounding can exceed it by a few ulps.
+  const float b = max_norm(x, N, d) * max_norm(y, M, d) * 1.0001f + 1e-6f;
+  return b <= LSE_FIXED ? b : -1.0f;
+}
 
 static void lse_scores(const lse_job *k, int r0, int nr, int c0, int nc, float *S) {
   product_tile(k->x + (size_t)r0 * k->d, k->y + (size_t)c0 * k->d, nr, nc, k->d, S);
@@ -257,25 +255,69 @@ HOT static void lse_accumulate(const float *S, int nr, int nc, bool cols, float 
   }
 }
 
+/** The fixed-shift form: rsum[i] += Σ_j e^(s - shift), csum[j] += Σ_i e^(s - shift). */
+HOT static void lse_accumulate_fixed(const float *S, int nr, int nc, bool cols, float shift, float *rsum, float *csum) {
+  for (int i = 0; i < nr; i++) {
+    const float *s = S + (size_t)i * nc;
+    float acc = 0.0f;
+    if (cols) {
+#pragma omp simd reduction(+ : acc)
+      for (int j = 0; j < nc; j++) {
+        const float e = fast_expf(s[j] - shift);
+        acc += e;
+        csum[j] += e;
+      }
+    } else {
+#pragma omp simd reduction(+ : acc)
+      for (int j = 0; j < nc; j++) acc += fast_expf(s[j] - shift);
+    }
+    rsum[i] += acc;
+  }
+}
+
 static void lse_fwd_task(void *p, int task, int worker) {
   const lse_job *k = p;
   int r0 = task * LSE_ROWS, nr = k->N - r0 < LSE_ROWS ? k->N - r0 : LSE_ROWS;
   float rmax[LSE_ROWS], rsum[LSE_ROWS];
-  for (int i = 0; i < nr; i++) rmax[i] = -INFINITY, rsum[i] = 0.0f;
+  for (int i = 0; i < nr; i++) rmax[i] = k->fixed ? k->shift : -INFINITY, rsum[i] = 0.0f;
   float *S = k->tiles + (size_t)worker * LSE_ROWS * LSE_COLS;
   float *cmax = k->cmax + (size_t)worker * k->M, *csum = k->csum + (size_t)worker * k->M;
   for (int c0 = 0; c0 < k->M; c0 += LSE_COLS) {
     int nc = k->M - c0 < LSE_COLS ? k->M - c0 : LSE_COLS;
     lse_scores(k, r0, nr, c0, nc, S);
-    lse_accumulate(S, nr, nc, k->cols, rmax, rsum, cmax + c0, csum + c0, k->tmp + (size_t)worker * LSE_COLS);
+    if (k->fixed)
+      lse_accumulate_fixed(S, nr, nc, k->cols, k->shift, rsum, csum + c0);
+    else
+      lse_accumulate(S, nr, nc, k->cols, rmax, rsum, cmax + c0, csum + c0, k->tmp + (size_t)worker * LSE_COLS);
   }
   for (int i = 0; i < nr; i++) k->out_r[r0 + i] = rmax[i] + logf(rsum[i]);
+}
+
+/** The row tiles of one reduction slot: tiles slot, slot + slots, ... Column state and dy
+ *  partial sums belong to a slot, not to whichever thread ran a tile, and are combined in slot
+ *  order: a run's result then depends on its thread count only, never on the scheduling (a
+ *  resumed run ends exactly where an uninterrupted one does). */
+typedef struct {
+  lse_job *k;
+  int tiles, slots;
+  void (*task)(void *, int, int);
+} lse_slots;
+
+static void lse_slot_task(void *p, int slot, int worker) {
+  (void)worker;
+  const lse_slots *s = p;
+  for (int t = slot; t < s->tiles; t += s->slots) s->task(s->k, t, slot);
+}
+
+static void lse_for(lse_job *k, int slots, void (*task)(void *, int, int)) {
+  lse_slots s = {k, (k->N + LSE_ROWS - 1) / LSE_ROWS, slots, task};
+  pool_for(slots, lse_slot_task, &s);
 }
 
 bool cmi_lse_forward(const float *x, const float *y, int N, int M, int d, bool diag, float *lse_r, float *lse_c) {
   if (N == 0 || M == 0) return true;
   int workers = pool_threads();
-  lse_job k = {x, y, NULL, NULL, NULL, NULL, N, M, d, diag, lse_c != NULL, lse_r, NULL, NULL, NULL, NULL, NULL, NULL};
+  lse_job k = {x, y, NULL, NULL, NULL, NULL, N, M, d, diag, lse_c != NULL, lse_r, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0};
   k.tiles = malloc(sizeof(float) * (size_t)workers * LSE_ROWS * LSE_COLS);
   k.tmp = malloc(sizeof(float) * (size_t)workers * LSE_COLS);
   k.cmax = malloc(sizeof(float) * (size_t)workers * M);
@@ -284,9 +326,12 @@ bool cmi_lse_forward(const float *x, const float *y, int N, int M, int d, bool d
     free(k.tiles), free(k.tmp), free(k.cmax), free(k.csum);
     return false;
   }
-  for (size_t j = 0; j < (size_t)workers * M; j++) k.cmax[j] = -INFINITY;
+  k.shift = lse_bound(x, y, N, M, d, diag, lse_c != NULL);
+  k.fixed = k.shift >= 0;
+  // The fixed form's column "maxima" are the shift itself, so the merge below applies as is.
+  for (size_t j = 0; j < (size_t)workers * M; j++) k.cmax[j] = k.fixed ? k.shift : -INFINITY;
   int saved = blas_single_begin();
-  pool_for((N + LSE_ROWS - 1) / LSE_ROWS, lse_fwd_task, &k);
+  lse_for(&k, workers, lse_fwd_task);
   blas_single_end(saved);
   if (lse_c) {
     for (int j = 0; j < M; j++) {
@@ -318,6 +363,20 @@ HOT static void lse_grad_tile(float *S, int nr, int nc, const float *dr, const f
   }
 }
 
+/** The fixed-shift form: g = e^(s - shift) (a_i + b_j), a_i = dr_i e^(shift - lse_r_i), b_j
+ *  likewise for the columns (none without them). */
+HOT static void lse_grad_tile_fixed(float *S, int nr, int nc, float shift, const float *a, const float *b) {
+  for (int i = 0; i < nr; i++) {
+    float *s = S + (size_t)i * nc;
+    const float ai = a[i];
+    if (b) {
+      for (int j = 0; j < nc; j++) s[j] = fast_expf(s[j] - shift) * (ai + b[j]);
+    } else {
+      for (int j = 0; j < nc; j++) s[j] = fast_expf(s[j] - shift) * ai;
+    }
+  }
+}
+
 static void lse_bwd_task(void *p, int task, int worker) {
   const lse_job *k = p;
   int r0 = task * LSE_ROWS, nr = k->N - r0 < LSE_ROWS ? k->N - r0 : LSE_ROWS;
@@ -327,7 +386,10 @@ static void lse_bwd_task(void *p, int task, int worker) {
   for (int c0 = 0; c0 < k->M; c0 += LSE_COLS) {
     int nc = k->M - c0 < LSE_COLS ? k->M - c0 : LSE_COLS;
     lse_scores(k, r0, nr, c0, nc, S);
-    lse_grad_tile(S, nr, nc, k->dr + r0, k->lse_r + r0, k->cols ? k->dc + c0 : NULL, k->cols ? k->lse_c + c0 : NULL);
+    if (k->fixed)
+      lse_grad_tile_fixed(S, nr, nc, k->shift, k->tmp + r0, k->cols ? k->tmp + k->N + c0 : NULL);
+    else
+      lse_grad_tile(S, nr, nc, k->dr + r0, k->lse_r + r0, k->cols ? k->dc + c0 : NULL, k->cols ? k->lse_c + c0 : NULL);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, k->d, nc, 1.0f, S, nc, k->y + (size_t)c0 * k->d, k->d,
                 1.0f, k->dx + (size_t)r0 * k->d, k->d);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nc, k->d, nr, 1.0f, S, nc, k->x + (size_t)r0 * k->d, k->d,
@@ -339,7 +401,7 @@ bool cmi_lse_backward(const float *x, const float *y, int N, int M, int d, bool 
                       const float *lse_c, const float *dr, const float *dc, float *dx, float *dy) {
   if (N == 0 || M == 0) return true;
   int workers = pool_threads();
-  lse_job k = {x, y, lse_r, lse_c, dr, dc, N, M, d, diag, lse_c != NULL, NULL, NULL, NULL, NULL, dx, NULL, NULL};
+  lse_job k = {x, y, lse_r, lse_c, dr, dc, N, M, d, diag, lse_c != NULL, NULL, NULL, NULL, NULL, dx, NULL, NULL, 0, 0};
   k.tiles = malloc(sizeof(float) * (size_t)workers * LSE_ROWS * LSE_COLS);
   // Worker 0 accumulates straight into dy (zeroed by the caller), the others into their own.
   float *extra = workers > 1 ? calloc((size_t)(workers - 1) * M * d + 1, sizeof(float)) : NULL;
@@ -350,14 +412,23 @@ bool cmi_lse_backward(const float *x, const float *y, int N, int M, int d, bool 
   }
   k.dyw[0] = dy;
   for (int w = 1; w < workers; w++) k.dyw[w] = extra + (size_t)(w - 1) * M * d;
+  // The fixed form's factors a [N] and b [M] in tmp, when every one is in float range (they
+  // are when the log-sum-exps came from the same inputs).
+  k.shift = lse_bound(x, y, N, M, d, diag, lse_c != NULL);
+  k.fixed = k.shift >= 0 && (k.tmp = malloc(sizeof(float) * ((size_t)N + M))) != NULL;
+  for (int i = 0; k.fixed && i < N + (lse_c ? M : 0); i++) {
+    const float l = i < N ? lse_r[i] : lse_c[i - N], g = i < N ? dr[i] : dc[i - N];
+    if (!(k.shift - l < 88.0f)) k.fixed = 0; // also NaN
+    else k.tmp[i] = g * fast_expf(k.shift - l);
+  }
   int saved = blas_single_begin();
-  pool_for((N + LSE_ROWS - 1) / LSE_ROWS, lse_bwd_task, &k);
+  lse_for(&k, workers, lse_bwd_task);
   blas_single_end(saved);
   for (int w = 1; w < workers; w++) {
     const float *src = k.dyw[w];
     for (size_t i = 0; i < (size_t)M * d; i++) dy[i] += src[i];
   }
-  free(k.dyw), free(extra), free(k.tiles);
+  free(k.dyw), free(extra), free(k.tiles), free(k.tmp);
   return true;
 }
 
@@ -365,16 +436,6 @@ bool cmi_lse_backward(const float *x, const float *y, int N, int M, int d, bool 
 // Elementwise tanh on the pool: TF.js's wasm Tanh costs ~9 ns an element (Re4's [102400, 256]
 // activations: 0.23 s a call); this is Cephes's tanhf, vectorised (max error ~2 ulp).
 
-INLINE float fast_tanhf(float x) {
-  const float ax = fabsf(x), z = x * x;
-  // |x| < 0.625: the odd polynomial; beyond, 1 - 2 / (exp(2|x|) + 1) with the sign of x.
-  const float p =
-      ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z + 1.33314422036e-1f) * z -
-       3.33332819422e-1f) * z * x + x;
-  float q = 1.0f - 2.0f / (fast_expf(2.0f * ax) + 1.0f);
-  q = x < 0 ? -q : q;
-  return ax < 0.625f ? p : q;
-}
 
 #define UNARY_CHUNK 65536
 
@@ -445,13 +506,86 @@ HOT static void bias_rows(float *restrict y, const float *restrict bias, size_t 
 void cmi_bias_act(float *y, const float *bias, size_t rows, size_t n, bool relu) { bias_rows(y, bias, rows, n, relu); }
 
 // UnsortedSegmentSum (gather's gradient: every embedding lookup's backward), float32: rows of x
-// added into out[ids[r]]; ids outside [0, segments) are dropped, as TensorFlow does.
-HOT void cmi_segment_sum(const float *x, const int32_t *ids, size_t rows, size_t inner, size_t segments, float *out) {
+// added into out[ids[r]]; ids outside [0, segments) are dropped, as TensorFlow does. On the pool,
+// each thread owns a range of segments and adds its rows in row order, so every segment's sum
+// is the same as on one thread, bit for bit.
+typedef struct {
+  const float *x;
+  const int32_t *ids;
+  size_t rows, inner, segments, parts;
+  float *out;
+} segsum_job;
+
+HOT static void segment_sum_range(const float *x, const int32_t *ids, size_t rows, size_t inner, size_t lo, size_t hi,
+                                  float *out) {
   for (size_t r = 0; r < rows; r++) {
     const int32_t s = ids[r];
-    if (s < 0 || (size_t)s >= segments) continue;
+    if (s < 0 || (size_t)s < lo || (size_t)s >= hi) continue;
     float *restrict o = out + (size_t)s * inner;
     const float *restrict v = x + r * inner;
     for (size_t k = 0; k < inner; k++) o[k] += v[k];
   }
+}
+
+static void segsum_task(void *p, int task, int worker) {
+  (void)worker;
+  const segsum_job *k = p;
+  size_t lo = k->segments * (size_t)task / k->parts, hi = k->segments * (size_t)(task + 1) / k->parts;
+  segment_sum_range(k->x, k->ids, k->rows, k->inner, lo, hi, k->out);
+}
+
+void cmi_segment_sum(const float *x, const int32_t *ids, size_t rows, size_t inner, size_t segments, float *out) {
+  // Every thread reads all ids: worth it only when the rows are wide enough.
+  size_t parts = inner >= 16 && rows * inner >= 65536 ? (size_t)pool_threads() : 1;
+  segsum_job k = {x, ids, rows, inner, segments, parts, out};
+  pool_for((int)parts, segsum_task, &k);
+}
+
+// Row log-sum-exps of x [R, C] (every model's sampled-softmax cross-entropy: CMI's [2048, 3072]
+// main-loss logits) and their gradient, on the pool: TF.js's composition is a softmax, two max
+// reductions and a product over the whole matrix, one thread each.
+
+#define LSE_ROW_BLOCK 32
+
+typedef struct {
+  const float *x, *lse, *dy;
+  float *out;
+  size_t R, C;
+} lse_rows_job;
+
+HOT static void lse_rows_range(const float *restrict x, float *restrict out, size_t rows, size_t C) {
+  for (size_t r = 0; r < rows; r++) {
+    const float *v = x + r * C;
+    float mx = -INFINITY;
+    for (size_t j = 0; j < C; j++) mx = v[j] > mx ? v[j] : mx;
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (size_t j = 0; j < C; j++) sum += fast_expf(v[j] - mx);
+    out[r] = mx + logf(sum);
+  }
+}
+
+HOT static void lse_rows_grad_range(const float *restrict x, const float *restrict lse, const float *restrict dy,
+                                    float *restrict dx, size_t rows, size_t C) {
+  for (size_t r = 0; r < rows; r++) {
+    const float *v = x + r * C;
+    float *g = dx + r * C;
+    const float l = lse[r], d = dy[r];
+    for (size_t j = 0; j < C; j++) g[j] = d * fast_expf(v[j] - l);
+  }
+}
+
+static void lse_rows_task(void *p, int task, int worker) {
+  (void)worker;
+  const lse_rows_job *k = p;
+  size_t r0 = (size_t)task * LSE_ROW_BLOCK, n = k->R - r0 < LSE_ROW_BLOCK ? k->R - r0 : LSE_ROW_BLOCK;
+  if (k->dy)
+    lse_rows_grad_range(k->x + r0 * k->C, k->lse + r0, k->dy + r0, k->out + r0 * k->C, n, k->C);
+  else
+    lse_rows_range(k->x + r0 * k->C, k->out + r0, n, k->C);
+}
+
+void cmi_lse_rows(const float *x, size_t R, size_t C, const float *lse, const float *dy, float *out) {
+  lse_rows_job k = {x, lse, dy, out, R, C};
+  if (R > 0 && C > 0) pool_for((int)((R + LSE_ROW_BLOCK - 1) / LSE_ROW_BLOCK), lse_rows_task, &k);
 }

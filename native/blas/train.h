@@ -41,6 +41,26 @@ void cmi_bias_act(float *y, const float *bias, size_t rows, size_t n, bool relu)
 /** out [segments, inner] (zeroed) += rows of x [rows, inner] at ids [rows]; others dropped. */
 void cmi_segment_sum(const float *x, const int32_t *ids, size_t rows, size_t inner, size_t segments, float *out);
 
+/** Adam's scalars, float32 as the composition's scalar tensors: b1, 1 - b1, b2, 1 - b2,
+ *  sqrt(1 - b2^t), eps, lr / (1 - b1^t), the weight decay (added to g only when decay). */
+typedef struct {
+  float b1, omb1, b2, omb2, sqrt_bc2, eps, step_size, wd;
+  bool decay;
+} cmi_adam_coef;
+/** One Adam update of n parameters p with moments m, v and gradient g into out_* (adam.c). */
+void cmi_adam(const float *p, const float *m, const float *v, const float *g, size_t n, cmi_adam_coef c, float *out_p,
+              float *out_m, float *out_v);
+/** y [rows, d] = x · rsqrt(max(Σ_j x², eps2)) per row (y may be x). */
+void cmi_normalize_rows(const float *x, float *y, size_t rows, size_t d, float eps2);
+
+/** out [n, inner] = rows ids[i] of x [rows, inner] (adam.c); -1, or the first index i whose id
+ *  is outside [0, rows) (nothing written then). */
+int64_t cmi_gather_rows(const float *x, size_t rows, size_t inner, const int32_t *ids, size_t n, float *out);
+
+/** lse == NULL: out [R] = the log-sum-exp of each row of x [R, C]; else out [R, C] = dy[r] ·
+ *  exp(x - lse[r]), its gradient. */
+void cmi_lse_rows(const float *x, size_t R, size_t C, const float *lse, const float *dy, float *out);
+
 /** Adds the training kernels to the addon's exports. */
 napi_value cmi_train_register(napi_env env, napi_value exports);
 #endif

@@ -270,6 +270,81 @@ static napi_value segment_sum_js(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static bool floats(napi_env env, napi_value *argv, int count, float *out, const char *fn) {
+  for (int i = 0; i < count; i++) {
+    double x;
+    if (napi_get_value_double(env, argv[i], &x) != napi_ok) {
+      char msg[120];
+      snprintf(msg, sizeof msg, "cmi_blas.%s: argument %d must be a number", fn, i);
+      napi_throw_type_error(env, NULL, msg);
+      return false;
+    }
+    out[i] = (float)x; // rounded as TF.js rounds a scalar into a float32 tensor
+  }
+  return true;
+}
+
+// adam(n, b1, 1-b1, b2, 1-b2, sqrt(bc2), eps, lr/bc1, wd, p, m, v, g, outP, outM, outV); wd 0: none
+static napi_value adam_js(napi_env env, napi_callback_info info) {
+  napi_value argv[16];
+  int32_t n;
+  float c[8];
+  void *a[7];
+  const char *fn = "adam";
+  static const char *names[] = {"p", "m", "v", "g", "outP", "outM", "outV"};
+  if (!args(env, info, 16, argv, fn) || !ints(env, argv, 1, &n, fn) || !floats(env, argv + 1, 8, c, fn)) return NULL;
+  for (int i = 0; i < 7; i++)
+    if (!view(env, argv[9 + i], F32, Z(n), false, &a[i], fn, names[i])) return NULL;
+  cmi_adam_coef coef = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[7] > 0};
+  cmi_adam(a[0], a[1], a[2], a[3], Z(n), coef, a[4], a[5], a[6]);
+  return NULL;
+}
+
+// normalizeRows(rows, d, eps2, x, y)
+static napi_value normalize_rows_js(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int32_t s[2];
+  float eps2;
+  void *x, *y;
+  const char *fn = "normalizeRows";
+  if (!args(env, info, 5, argv, fn) || !ints(env, argv, 2, s, fn) || !floats(env, argv + 2, 1, &eps2, fn)) return NULL;
+  if (!view(env, argv[3], F32, Z(s[0]) * s[1], false, &x, fn, "x") || !view(env, argv[4], F32, Z(s[0]) * s[1], false, &y, fn, "y"))
+    return NULL;
+  cmi_normalize_rows(x, y, Z(s[0]), Z(s[1]), eps2);
+  return NULL;
+}
+
+// gatherRows(rows, inner, n, x, ids, out): -1, or the position of the first id outside [0, rows)
+static napi_value gather_rows_js(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  int32_t s[3];
+  void *x, *ids, *out;
+  const char *fn = "gatherRows";
+  if (!args(env, info, 6, argv, fn) || !ints(env, argv, 3, s, fn)) return NULL;
+  if (!view(env, argv[3], F32, Z(s[0]) * s[1], false, &x, fn, "x") || !view(env, argv[4], I32, Z(s[2]), false, &ids, fn, "ids") ||
+      !view(env, argv[5], F32, Z(s[2]) * s[1], false, &out, fn, "out"))
+    return NULL;
+  napi_value result;
+  CHECK(napi_create_double(env, (double)cmi_gather_rows(x, Z(s[0]), Z(s[1]), ids, Z(s[2]), out), &result));
+  return result;
+}
+
+// lseRows(R, C, x, lse | null, dy | null, out): out [R] log-sum-exps, or with lse and dy the
+// gradient [R, C]
+static napi_value lse_rows_js(napi_env env, napi_callback_info info) {
+  napi_value argv[6];
+  int32_t s[2];
+  void *x, *lse, *dy, *out;
+  const char *fn = "lseRows";
+  if (!args(env, info, 6, argv, fn) || !ints(env, argv, 2, s, fn)) return NULL;
+  if (!view(env, argv[2], F32, Z(s[0]) * s[1], false, &x, fn, "x") || !view(env, argv[3], F32, Z(s[0]), true, &lse, fn, "lse") ||
+      !view(env, argv[4], F32, Z(s[0]), lse == NULL, &dy, fn, "dy") ||
+      !view(env, argv[5], F32, lse ? Z(s[0]) * s[1] : Z(s[0]), false, &out, fn, "out"))
+    return NULL;
+  cmi_lse_rows(x, Z(s[0]), Z(s[1]), lse, lse ? dy : NULL, out);
+  return NULL;
+}
+
 // poolThreads(): threads the training kernels use.
 static napi_value pool_threads_js(napi_env env, napi_callback_info info) {
   (void)info;
@@ -286,7 +361,9 @@ napi_value cmi_train_register(napi_env env, napi_value exports) {
              {"lseBackward", lse_backward}, {"gruForward", gru_forward},
              {"gruBackward", gru_backward}, {"tanh", tanh_js},
              {"sumMiddle", sum_middle_js}, {"biasAct", bias_act_js},
-             {"segmentSum", segment_sum_js}, {"poolThreads", pool_threads_js}};
+             {"segmentSum", segment_sum_js}, {"adam", adam_js},
+             {"normalizeRows", normalize_rows_js}, {"gatherRows", gather_rows_js}, {"lseRows", lse_rows_js},
+             {"poolThreads", pool_threads_js}};
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;
     CHECK(napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &f));

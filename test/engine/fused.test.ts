@@ -161,3 +161,20 @@ test('native training kernels reject arrays too small for their sizes', { skip }
   assert.throws(() => k.lseForward(2, 2, 2, 0, f(4), f(4), f(1), null), /lseRows holds 1/);
   assert.throws(() => k.moiBackward(1, 2, 1, 1, f(2), f(1), Int32Array.of(2), f(1), f(2), f(1)), /idx outside/);
 });
+
+test('fused product log-sum-exps on two threads give the same bits on every call (slots, not threads, own the partial sums)', { skip }, async () => {
+  await initBackend('wasm');
+  withThreads(2, () => {
+    tf.tidy(() => {
+      const [x, y] = [uniform([1000, 16], 3), uniform([1000, 16], 3)];
+      const once = (): Float32Array[] => {
+        const { value, grads } = valueAndGrads((a, b) => fusedProductLse(a as tf.Tensor2D, b as tf.Tensor2D, true, true)!, [x, y]);
+        return [value, ...grads].map((t) => t.dataSync() as Float32Array);
+      };
+      const first = once();
+      for (let call = 0; call < 4; call++) {
+        once().forEach((a, i) => assert.ok(a.every((v, j) => Object.is(v, first[i][j])), `call ${call}, output ${i} differs`));
+      }
+    });
+  });
+});

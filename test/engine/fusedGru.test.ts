@@ -28,7 +28,8 @@ function masks(lengths: number[], L: number): tf.Tensor2D {
 function run(bias: boolean, x: tf.Tensor3D, mask: tf.Tensor2D, fused: boolean, all: boolean): tf.Tensor[] {
   useFusedKernels(fused);
   try {
-    const p = gruParams(x.shape[2], 5, { bias }, 3);
+    // 7 hidden units: 3H = 21 columns, so two threads split W_h's gradient into two column blocks.
+    const p = gruParams(x.shape[2], 7, { bias }, 3);
     const vars = [p.wx, p.wh, ...(p.bx ? [p.bx, p.bh!] : [])];
     const f = (xi: tf.Tensor, ...ws: tf.Tensor[]): tf.Tensor => {
       const q = { wx: ws[0], wh: ws[1], bx: ws[2], bh: ws[3] } as unknown as typeof p;
@@ -49,7 +50,8 @@ for (const backend of ['wasm', 'cpu'] as const) {
     await initBackend(backend);
     const L = 9;
     // Mixed lengths incl. empty rows, full rows (start at column 0), a hole; all-empty; one row.
-    const cases = [[3, 0, 9, 1, -6, 4, 0, 2, 7, 5, 9], [0, 0, 0], [4], [2, 2, 1]];
+    // 60 rows of mixed lengths: the row blocks of two threads split where the cells balance.
+    const cases = [[3, 0, 9, 1, -6, 4, 0, 2, 7, 5, 9], [0, 0, 0], [4], [2, 2, 1], Array.from({ length: 60 }, (_, i) => (i * 7) % 10)];
     for (const threads of [1, 2]) {
       nativeBlas().blas!.setThreads(threads);
       try {

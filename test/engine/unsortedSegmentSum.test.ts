@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/engine/backend.ts';
+import { nativeBlas } from '../../src/main/engine/blas.ts';
 
 /** Deterministic pseudo-random numbers (LCG) so failures reproduce. */
 function rng(seed: number): () => number {
@@ -27,6 +28,28 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const ref = tf.tidy(() => tf.matMul(tf.oneHot(tf.tensor1d(ids, 'int32'), segments), tf.tensor2d(xs, [rows, inner]), true, false).dataSync());
       close(got, ref);
     }
+  });
+
+  test(`UnsortedSegmentSum on ${backend} gives the same bits on two threads as on one (ids out of range dropped)`, async () => {
+    await initBackend(backend);
+    const r = rng(4);
+    // 3,000 rows of 64: the addon splits the 1,001 segments between the threads.
+    const [rows, inner, segments] = [3000, 64, 1001];
+    const ids = tf.tensor1d(Array.from({ length: rows }, (_, i) => (i % 97 === 0 ? -3 : Math.floor(r() * (segments + 5)))), 'int32');
+    const x = tf.tensor2d(Array.from({ length: rows * inner }, () => r() * 2 - 1), [rows, inner]);
+    const sum = (threads: number): Float32Array => {
+      nativeBlas().blas?.setThreads(threads);
+      try {
+        return tf.tidy(() => tf.unsortedSegmentSum(x, ids, segments).dataSync() as Float32Array);
+      } finally {
+        nativeBlas().blas?.setThreads(1);
+      }
+    };
+    const [one, two] = [sum(1), sum(2)];
+    assert.ok(one.every((v, i) => Object.is(v, two[i])), 'bit-identical');
+    const ref = tf.tidy(() => tf.matMul(tf.oneHot(ids, segments), x, true, false).dataSync());
+    close(two, ref);
+    tf.dispose([ids, x]);
   });
 
   test(`UnsortedSegmentSum on ${backend}: int32 values, 1-d values, out-of-range ids dropped`, async () => {

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/engine/backend.ts';
+import { nativeBlas } from '../../src/main/engine/blas.ts';
 
 // TF.js's own kernels and ours, without the OpenBLAS addon (test/engine/blas.test.ts checks that).
 process.env.CMI_STUDIO_BLAS = '0';
@@ -96,6 +97,21 @@ test('Identity shares data without breaking disposal', async () => {
   assert.equal(tf.memory().numTensors, before);
 });
 
+test('Transpose matches cpu, including perms that only move size-1 axes (shared data, disposal safe)', async () => {
+  // [3, 1, 4]: perm [1, 0, 2] keeps 3 before 4 (the data stays), [2, 1, 0] does not; identity too.
+  for (const perm of [[0, 1, 2], [1, 0, 2], [0, 2, 1], [2, 1, 0], [2, 0, 1]]) {
+    close(...(await onBoth([rand([3, 1, 4])], (t) => tf.transpose(t, perm))));
+  }
+  await initBackend('wasm');
+  const before = tf.memory().numTensors;
+  const x = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+  const y = tf.transpose(x, [0, 1]);
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4], 'the transpose outlives its source');
+  y.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});
+
 test('GatherV2 on every axis, with batch dims, repeated indices and int32 data, matches cpu; bad indices throw', async () => {
   const x = rand([4, 5, 3]);
   const ids = (vals: number[], shape: number[]): Spec => ({ values: Float32Array.from(vals), shape });
@@ -111,4 +127,14 @@ test('GatherV2 on every axis, with batch dims, repeated indices and int32 data, 
   const ints = tf.tensor1d([10, 20, 30], 'int32');
   assert.deepEqual(Array.from(tf.gather(ints, tf.tensor1d([2, 2, 0], 'int32')).dataSync()), [30, 30, 10]);
   assert.throws(() => tf.gather(ints, tf.tensor1d([3], 'int32')), /index value 3 is not in \[0, 2\]/);
+  // float32 rows (the native addon's path where built), 9,000 ids: its 4,096-row blocks, on two threads.
+  const many = ids(Array.from({ length: 9000 }, (_, i) => (i * 37) % 50), [9000]);
+  nativeBlas().blas?.setThreads(2);
+  try {
+    close(...(await onBoth([rand([50, 8]), many], (t, i) => tf.gather(t, tf.cast(i, 'int32')))));
+  } finally {
+    nativeBlas().blas?.setThreads(1);
+  }
+  await initBackend('wasm');
+  assert.throws(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 5], 'int32')), /index value 5 is not in \[0, 2\]/);
 });

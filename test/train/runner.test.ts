@@ -14,6 +14,7 @@ import { openDb } from '../../src/main/store/db.ts';
 import { loadCheckpoint, requireRun, runCurves } from '../../src/main/store/runs.ts';
 import { loadUserMetrics } from '../../src/main/store/user-metrics.ts';
 import { launchRun, prepareRun } from '../../src/main/train/runner.ts';
+import { threadsPerRun } from '../../src/main/train/threads.ts';
 import { evalSet } from '../../src/main/eval/sets.ts';
 import { loadSplit } from '../../src/main/store/splits.ts';
 
@@ -54,6 +55,12 @@ describe('training worker', () => {
     assert.equal(done.steps, 15, 'two evaluations without improvement after the best at step 5');
     assert.ok(done.test && done.test['recall@50'] >= 0 && done.test['recall@50'] <= 1);
     assert.equal(events[0].type, 'started');
+    const started = events[0];
+    // A lone run gets the cores (train/threads.ts): the device line says how many OpenBLAS uses.
+    if (started.type === 'started' && !process.env.OPENBLAS_NUM_THREADS && /OpenBLAS/.test(started.device)) {
+      const n = threadsPerRun(1);
+      assert.match(started.device, new RegExp(`\\b${n} threads?\\)`), `a lone run on ${n} threads: ${started.device}`);
+    }
     assert.equal(events.at(-1)?.type, 'finished');
     assert.equal(events.filter((e) => e.type === 'validation').length, 3);
     const db = openDb(dbPath);

@@ -72,6 +72,17 @@ export interface NativeTrainKernels {
   biasAct(rows: number, n: number, relu: number, y: Float32Array, bias: Float32Array | null): void;
   /** out [segments, inner] (zero-filled) += rows of x [rows, inner] at ids; others dropped. */
   segmentSum(rows: number, inner: number, segments: number, x: Float32Array, ids: Int32Array, out: Float32Array): void;
+  /** One Adam update (train/optimizer.ts's composition, bit for bit) of n parameters into
+   *  outP, outM, outV; wd 0 adds no decay. Absent from builds before it. */
+  adam?(n: number, b1: number, omb1: number, b2: number, omb2: number, sqrtBc2: number, eps: number, stepSize: number, wd: number, p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, outP: Float32Array, outM: Float32Array, outV: Float32Array): void;
+  /** y [rows, d] = each row of x times rsqrt(max(its squared norm, eps2)). */
+  normalizeRows?(rows: number, d: number, eps2: number, x: Float32Array, y: Float32Array): void;
+  /** out [n, inner] = rows ids of x [rows, inner] on the pool; -1, or the position of the first
+   *  id outside [0, rows) (nothing written then). */
+  gatherRows?(rows: number, inner: number, n: number, x: Float32Array, ids: Int32Array, out: Float32Array): number;
+  /** lse and dy null: out [R] = each row's log-sum-exp of x [R, C]; else out [R, C] = its
+   *  gradient dy[r]·exp(x - lse[r]). On the pool. */
+  lseRows?(R: number, C: number, x: Float32Array, lse: Float32Array | null, dy: Float32Array | null, out: Float32Array): void;
   /** Threads the training kernels run on. */
   poolThreads(): number;
 }

@@ -5,6 +5,7 @@
 // rounding (test/engine/fused.test.ts); docs/engine.md says what each saves.
 import * as tf from '@tensorflow/tfjs';
 import { FUSED } from './kernels/fused.ts';
+import { STEP_KERNELS, type AdamAttrs } from './kernels/step.ts';
 
 let enabled = true;
 
@@ -27,8 +28,8 @@ function ready(kernelName: string, grad: string, shapes: number[][]): boolean {
 }
 
 type Args = Array<tf.Tensor | tf.GradSaveFunc>;
-const run = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, boolean> = {}): tf.Tensor[] =>
-  tf.engine().runKernel(name, inputs, attrs) as unknown as tf.Tensor[];
+const run = (name: string, inputs: tf.NamedTensorMap, attrs: object = {}): tf.Tensor[] =>
+  tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as unknown as tf.Tensor[];
 
 const maxOverInterestsOp = tf.customGrad((...args: Args) => {
   const [u, items] = args as [tf.Tensor3D, tf.Tensor2D];
@@ -83,4 +84,44 @@ export function fusedProductLse(x: tf.Tensor2D, y: tf.Tensor2D, maskDiagonal: bo
     };
   });
   return op(x, y) as tf.Tensor2D;
+}
+
+/** A kernel without gradient (optimiser and projection updates, off the tape), when on. */
+function readyPlain(kernelName: string, ...ts: tf.Tensor[]): boolean {
+  return enabled && ts.every((t) => t.dtype === 'float32' && t.size > 0) && tf.getKernel(kernelName, tf.getBackend()) !== undefined;
+}
+
+/**
+ * One Adam update of p with moments m, v and gradient g (train/optimizer.ts's composition, the
+ * same float32 operations in the same order, so bit-identical), in one pass on the addon's
+ * threads: [p', m', v'], or null where the kernel is not registered.
+ */
+export function fusedAdam(p: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, attrs: AdamAttrs): tf.Tensor[] | null {
+  if (!readyPlain(STEP_KERNELS.adam, p, m, v, g)) return null;
+  return run(STEP_KERNELS.adam, { p, m, v, g }, attrs);
+}
+
+/** Rows of x [R, d] scaled to unit length as l2normalize does (eps 1e-12), without gradient;
+ *  null where the kernel is not registered. */
+export function fusedNormalizeRows(x: tf.Tensor2D, eps = 1e-12): tf.Tensor2D | null {
+  if (x.rank !== 2 || !readyPlain(STEP_KERNELS.normalizeRows, x)) return null;
+  return run(STEP_KERNELS.normalizeRows, { x }, { eps2: eps * eps }) as unknown as tf.Tensor2D;
+}
+
+const logSumExpOp = tf.customGrad((...args: Args) => {
+  const [x] = args as [tf.Tensor2D];
+  const save = args[1] as tf.GradSaveFunc;
+  const lse = run(STEP_KERNELS.lseRows, { x }) as unknown as tf.Tensor1D;
+  save([x, lse]);
+  return {
+    value: lse,
+    gradFunc: (dy: tf.Tensor, [xs, ls]: tf.Tensor[]) => run(STEP_KERNELS.lseRowsGrad, { x: xs, lse: ls, dy }) as unknown as tf.Tensor,
+  };
+}) as (x: tf.Tensor2D) => tf.Tensor1D;
+
+/** log-sum-exp of each row of x [R, C] -> [R] in one pass per row on the addon's threads (its
+ *  gradient exp(x - lse) likewise); null where the kernels are not registered. */
+export function fusedLogSumExp(x: tf.Tensor2D): tf.Tensor1D | null {
+  if (x.rank !== 2 || !readyPlain(STEP_KERNELS.lseRows, x) || !tf.getKernel(STEP_KERNELS.lseRowsGrad, tf.getBackend())) return null;
+  return logSumExpOp(x);
 }

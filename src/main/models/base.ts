@@ -7,6 +7,7 @@ import { dimField, int, interestsField, maxlenField, readFields, type Settings }
 import type { ModelContext } from './types.ts';
 import { deriveSeed, embeddingTable } from './ops/init.ts';
 import { l2normalize } from './ops/masks.ts';
+import { fusedNormalizeRows } from '../engine/fused.ts';
 
 /** The shared part of a model whose own config keys are `T`; subclasses add `implements
  *  SeqRecModel` and the rest. */
@@ -71,7 +72,7 @@ export abstract class ItemModel<T extends Record<string, ConfigField> = Record<s
  *  they are and Adam's weight decay cannot walk them towards zero. */
 export function projectToSphere(...tables: tf.Variable[]): void {
   tf.tidy(() => {
-    for (const t of tables) t.assign(l2normalize(t));
+    for (const t of tables) t.assign(fusedNormalizeRows(t as tf.Tensor2D) ?? l2normalize(t));
   });
 }
 

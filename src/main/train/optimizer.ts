@@ -5,6 +5,7 @@
 // checkpoint.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { Config } from '../models/types.ts';
+import { fusedAdam } from '../engine/fused.ts';
 
 interface Slots {
   m: tf.Variable;
@@ -43,6 +44,15 @@ export class Adam {
         const raw = grads[name];
         if (!raw) continue;
         const s = this.slotsFor(name, p);
+        // One native pass where the backend has it: the same operations, bit for bit.
+        const fused = fusedAdam(p, s.m, s.v, raw, {
+          b1: this.beta1, omb1: 1 - this.beta1, b2: this.beta2, omb2: 1 - this.beta2,
+          sqrtBc2: Math.sqrt(bc2), eps: this.epsilon, stepSize: this.lr / bc1, wd: this.weightDecay,
+        });
+        if (fused) {
+          p.assign(fused[0]), s.m.assign(fused[1]), s.v.assign(fused[2]);
+          continue;
+        }
         const g = this.weightDecay > 0 ? tf.add(raw, tf.mul(p, this.weightDecay)) : raw;
         s.m.assign(tf.add(tf.mul(s.m, this.beta1), tf.mul(g, 1 - this.beta1)));
         s.v.assign(tf.add(tf.mul(s.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));

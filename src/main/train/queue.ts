@@ -8,9 +8,10 @@ import type { RunSummary, TrainEvent } from '../../shared/types.ts';
 import type { Db } from '../store/db.ts';
 import { deleteRun, getRun, listRuns, runPid, updateRun } from '../store/runs.ts';
 import { isAlive } from './pid.ts';
+import { threadsPerRun } from './threads.ts';
 import type { RunHandle } from './runner.ts';
 
-export type Launcher = (dbPath: string, runId: number, onEvent: (e: TrainEvent) => void) => RunHandle;
+export type Launcher = (dbPath: string, runId: number, onEvent: (e: TrainEvent) => void, threads: number) => RunHandle;
 
 export const DEFAULT_CONCURRENCY = 2;
 
@@ -199,7 +200,8 @@ export class TrainingQueue {
       const run = getRun(db, id);
       if (!run || run.status !== 'queued') return;
       if (slot.cancelled) return this.markCancelled(id);
-      slot.handle = launch(dbPath, id, emit);
+      // The cores shared out among the runs this queue trains at once (train/threads.ts).
+      slot.handle = launch(dbPath, id, emit, threadsPerRun(this.concurrency));
       const settled = await slot.handle.done;
       this.opts.onSettled?.(settled);
     } catch (err) {

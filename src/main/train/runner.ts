@@ -11,6 +11,7 @@ import { openDb, type Db } from '../store/db.ts';
 import { createRun, listRuns, requireRun, runningRuns, runPid, updateRun } from '../store/runs.ts';
 import { resolveConfig } from '../models/config.ts';
 import { isAlive } from './pid.ts';
+import { threadsPerRun, workerEnv } from './threads.ts';
 
 export interface RunRequest {
   datasetId: number;
@@ -99,8 +100,9 @@ export function markInterrupted(db: Db): void {
   for (const r of runningRuns(db)) if (r.pid === null || !isAlive(r.pid)) updateRun(db, r.id, { status: 'interrupted', pid: null });
 }
 
-/** Starts (or resumes, when the run has a checkpoint) a run in a worker process. */
-export function launchRun(dbPath: string, runId: number, onEvent: (e: TrainEvent) => void): RunHandle {
+/** Starts (or resumes, when the run has a checkpoint) a run in a worker process on `threads`
+ *  threads (train/threads.ts; a lone run's share by default). */
+export function launchRun(dbPath: string, runId: number, onEvent: (e: TrainEvent) => void, threads = threadsPerRun(1)): RunHandle {
   const db = openDb(dbPath);
   try {
     const run = requireRun(db, runId);
@@ -112,7 +114,7 @@ export function launchRun(dbPath: string, runId: number, onEvent: (e: TrainEvent
   }
   const child: ChildProcess = fork(workerEntry.path, [dbPath, String(runId)], {
     execArgv: workerEntry.execArgv,
-    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    env: { ...workerEnv(process.env, threads), ELECTRON_RUN_AS_NODE: '1' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let lastError: string | undefined;

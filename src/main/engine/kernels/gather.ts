@@ -1,9 +1,11 @@
 // GatherV2 for wasm. The stock kernel copies the whole index tensor out of the heap and
 // validates it in a separate pass before gathering; embedding lookups and the "pick the
 // winning interest" gather (millions of indices) paid for that on every step. This validates
-// while it copies, reading the heap in place.
+// while it copies, reading the heap in place; rows of a float32 table (the embedding lookups)
+// are copied on the native addon's threads where it is built.
 import { GatherV2, backend_util, util } from '@tensorflow/tfjs';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { nativeTrain } from '../blas.ts';
 import { typedKernel } from './io.ts';
 import type { EngineKernel } from './types.ts';
 
@@ -15,7 +17,14 @@ const gather: KernelFunc = ({ inputs, backend, attrs }) => {
   const { batchSize, outerSize, dimSize, sliceSize } = info;
   const perBatch = indices.shape.reduce((p, q) => p * q, 1) / batchSize;
   const dtype = x.dtype === 'int32' ? 'int32' : 'float32';
+  const native = nativeTrain();
   return typedKernel(backend, [x, indices], info.outputShape, dtype, (out, [xv, iv]) => {
+    // Rows of a float32 table (the embedding lookups): one copy per row on the addon's threads.
+    if (native?.gatherRows && batchSize === 1 && outerSize === 1 && xv instanceof Float32Array && iv instanceof Int32Array) {
+      const bad = native.gatherRows(dimSize, sliceSize, perBatch, xv, iv, out as Float32Array);
+      if (bad >= 0) throw new Error(`GatherV2: the index value ${iv[bad]} is not in [0, ${dimSize - 1}]`);
+      return;
+    }
     let o = 0;
     for (let b = 0; b < batchSize; b++) {
       for (let outer = 0; outer < outerSize; outer++) {
@@ -30,7 +39,7 @@ const gather: KernelFunc = ({ inputs, backend, attrs }) => {
         }
       }
     }
-  });
+  }, false); // every element is written
 };
 
 export const gatherKernel: EngineKernel = { kernelName: GatherV2, backendName: 'wasm', make: () => gather };

@@ -7,13 +7,14 @@ import type { EngineKernel } from './types.ts';
 import { unsortedSegmentSumKernels } from './unsortedSegmentSum.ts';
 import { batchMatMulKernels } from './batchMatMul.ts';
 import { sliceKernels } from './slice.ts';
-import { identityKernel } from './identity.ts';
+import { identityKernel, transposeKernel } from './identity.ts';
 import { argMaxKernels } from './argMax.ts';
 import { gatherKernel } from './gather.ts';
 import { fusedKernels } from './fused.ts';
 import { tanhKernels } from './tanh.ts';
 import { sumKernels } from './sum.ts';
 import { fusedMatMulKernels } from './fusedMatMul.ts';
+import { stepKernels } from './step.ts';
 
 export const engineKernels: EngineKernel[] = [
   ...unsortedSegmentSumKernels,
@@ -22,10 +23,12 @@ export const engineKernels: EngineKernel[] = [
   gatherKernel,
   ...sliceKernels,
   identityKernel,
+  transposeKernel,
   ...fusedKernels,
   ...tanhKernels,
   ...sumKernels,
   ...fusedMatMulKernels,
+  ...stepKernels,
 ];
 
 /** Kernel functions we registered, so a repeated call recognises its own work. */

@@ -56,18 +56,20 @@ export function typedKernel(
   throw new Error('typedKernel: unsupported backend (expected wasm or cpu)');
 }
 
-/** typedKernel for kernels with several outputs (zero-filled), e.g. a value and its winners. */
+/** typedKernel for kernels with several outputs (zero-filled unless `zero` is false), e.g. a
+ *  value and its winners. */
 export function typedKernelOutputs(
   backend: object,
   inputs: TensorInfo[],
   outputs: Array<{ shape: number[]; dtype: 'float32' | 'int32' }>,
   body: (outs: TypedArray[], ins: TypedArray[]) => void,
+  zero = true,
 ): TensorInfo[] {
   if (isWasm(backend)) {
     const outs = outputs.map((o) => backend.makeOutput(o.shape, o.dtype));
     // Views only after every allocation: growing the heap detaches earlier ones.
     const views = outs.map((t) => backend.typedArrayFromHeap(t));
-    for (const v of views) v.fill(0);
+    if (zero) for (const v of views) v.fill(0);
     body(views, inputs.map((t) => backend.typedArrayFromHeap(t)));
     return outs;
   }

@@ -3,7 +3,7 @@
 // category-table losses CMI and OPAL share. Shapes: B = batch rows, m = interests, d = embedding
 // size, C = candidate items.
 import * as tf from '@tensorflow/tfjs';
-import { fusedMaxOverInterests } from '../../engine/fused.ts';
+import { fusedLogSumExp, fusedMaxOverInterests } from '../../engine/fused.ts';
 import { gradArgs } from './grad.ts';
 import { embed } from './masks.ts';
 
@@ -44,9 +44,10 @@ export function maxOverInterests(interests: tf.Tensor3D, items: tf.Tensor2D): tf
 /**
  * log sum exp over the last axis of x [R, C] -> [R]. Computed from softmax, which every backend
  * implements as one fast kernel: the softmax at the row's maximum is exp(0)/S, so
- * lse = max - log(max(softmax)); its gradient is softmax itself.
+ * lse = max - log(max(softmax)); its gradient is softmax itself. logSumExp runs the fused
+ * kernel instead where the backend has it; this is the reference it is tested against.
  */
-export const logSumExp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+export const logSumExpOps = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const { inputs: [x], save } = gradArgs(args);
   const p = tf.softmax(x);
   save([p]);
@@ -55,6 +56,12 @@ export const logSumExp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFu
     gradFunc: (dy: tf.Tensor, [probs]: tf.Tensor[]) => tf.mul(tf.expandDims(dy, 1), probs),
   };
 }) as (x: tf.Tensor2D) => tf.Tensor1D;
+
+/** log sum exp over the last axis of x [R, C] -> [R] (logSumExpOps), fused where the backend
+ *  has the kernel. */
+export function logSumExp(x: tf.Tensor2D): tf.Tensor1D {
+  return fusedLogSumExp(x) ?? logSumExpOps(x);
+}
 
 /** log(exp(u) + exp(v)) elementwise, without overflow. */
 export function logAddExp(u: tf.Tensor, v: tf.Tensor): tf.Tensor {
