@@ -93,6 +93,18 @@ test('host dropout: inverted (kept entries scaled by 1/(1-rate)), seeded, about 
   assert.ok(dropped > 0.25 && dropped < 0.35, `dropped ${dropped}`);
 });
 
+test('Rng.fillDropoutMask draws exactly what the next() loop draws, and leaves the same state', () => {
+  for (const [seed, rate, n] of [[4, 0.3, 1000], [9, 0.5, 4097], [1, 0, 10], [2, 0.99, 300]] as const) {
+    const loop = new Rng(seed);
+    const want = Float32Array.from({ length: n }, () => (loop.next() < rate ? 0 : 1 / (1 - rate)));
+    const fast = new Rng(seed);
+    const got = new Float32Array(n);
+    fast.fillDropoutMask(got, rate, 1 / (1 - rate));
+    assert.deepEqual(got, want, `seed ${seed}, rate ${rate}: same mask`);
+    assert.deepEqual(fast.getState(), loop.getState(), 'same state after');
+  }
+});
+
 test('smallestMask keeps the n smallest (ties at the n-th kept) and passes no gradient', () => {
   const v = tf.tensor1d([3, 1, 4, 1, 5, 9, 2]);
   assert.deepEqual(Array.from(smallestMask(v, 3).dataSync()), [0, 1, 0, 1, 0, 0, 1]);

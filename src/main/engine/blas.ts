@@ -83,6 +83,21 @@ export function nativeTrain(): NativeTrainKernels | null {
   return k && typeof k.moiForward === 'function' && typeof k.gruForward === 'function' ? (k as NativeBlas & NativeTrainKernels) : null;
 }
 
+/** The fused layer norm of the same addon (native/blas/norm.c), absent from older builds.
+ *  Rows of D values, row-major; outputs need not be zero-filled. */
+export interface NativeNormKernels {
+  /** y = (x - mean) * rstd * gamma + beta per row, rstd = 1 / sqrt(var + eps); mean and rstd [R] kept. */
+  layerNormForward(R: number, D: number, eps: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array): void;
+  /** dx [R, D], dgamma [D], dbeta [D] from dy [R, D] and the forward pass's mean and rstd. */
+  layerNormBackward(R: number, D: number, x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+}
+
+/** The addon's layer-norm kernels, or null when the addon is not loaded or predates them. */
+export function nativeNorm(): NativeNormKernels | null {
+  const k = nativeBlas().blas as (NativeBlas & Partial<NativeNormKernels>) | null;
+  return k && typeof k.layerNormForward === 'function' && typeof k.layerNormBackward === 'function' ? (k as NativeBlas & NativeNormKernels) : null;
+}
+
 export type RetrieveTopKArgs = [
   u: Float32Array,
   users: number,

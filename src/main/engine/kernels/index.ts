@@ -14,6 +14,7 @@ import { fusedKernels } from './fused.ts';
 import { tanhKernels } from './tanh.ts';
 import { sumKernels } from './sum.ts';
 import { fusedMatMulKernels } from './fusedMatMul.ts';
+import { layerNormKernels } from './layerNorm.ts';
 
 export const engineKernels: EngineKernel[] = [
   ...unsortedSegmentSumKernels,
@@ -26,6 +27,7 @@ export const engineKernels: EngineKernel[] = [
   ...tanhKernels,
   ...sumKernels,
   ...fusedMatMulKernels,
+  ...layerNormKernels,
 ];
 
 /** Kernel functions we registered, so a repeated call recognises its own work. */

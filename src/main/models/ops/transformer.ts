@@ -1,7 +1,9 @@
 // Dense layers, layer norm and a SASRec-style Transformer encoder layer over left-padded
-// sequences (causal, never reading padding), with host-side dropout. Plain TF.js ops.
+// sequences (causal, never reading padding), with host-side dropout. TF.js ops; layer norm
+// runs as a fused kernel where the backend has it.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../data/rng.ts';
+import { fusedLayerNorm } from '../../engine/fusedNorm.ts';
 import { deriveSeed, initConstant, initUniform } from './init.ts';
 
 export type DenseParams = {
@@ -38,8 +40,16 @@ export function layerNormParams(dim: number): LayerNormParams {
   return { gamma: initConstant([dim], 1) as tf.Variable<tf.Rank.R1>, beta: initConstant([dim], 0) as tf.Variable<tf.Rank.R1> };
 }
 
-/** Layer norm over the last axis, epsilon inside the square root (BERT/SASRec style). */
+/** Layer norm over the last axis, epsilon inside the square root (BERT/SASRec style): one fused
+ *  op where the backend has it (engine/fusedNorm.ts), else this composition. */
 export function layerNorm<T extends tf.Tensor>(p: LayerNormParams, x: T, eps = 1e-12): T {
+  const fused = fusedLayerNorm(x, p.gamma, p.beta, eps);
+  if (fused) return fused as T;
+  return layerNormOps(p, x, eps);
+}
+
+/** The composition: the reference the fused kernel is tested against. */
+export function layerNormOps<T extends tf.Tensor>(p: LayerNormParams, x: T, eps = 1e-12): T {
   return tf.tidy(() => {
     const mean = tf.mean(x, -1, true);
     const centred = tf.sub(x, mean);
@@ -88,7 +98,7 @@ export function hostDropout(rate: number, rng: Rng): Dropout {
   const scale = 1 / (1 - rate);
   return (x) => {
     const mask = new Float32Array(x.size);
-    for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < rate ? 0 : scale;
+    rng.fillDropoutMask(mask, rate, scale);
     return tf.mul(x, tf.tensor(mask, x.shape, 'float32'));
   };
 }
