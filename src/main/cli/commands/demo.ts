@@ -15,11 +15,12 @@ import { runSet } from '../run-set.ts';
 import { datasetsTable } from '../datasets-table.ts';
 
 const HELP = `usage: cmi-studio demo [--models all|cmi,mind,...] [--max-steps N] [--out DIR] [--parallel 1|2] [--import-only] [--db PATH] [--json]
-Imports the bundled sample as dataset ${'`'}kuairand-demo${'`'}, trains ${DEMO_MODELS.join(', ')} (--models all: every
-registered model, Re4 and DSSRec too, which takes much longer) with a small budget until each stops
-early (--max-steps: the safety cap, default ${demoConfig.maxSteps}), --parallel runs at once (default 2; finished runs
-of an earlier demo are reused), prints the comparison table and writes it as Markdown and LaTeX to
-DIR (default ./demo-output).`;
+Imports the bundled sample as dataset ${'`'}kuairand-demo${'`'}, trains
+${DEMO_MODELS.join(', ')}
+(--models all: DSSRec too, which takes much longer) with a small budget until each stops early
+(--max-steps: a safety cap, default ${demoConfig.maxSteps}), --parallel runs at once (default 2; finished
+runs of an earlier demo are reused), prints the comparison table and writes it as Markdown and
+LaTeX to DIR (default ./demo-output).`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
