@@ -6,6 +6,7 @@ import { checkpointRows, smallestMask } from '../../src/main/models/ops/grad.ts'
 import { causalBias, hostDropout, transformerLayer, transformerLayerParams } from '../../src/main/models/ops/transformer.ts';
 import { Rng } from '../../src/main/data/rng.ts';
 import { useFusedKernels } from '../../src/main/engine/fused.ts';
+import { nativeDropoutMask } from '../../src/main/engine/blas.ts';
 import { resolveConfig } from '../../src/main/models/config.ts';
 import { toTensors } from '../../src/main/data/batch.ts';
 import type { Config, SeqRecModel, TrainBatch } from '../../src/main/models/types.ts';
@@ -94,7 +95,7 @@ test('host dropout: inverted (kept entries scaled by 1/(1-rate)), seeded, about 
   assert.ok(dropped > 0.25 && dropped < 0.35, `dropped ${dropped}`);
 });
 
-test('Rng.fillDropoutMask draws exactly what the next() loop draws, and leaves the same state', () => {
+test('Rng.fillDropoutMask and the addon draw exactly what the next() loop draws, and leave the same state', () => {
   for (const [seed, rate, n] of [[4, 0.3, 1000], [9, 0.5, 4097], [1, 0, 10], [2, 0.99, 300]] as const) {
     const loop = new Rng(seed);
     const want = Float32Array.from({ length: n }, () => (loop.next() < rate ? 0 : 1 / (1 - rate)));
@@ -103,6 +104,15 @@ test('Rng.fillDropoutMask draws exactly what the next() loop draws, and leaves t
     fast.fillDropoutMask(got, rate, 1 / (1 - rate));
     assert.deepEqual(got, want, `seed ${seed}, rate ${rate}: same mask`);
     assert.deepEqual(fast.getState(), loop.getState(), 'same state after');
+    const native = nativeDropoutMask();
+    if (native) {
+      // The addon's copy of the loop (native/blas/dropout.c): the same mask and state.
+      const state = Uint32Array.from(new Rng(seed).getState());
+      const inC = new Float32Array(n);
+      native(state, rate * 4294967296, 1 / (1 - rate), inC);
+      assert.deepEqual(inC, want, `seed ${seed}, rate ${rate}: same mask in C`);
+      assert.deepEqual(Array.from(state), loop.getState(), 'same state after, in C');
+    }
   }
 });
 

@@ -98,6 +98,14 @@ export function nativeNorm(): NativeNormKernels | null {
   return k && typeof k.layerNormForward === 'function' && typeof k.layerNormBackward === 'function' ? (k as NativeBlas & NativeNormKernels) : null;
 }
 
+/** out[i] = u_i < threshold ? 0 : scale for the next out.length draws u_i of the sfc32 stream
+ *  whose state [a, b, c, d] is `state` (data/rng.ts), written back (native/blas/dropout.c); null
+ *  when the addon is not loaded or predates it. */
+export function nativeDropoutMask(): ((state: Uint32Array, threshold: number, scale: number, out: Float32Array) => void) | null {
+  const k = nativeBlas().blas as (NativeBlas & { dropoutMask?: (state: Uint32Array, threshold: number, scale: number, out: Float32Array) => void }) | null;
+  return k && typeof k.dropoutMask === 'function' ? k.dropoutMask.bind(k) : null;
+}
+
 export type RetrieveTopKArgs = [
   u: Float32Array,
   users: number,

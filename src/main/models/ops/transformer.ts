@@ -3,6 +3,7 @@
 // runs as a fused kernel where the backend has it.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../data/rng.ts';
+import { nativeDropoutMask } from '../../engine/blas.ts';
 import { fusedLayerNorm } from '../../engine/fusedNorm.ts';
 import { deriveSeed, initConstant, initUniform } from './init.ts';
 
@@ -96,9 +97,15 @@ export const noDropout: Dropout = (x) => x;
 export function hostDropout(rate: number, rng: Rng): Dropout {
   if (rate === 0) return noDropout;
   const scale = 1 / (1 - rate);
+  const native = nativeDropoutMask();
   return (x) => {
     const mask = new Float32Array(x.size);
-    rng.fillDropoutMask(mask, rate, scale);
+    if (native) {
+      // The same draws in C (native/blas/dropout.c), continuing the generator's state.
+      const state = Uint32Array.from(rng.getState());
+      native(state, rate * 4294967296, scale, mask);
+      rng.setState([state[0], state[1], state[2], state[3]]);
+    } else rng.fillDropoutMask(mask, rate, scale);
     return tf.mul(x, tf.tensor(mask, x.shape, 'float32'));
   };
 }
