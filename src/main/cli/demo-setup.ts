@@ -19,16 +19,17 @@ export const DEMO_GROUP = 'demo';
  * guard against a run that never stalls, not a budget). Patience 10 at 20-step evaluations
  * waits 200 steps for a better validation Recall@50: with patience 3 the noisy curves at batch
  * 128 stopped CMI at step 380 (validation 0.099) instead of 1140 (0.185), and the table ranked
- * it below GRU4Rec and MIND, the opposite of the converged runs (docs/results.md, "The demo
- * comparison"). The paper settings are in docs/results.md.
+ * it below GRU4Rec and MIND, the opposite of the converged runs
+ * (docs/results.md, "The demo comparison"). The paper settings are in docs/results.md.
  */
 export const demoConfig: Config = { batchSize: 128, maxlen: 50, historyPool: 100, viewLen: 50, evalEvery: 20, patience: 10, checkpointEvery: 50, maxSteps: 20_000 };
 
 /**
  * The models `demo` trains unless --models says otherwise (`all`: every registered model).
- * DSSRec is left out: at this budget its steps cost ~20 times a CMI step and its two stages
- * need thousands of them before they stop, so with it the demo takes well over its 15 minutes
- * (docs/results.md, "The demo comparison"). Longest runs first, so two at a time finish together.
+ * DSSRec is left out: at this budget its steps cost ~10 times a CMI step, and its first stage
+ * was still improving after 600 of them (of two stages), so with it the demo takes well over
+ * its 15 minutes (docs/results.md, "The demo comparison"). Longest runs first, so two at a
+ * time finish together.
  */
 export const DEMO_MODELS = ['opal', 'octopus', 're4', 'cmi', 'comirec-dr', 'comirec-sa', 'gru4rec', 'mind', 'pop'] as const;
 
