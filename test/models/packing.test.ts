@@ -10,6 +10,7 @@ import { sampledSoftmaxLoss } from '../../src/main/models/ops/losses.ts';
 import { lastColumns, lengthOrder, positionRows, positionsFromEnd, usedWidth } from '../../src/main/models/ops/padding.ts';
 import { dense, denseParams } from '../../src/main/models/ops/transformer.ts';
 import { maskedSoftmax } from '../../src/main/models/ops/masks.ts';
+import { attendPadded, multiInterestAttention, selfAttentionParams } from '../../src/main/models/ops/attention.ts';
 import { resolveConfig } from '../../src/main/models/config.ts';
 import { toTensors } from '../../src/main/data/batch.ts';
 import { SAMPLED_ITEMS, close, clusteredSampler, ids2, useBackend } from './harness.ts';
@@ -84,6 +85,33 @@ test('Re4: the decoder proposes only the positions a chunk holds: the same value
     close(reconstruct(p, z, mask).dataSync(), allProposals(z, mask).dataSync(), 1e-5);
     want.forEach((t, i) => close(got[i].dataSync(), t.dataSync(), 1e-5));
   }
+});
+
+test('multi-interest attention over length-sorted, trimmed chunks equals the padded-width attention (values, gradients)', () => {
+  // 300 rows: three chunks of 128; lengths 0 (an empty row) to the full width, one row with a hole.
+  const [B, L, d, heads] = [300, 30, 8, 4];
+  const p = selfAttentionParams(d, 16, heads, 21);
+  const lengths = Array.from({ length: B }, (_, r) => (r * 7919) % (L + 1));
+  const rows = lengths.map((n) => Array.from({ length: L }, (_, j) => (j >= L - n ? 1 : 0)));
+  rows[5] = rows[5].map((v, j) => (j === L - 3 ? 0 : v));
+  const mask = tf.tensor2d(rows);
+  const keys = tf.randomNormal([B, L, d], 0, 1, 'float32', 22) as tf.Tensor3D;
+  const values = tf.randomNormal([B, L, d], 0, 1, 'float32', 23) as tf.Tensor3D;
+  const wW = tf.randomNormal([B, heads, L], 0, 1, 'float32', 24);
+  const wI = tf.randomNormal([B, heads, d], 0, 1, 'float32', 25);
+  const run = (attend: typeof attendPadded) => {
+    const f = (k: tf.Tensor, v: tf.Tensor, w1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor) => {
+      const out = attend({ w1, b1, w2 } as unknown as typeof p, k as tf.Tensor3D, v as tf.Tensor3D, mask);
+      return tf.add(tf.sum(tf.mul(out.weights, wW)), tf.sum(tf.mul(out.interests, wI)));
+    };
+    const out = attend(p, keys, values, mask);
+    return [out.weights, out.interests, ...tf.grads(f)([keys, values, p.w1, p.b1, p.w2])];
+  };
+  const want = run(attendPadded);
+  const got = run(multiInterestAttention);
+  assert.deepEqual(got[0].shape, [B, heads, L]);
+  want.forEach((t, i) => close(got[i].dataSync(), t.dataSync(), 1e-5));
+  assert.equal(tf.sum(tf.abs(tf.slice(got[1], [0, 0, 0], [1, heads, d]))).dataSync()[0], 0, 'the empty row (length 0) has zero interests');
 });
 
 test('DSSRec: the sorted, trimmed training pass gives the untrimmed intentions (seq2item term without dropout)', () => {
