@@ -27,7 +27,7 @@ import { fusedRetrieval } from '../src/main/eval/retrieve.ts';
 import { models } from '../src/main/models/registry.ts';
 import type { ModelDef, SeqRecModel } from '../src/main/models/types.ts';
 import { resolveConfig } from '../src/main/models/config.ts';
-import { evalInterval } from '../src/main/train/loop.ts';
+import { evalInterval } from '../src/main/train/schedule.ts';
 import { createOptimizer } from '../src/main/train/optimizer.ts';
 import { trainStep } from '../src/main/train/step.ts';
 import { runSampler } from '../src/main/train/run-sampler.ts';

@@ -6,7 +6,9 @@
 import type { StudioApi, StudioMethod } from './api.ts';
 import { anyOf, args, array, bool, int, leaf, num, object, oneOf, optional, pair, record, str, type ArgsSchema } from './schema.ts';
 import { BREAKDOWN_KINDS, SIGNIFICANCE_TESTS, TABLE_FORMATS, TABLE_METRICS, type ComparisonTable } from './tables.ts';
-import { IMPORT_ON_ERROR, IMPORT_PRESETS, RUN_STATUSES, SPLIT_KINDS } from './types.ts';
+import { EMBEDDING_FORMATS } from './run-actions.ts';
+import { isRunSort, RUN_SORT_HELP, type RunSort } from './run-order.ts';
+import { IMPORT_ON_ERROR, IMPORT_PRESETS, INSPECT_USER_FILTERS, INSPECT_USER_SORTS, RUN_STATUSES, SPLIT_KINDS } from './types.ts';
 
 const id = int;
 const configValue = anyOf(num, str, bool);
@@ -43,7 +45,24 @@ const trainRequest = object({
   group: optional(str),
 });
 
-const runQuery = object({ datasetId: optional(id), model: optional(str), status: optional(oneOf(RUN_STATUSES)), group: optional(str) });
+const runQuery = object({
+  datasetId: optional(id),
+  model: optional(str),
+  status: optional(oneOf(RUN_STATUSES)),
+  group: optional(str),
+  tag: optional(str),
+  search: optional(str),
+  sort: optional(leaf<RunSort>(RUN_SORT_HELP, isRunSort)),
+  desc: optional(bool),
+});
+
+const inspectUserQuery = object({
+  search: optional(str),
+  metric: optional(str),
+  filter: optional(oneOf(INSPECT_USER_FILTERS)),
+  sort: optional(oneOf(INSPECT_USER_SORTS)),
+  limit: optional(int),
+});
 
 const compareFields = {
   runIds: array(id),
@@ -72,6 +91,8 @@ export const API_ARGS: { [M in StudioMethod]: ArgsSchema<Parameters<StudioApi[M]
   validateRule: args(['rule', str], ['columns', array(str)]),
   importDataset: args(['req', importRequest], ['jobId', str]),
   cancelJob: args(['jobId', str]),
+  itemAttributes: args(['dataset id', id]),
+  importItems: args(['req', object({ datasetId: id, file: str, idColumn: optional(str), columns: optional(array(str)), delimiter: optional(str) })]),
   listSplits: args(['dataset id', id]),
   ensureSplit: args(['dataset id', id], ['params', splitParams]),
   splitStats: args(['split id', id]),
@@ -89,8 +110,16 @@ export const API_ARGS: { [M in StudioMethod]: ArgsSchema<Parameters<StudioApi[M]
   getRun: args(['run id', id]),
   deleteRun: args(['run id', id]),
   runCurves: args(['run id', id]),
-  inspectableUsers: args(['run id', id], ['search', optional(str)]),
+  setRunTags: args(['run id', id], ['tags', array(str)]),
+  setRunNote: args(['run id', id], ['note', str]),
+  runTags: args(),
+  runConfig: args(['run id', id]),
+  diffRuns: args(['run a', id], ['run b', id]),
+  exportEmbeddings: args(['run id', id], ['format', optional(oneOf(EMBEDDING_FORMATS))]),
+  inspectableUsers: args(['run id', id], ['query', optional(inspectUserQuery)]),
+  findInspectUser: args(['run id', id], ['raw id', str]),
   inspectUser: args(['run id', id], ['user id', int], ['k', optional(int)]),
+  interestAlignment: args(['run id', id], ['attribute', str]),
   compareRuns: args(['req', object(compareFields)]),
   compareLabels: args(['run ids', array(id)]),
   compareBreakdown: args(['req', object({ ...compareFields, by: oneOf(BREAKDOWN_KINDS) })]),

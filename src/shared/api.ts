@@ -9,6 +9,8 @@ import type {
   FilePreview,
   ImportPreset,
   InspectableUser,
+  InspectUserList,
+  InspectUserQuery,
   ImportProgress,
   ImportRequest,
   ImportResult,
@@ -20,10 +22,13 @@ import type {
   TrainEvent,
   UserInspection,
 } from './types.ts';
+import type { EmbeddingFormat } from './run-actions.ts';
 import type { SplitStats } from './stats.ts';
+import type { AlignmentResult, ItemAttribute, ItemImportRequest, ItemImportResult } from './attributes.ts';
 import type { BreakdownKind, ComparisonTable, SignificanceTest, TableFormat, TableMetric, UserDistribution } from './tables.ts';
 
 // Re-exported: the renderer takes a method's argument and result types from the contract.
+export type { AlignmentResult, ItemAttribute, ItemImportRequest, ItemImportResult };
 export type { BreakdownKind, ComparisonTable, RunQuery, SignificanceTest, SplitStats, TableFormat, TableMetric, UserDistribution };
 
 export interface AppInfo {
@@ -128,6 +133,38 @@ export interface DistributionRequest {
   metric: string;
 }
 
+/** A run's parameters as a file: the run, its split's parameters and its complete config. */
+export interface RunConfigExport {
+  format: 'cmi-studio-run-config';
+  run: number;
+  dataset: string;
+  model: string;
+  label: string;
+  seed: number;
+  group: string | null;
+  tags: string[];
+  note: string;
+  split: SplitParams & { id: number };
+  config: Record<string, ConfigValue>;
+}
+
+/** One parameter two runs disagree on; null where a run has no such key. */
+export interface RunDiffField {
+  section: 'run' | 'split' | 'config';
+  key: string;
+  a: ConfigValue | null;
+  b: ConfigValue | null;
+}
+
+export interface RunDiff {
+  a: number;
+  b: number;
+  /** Model, dataset and seed first, then the split, then config keys by name. */
+  differences: RunDiffField[];
+  /** Config keys both runs have with the same value. */
+  sameConfigKeys: number;
+}
+
 /** What the training queue is doing: the runs in a worker now, and those waiting, in order. */
 export interface TrainingQueueState {
   active: number[];
@@ -159,6 +196,11 @@ export interface StudioApi {
   importDataset(req: ImportRequest, jobId: string): Promise<ImportResult>;
   /** Aborts a running import or dry run; a no-op when the job already ended. */
   cancelJob(jobId: string): Promise<void>;
+
+  /** The dataset's item attributes (docs/import.md "## Item attributes"). */
+  itemAttributes(datasetId: number): Promise<ItemAttribute[]>;
+  /** Imports an item-attribute file (WeChat feed_info.csv, or item id + columns) onto a dataset. */
+  importItems(req: ItemImportRequest): Promise<ItemImportResult>;
 
   listSplits(datasetId: number): Promise<SplitSummary[]>;
   /** The stored split with these parameters, built (and stored) first when there is none. */
@@ -193,11 +235,32 @@ export interface StudioApi {
   getRun(id: number): Promise<RunSummary>;
   deleteRun(id: number): Promise<void>;
   runCurves(id: number): Promise<CurvePoint[]>;
+  /** Replaces the run's tags; the run as it is now. */
+  setRunTags(id: number, tags: string[]): Promise<RunSummary>;
+  /** Sets the run's free-text note (empty clears it); the run as it is now. */
+  setRunNote(id: number, note: string): Promise<RunSummary>;
+  /** Every tag in use, with its number of runs. */
+  runTags(): Promise<Array<{ tag: string; runs: number }>>;
+  /** The run's parameters (split and complete config) as the config export writes them. */
+  runConfig(id: number): Promise<RunConfigExport>;
+  /** Which parameters two runs differ in. */
+  diffRuns(a: number, b: number): Promise<RunDiff>;
+  /** A trained run's item embeddings as TSV or CSV text (`raw_item_id, v0..`); refused for
+   *  imported results and models that learn none. */
+  exportEmbeddings(id: number, format?: EmbeddingFormat): Promise<string>;
 
-  /** Test-day users of a finished run, filtered by a raw-id prefix when `search` is given. */
-  inspectableUsers(runId: number, search?: string): Promise<InspectableUser[]>;
+  /** Test-day users of a finished run: searched by raw-id prefix, filtered by hit or miss,
+   *  ordered by a per-user metric or history length. */
+  inspectableUsers(runId: number, query?: InspectUserQuery): Promise<InspectUserList>;
+  /** The test-day user with this raw id; an error says whether the id is unknown or the user
+   *  is not evaluated on the run's test day. */
+  findInspectUser(runId: number, raw: string): Promise<InspectableUser>;
   /** One user's interests under a finished run: assignment, retrieval top-K, hits, 2-D map. */
   inspectUser(runId: number, uid: number, k?: number): Promise<UserInspection>;
+
+  /** How well a finished run's interests match an item attribute: NMI and purity over the test
+   *  users' histories (docs/protocol.md "## Interest alignment"). */
+  interestAlignment(runId: number, attribute: string): Promise<AlignmentResult>;
 
   compareRuns(req: CompareRequest): Promise<ComparisonTable>;
   /** The row labels a table of these runs has (identical runs are one row). */
@@ -226,6 +289,8 @@ const methodTable: Record<StudioMethod, true> = {
   validateRule: true,
   importDataset: true,
   cancelJob: true,
+  itemAttributes: true,
+  importItems: true,
   listSplits: true,
   ensureSplit: true,
   splitStats: true,
@@ -243,8 +308,16 @@ const methodTable: Record<StudioMethod, true> = {
   getRun: true,
   deleteRun: true,
   runCurves: true,
+  setRunTags: true,
+  setRunNote: true,
+  runTags: true,
+  runConfig: true,
+  diffRuns: true,
+  exportEmbeddings: true,
   inspectableUsers: true,
+  findInspectUser: true,
   inspectUser: true,
+  interestAlignment: true,
   compareRuns: true,
   compareLabels: true,
   compareBreakdown: true,

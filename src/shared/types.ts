@@ -1,5 +1,7 @@
 // Plain data types shared by main, preload and renderer. No runtime code, no imports from
 // Node or Electron: the renderer compiles these too.
+import type { RunSort } from './run-order.ts';
+import type { ItemImportResult } from './attributes.ts';
 
 export const IMPORT_PRESETS = ['wechat', 'kuairand', 'csv', 'recbole'] as const;
 export type ImportPreset = (typeof IMPORT_PRESETS)[number];
@@ -87,6 +89,8 @@ export interface ImportResult extends DatasetCounts {
   skipped: number;
   /** The first of them (at most 10). */
   errors: ImportRowError[];
+  /** WeChat with feed_info.csv: its item fields, stored as item attributes with the dataset. */
+  itemAttributes?: ItemImportResult;
 }
 
 export interface DatasetSummary extends DatasetCounts {
@@ -156,6 +160,14 @@ export interface RunQuery {
   status?: RunStatus;
   /** The set (sweep, ablation, demo) the runs were started as. */
   group?: string;
+  /** Runs carrying this tag. */
+  tag?: string;
+  /** Text found (case-insensitively) in the model, label, set, a tag or the note. */
+  search?: string;
+  /** The order (shared/run-order.ts); by id when absent. */
+  sort?: RunSort;
+  /** Largest first. */
+  desc?: boolean;
 }
 
 /** Why a run stopped: early stopping (patience on the last stage), the step cap, a cancel, an
@@ -183,6 +195,9 @@ export interface RunSummary {
   valid: Metrics | null;
   test: Metrics | null;
   group: string | null;
+  /** The analyst's tags (sorted) and free-text note. */
+  tags: string[];
+  note: string;
   error: string | null;
   createdAt: string;
 }
@@ -193,6 +208,11 @@ export interface CurvePoint {
   kind: 'train' | 'valid';
   stage?: string;
   values: Record<string, number>;
+  /** Training seconds of the run when the point was recorded (earlier sessions of a resumed run
+   *  included, the time it stood still excluded); absent in runs recorded before it was kept. */
+  seconds?: number;
+  /** Wall-clock time of the point, ms since the epoch; absent in older runs too. */
+  time?: number;
 }
 
 export type TrainEvent =
@@ -206,6 +226,8 @@ export type TrainEvent =
       stepsPerSecond: number;
       /** Training time so far (this and earlier sessions of the run). */
       seconds: number;
+      /** Wall-clock time of the report, ms since the epoch (the curve point's `time`). */
+      time: number;
       /** Steps left times the step time plus evaluations left times the measured evaluation
        *  time (once one has been timed); with early stopping, up to the latest possible stop. */
       etaSeconds: number | null;
@@ -222,7 +244,7 @@ export type TrainEvent =
       rate: number;
       etaSeconds: number | null;
     }
-  | { type: 'validation'; runId: number; step: number; metrics: Metrics; best: boolean }
+  | { type: 'validation'; runId: number; step: number; metrics: Metrics; best: boolean; seconds: number; time: number }
   | { type: 'checkpoint'; runId: number; step: number }
   | { type: 'finished'; runId: number; status: RunStatus; test: Metrics | null; error?: string };
 
@@ -254,12 +276,45 @@ export interface InspectableUser {
   raw: string;
   historyLength: number;
   targets: number;
+  /** The user's test value of the list's metric (null when the run stored none). */
+  value: number | null;
+  /** Whether the top K held a test target (hitrate@K of the metric's K); null when unknown. */
+  hit: boolean | null;
+}
+
+export const INSPECT_USER_FILTERS = ['all', 'hit', 'miss'] as const;
+export type InspectUserFilter = (typeof INSPECT_USER_FILTERS)[number];
+export const INSPECT_USER_SORTS = ['raw', 'metric-desc', 'metric-asc', 'history-desc', 'history-asc'] as const;
+export type InspectUserSort = (typeof INSPECT_USER_SORTS)[number];
+
+/** Which test-day users the inspector lists, and in what order. */
+export interface InspectUserQuery {
+  /** Raw-id prefix. */
+  search?: string;
+  /** A per-user test metric (e.g. recall@50, ndcg@20); recall@50 when absent. */
+  metric?: string;
+  filter?: InspectUserFilter;
+  /** raw id when absent. */
+  sort?: InspectUserSort;
+  /** At most this many users come back (50 when absent). */
+  limit?: number;
+}
+
+export interface InspectUserList {
+  users: InspectableUser[];
+  /** Users matching the search and filter; the list holds the first `limit` of them. */
+  total: number;
+  metric: string;
+  /** The per-user test metrics the run stored (what `metric` may be). */
+  metrics: string[];
 }
 
 export interface InspectedItem {
   /** Split item id (the model's vocabulary). */
   item: number;
   raw: string;
+  /** The item's attributes (name -> value as written); empty when the dataset has none. */
+  attributes: Record<string, string>;
 }
 
 export interface UserInspection {
@@ -270,6 +325,8 @@ export interface UserInspection {
   raw: string;
   k: number;
   numInterests: number;
+  /** The dataset's item attributes, in import order (the items' `attributes` keys). */
+  attributeNames: string[];
   /** The (truncated) test-time history in time order, with each item's category assignment. */
   history: Array<InspectedItem & { soft: number[] | null; category: number | null; hard: number | null }>;
   /** Weight (intensity) of each interest: the summed soft assignment, or null when the model has none. */

@@ -39,6 +39,8 @@ test('bad arguments are refused before the core, naming the method and the argum
     ['ensureSplit', [1, { quantiles: [0.8] }], /params\.quantiles must be two of a finite number/],
     ['listRuns', [{ status: 'sleeping' }], /query\.status must be one of queued/],
     ['exportTable', [{ columns: [] }, 'md'], /table must be a comparison table/],
+    ['importItems', [{ datasetId: 1, file: 'items.csv', columns: 'genre' }], /^importItems: req\.columns must be/],
+    ['interestAlignment', [1], /^interestAlignment: takes 2 arguments/],
     ['exportTable', [{ columns: [], rows: [], summary: [] }, 'docx'], /format must be one of md, csv, latex, json/],
   ];
   for (const [method, args, message] of cases) {
@@ -65,6 +67,9 @@ test('good arguments reach the core unchanged, optional trailing ones may be lef
     ['listRuns', [{ datasetId: 1, status: 'done' }]],
     ['ensureSplit', [1, { kind: 'time-quantile', quantiles: [0.8, 0.9] }]],
     ['importDataset', [{ files: ['a.csv'], preset: 'csv', name: 'x', map: { user: 'u', item: 'i', day: 'd' }, onError: 'skip' }, 'job-1']],
+    ['importItems', [{ datasetId: 1, file: 'feed_info.csv', idColumn: 'feedid', columns: ['authorid'] }]],
+    ['itemAttributes', [1]],
+    ['interestAlignment', [2, 'authorid']],
   ];
   for (const [method, args] of ok) {
     const reply = await dispatch(api, method, args);

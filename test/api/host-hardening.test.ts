@@ -102,7 +102,7 @@ describe('browser host under hostile input', () => {
       // The host closes the offender with a protocol-error close frame (0x88) or just drops it.
       await appInfoWorks();
       const onWatcher = new Promise<StudioEvent>((resolve) => watcher.once('message', (d) => resolve(JSON.parse(String(d)) as StudioEvent)));
-      const event: StudioEvent = { type: 'train', event: { type: 'progress', runId: 1, step: 2, losses: { main: 1 }, stepsPerSecond: 1, seconds: 2, etaSeconds: null } };
+      const event: StudioEvent = { type: 'train', event: { type: 'progress', runId: 1, step: 2, losses: { main: 1 }, stepsPerSecond: 1, seconds: 2, time: 0, etaSeconds: null } };
       emit(event);
       assert.deepEqual(await onWatcher, event, 'a socket opened before the bad frame still gets events');
       watcher.close();

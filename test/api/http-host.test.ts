@@ -203,7 +203,7 @@ describe('browser host (HTTP + WebSocket)', () => {
     const received = new Promise<StudioEvent>((resolve) => ws.once('message', (data) => resolve(JSON.parse(String(data)) as StudioEvent)));
     const event: StudioEvent = {
       type: 'train',
-      event: { type: 'progress', runId: 3, step: 10, losses: { main: 1.5 }, stepsPerSecond: 2, seconds: 5, etaSeconds: null },
+      event: { type: 'progress', runId: 3, step: 10, losses: { main: 1.5 }, stepsPerSecond: 2, seconds: 5, time: 0, etaSeconds: null },
     };
     emit(event);
     assert.deepEqual(await received, event);

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ComparisonTable, DatasetCharts } from '../../src/shared/api.ts';
 import { createApi, type StudioService } from '../../src/main/api.ts';
+import { dispatch } from '../../src/main/hosts/dispatch.ts';
 import { computeSplitStats } from '../../src/main/data/stats.ts';
 import { openDb, type Db } from '../../src/main/store/db.ts';
 import { loadSplit } from '../../src/main/store/splits.ts';
@@ -131,8 +132,15 @@ describe('the API service', () => {
     await api.deleteDataset(trimmed.datasetId!);
   });
 
+  /** A call as a host makes it: through dispatch(), which checks the arguments' shapes. */
+  async function call(method: string, ...args: unknown[]): Promise<unknown> {
+    const reply = await dispatch(api, method, args);
+    if (!reply.ok) throw new Error(reply.error.message);
+    return reply.result;
+  }
+
   it('refuses a dataset id that is not an integer or not there', async () => {
-    await assert.rejects(api.datasetCharts('1' as unknown as number), /dataset id must be an integer/);
+    await assert.rejects(call('datasetCharts', '1'), /dataset id must be an integer/);
     await assert.rejects(api.getDataset(999), /no dataset with id 999/);
   });
 
@@ -163,16 +171,17 @@ describe('the API service', () => {
     const alone = await api.importDefaults('wechat', [join(wechat, 'user_action.csv')]);
     assert.doesNotMatch(alone.rule, /videoplayseconds/);
     assert.equal(alone.mapping.user, 'userid');
-    await assert.rejects(api.importDefaults('excel' as 'csv', [SAMPLE]), /unknown preset/);
+    await assert.rejects(call('importDefaults', 'excel', [SAMPLE]), /preset must be one of wechat, kuairand, csv, recbole, got "excel"/);
   });
 
   it('rejects malformed training, comparison and export requests', async () => {
     await assert.rejects(api.compareRuns({ runIds: [], metrics: ['recall'], ks: [50], significance: 'none' }), /at least one run/);
-    await assert.rejects(api.compareRuns({ runIds: [1], metrics: ['bogus' as 'recall'], ks: [50], significance: 'none' }), /metrics must list/);
+    await assert.rejects(call('compareRuns', { runIds: [1], metrics: ['bogus'], ks: [50], significance: 'none' }), /req\.metrics\[0\] must be one of/);
+    await assert.rejects(api.compareRuns({ runIds: [1], metrics: [], ks: [50], significance: 'none' }), /at least one metric/);
     await assert.rejects(api.compareRuns({ runIds: [12345], metrics: ['recall'], ks: [50], significance: 'none' }), /no run with id 12345/);
     const empty: ComparisonTable = { title: null, columns: [], rows: [], summary: [], significance: 'none', alpha: 0.05, digits: 4, focus: null, notes: [] };
-    await assert.rejects(api.exportTable(empty, 'pdf' as 'md'), /format must be/);
-    await assert.rejects(api.startTraining({ datasetId, model: 'cmi', config: {}, seeds: [1.5] }), /seed must be an integer/);
+    await assert.rejects(call('exportTable', empty, 'pdf'), /format must be one of/);
+    await assert.rejects(call('startTraining', { datasetId, model: 'cmi', config: {}, seeds: [1.5] }), /req\.seeds\[0\] must be an integer/);
     await assert.rejects(api.startTraining({ datasetId, model: 'no-such-model', config: {}, seeds: [1] }), /unknown model 'no-such-model'/);
     assert.deepEqual(await api.listRuns({ datasetId }), [], 'a refused request creates no run');
     assert.deepEqual(await api.trainingQueue(), { active: [], queued: [], concurrency: 2 });

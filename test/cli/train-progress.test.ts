@@ -36,8 +36,8 @@ describe('training progress on stderr', () => {
   it('prefixes step and validation lines with the run', () => {
     const { stream, text } = capture();
     const print = trainProgress(stream);
-    print({ type: 'progress', runId: 4, step: 10, losses: { total: 1.5 }, stepsPerSecond: 2, seconds: 5, etaSeconds: 12 });
-    print({ type: 'validation', runId: 4, step: 10, metrics: { 'recall@50': 0.25 }, best: true });
+    print({ type: 'progress', runId: 4, step: 10, losses: { total: 1.5 }, stepsPerSecond: 2, seconds: 5, time: 0, etaSeconds: 12 });
+    print({ type: 'validation', runId: 4, step: 10, metrics: { 'recall@50': 0.25 }, best: true, seconds: 6, time: 0 });
     assert.deepEqual(text().trim().split('\n'), ['run 4: step 10 total 1.5000 2.00 steps/s eta<=12s', 'run 4: valid @10: recall@50 0.2500  (best)']);
   });
 });

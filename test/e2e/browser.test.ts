@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { cancelResumeDeleteSet, compareAndExport, inspectFirstUser, importSample, pageApi, SAMPLE, shot, trainTwoRuns, visit } from './flow.ts';
+import { cli } from '../cli/helpers.ts';
+import { annotateSortDiffRuns, cancelResumeDeleteSet, compareAndExport, filterAndFindUsers, importedRunRefused, inspectFirstUser, importSample, itemAttributesAndAlignment, pageApi, SAMPLE, SAMPLE_ITEMS, shot, trainTwoRuns, visit } from './flow.ts';
+import { curvePanels, hostStoppedBanner, identicalRunsOneRow, importedResultsRow, importErrorsWhereTheUserLooks, improvementOfProposedModel } from './flow-analysis.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -32,6 +34,7 @@ describe('studio in a browser (e2e)', { timeout: 600_000 }, () => {
   let page: Page;
   let datasetId: number;
   let runIds: number[] = [];
+  let importedRunId: number;
   const pageErrors: string[] = [];
 
   before(async () => {
@@ -110,12 +113,62 @@ describe('studio in a browser (e2e)', { timeout: 600_000 }, () => {
     await inspectFirstUser(page, runIds[0], 'browser');
   });
 
+  it('filters the inspector users by hit, orders them by a metric and finds one by raw id', async () => {
+    await filterAndFindUsers(page, runIds[0], 'browser');
+  });
+
+  it('tags, annotates, searches, sorts and diffs runs, keeps the filters in the address, downloads the config and embeddings', async () => {
+    await annotateSortDiffRuns(page, runIds, 'browser', async (p, testid) => {
+      const [download] = await Promise.all([p.waitForEvent('download'), p.getByTestId(testid).click()]);
+      return { name: download.suggestedFilename(), text: readFileSync(await download.path(), 'utf8') };
+    });
+  });
+
+  it('attaches an item file on the dataset page (upload): attributes in the inspector, alignment on the run page and in compare', async () => {
+    await itemAttributesAndAlignment(page, datasetId, runIds[0], 'browser', async (panel) => {
+      await panel.getByTestId('file-input').setInputFiles(SAMPLE_ITEMS);
+      await panel.getByTestId('file-list').waitFor();
+    });
+  });
+
   it('compares the two runs and downloads the LaTeX table', async () => {
     await compareAndExport(page, runIds, 'browser', async (p) => {
       const [download] = await Promise.all([p.waitForEvent('download'), p.getByTestId('export-latex').click()]);
-      assert.equal(download.suggestedFilename(), 'comparison.tex');
+      assert.equal(download.suggestedFilename(), 'kuairand-sample-test-recall-hitrate.tex', 'named after the dataset and the table');
       return readFileSync(await download.path(), 'utf8');
     });
+  });
+
+  it('draws the curves per term, overlaid, smoothed, on a log scale and by time', async () => {
+    await curvePanels(page, runIds, 'browser');
+  });
+
+  it('keeps a re-run with the same seed in its original row', async () => {
+    await identicalRunsOneRow(page, runIds, 'browser');
+  });
+
+  it('shows the proposed model\'s negative Improv., and its list follows the chosen runs', async () => {
+    await improvementOfProposedModel(page, runIds, 'browser');
+  });
+
+  it('shows another system\'s lists (export-split, import-results) as a compare row', async () => {
+    const run = async (args: string[]) => {
+      const r = await cli([...args, '--db', join(dir, 'studio.sqlite')]);
+      assert.equal(r.code, 0, `cmi-studio ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    importedRunId = await importedResultsRow(page, datasetId, run, dir, 'browser');
+  });
+
+  it('shows import errors where the user looks and marks stale counts', async () => {
+    await importErrorsWhereTheUserLooks(page, async (p) => {
+      await p.getByTestId('file-input').setInputFiles(SAMPLE);
+      await p.getByTestId('file-list').waitFor();
+    }, 'kuairand-sample', 'browser');
+  });
+
+  it('refuses re-run, inspect and embeddings of imported results, saying why', async () => {
+    await importedRunRefused(page, importedRunId, 'browser');
   });
 
   it('cancels, resumes and deletes a set as a whole from the experiments list', async () => {
@@ -133,5 +186,13 @@ describe('studio in a browser (e2e)', { timeout: 600_000 }, () => {
 
   it('raised no uncaught errors in the page', () => {
     assert.deepEqual(pageErrors, []);
+  });
+
+  it('says when the host has stopped', async () => {
+    await hostStoppedBanner(page, async () => {
+      const exited = new Promise((resolve) => server.child.once('exit', resolve));
+      server.child.kill('SIGTERM');
+      await exited;
+    }, 'browser');
   });
 });

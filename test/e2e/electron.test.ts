@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
-import { compareAndExport, inspectFirstUser, importSample, pageApi, SAMPLE, trainTwoRuns } from './flow.ts';
+import { annotateSortDiffRuns, compareAndExport, filterAndFindUsers, inspectFirstUser, importSample, itemAttributesAndAlignment, pageApi, SAMPLE, SAMPLE_ITEMS, trainTwoRuns } from './flow.ts';
 
 /** The Electron executable the package installed, or null. Read from its path.txt rather than
  *  `require('electron')`, which tries to download a missing binary. */
@@ -78,6 +78,36 @@ describe(
 
     it('opens the interest inspector', async () => {
       await inspectFirstUser(page, runIds[0], 'electron');
+    });
+
+    it('filters the inspector users by hit and finds one by raw id', async () => {
+      await filterAndFindUsers(page, runIds[0], 'electron');
+    });
+
+    it('annotates, searches, sorts and diffs runs; saves the config and embeddings through the save dialog', async () => {
+      await annotateSortDiffRuns(page, runIds, 'electron', async (p, testid) => {
+        const target = join(dir, `${testid}.out`);
+        // The dialog answers with `target` and keeps the name the page proposed.
+        await app.evaluate(({ dialog }, path) => {
+          dialog.showSaveDialog = (async (...args: unknown[]) => {
+            (globalThis as { proposed?: string }).proposed = (args[args.length - 1] as { defaultPath?: string }).defaultPath;
+            return { canceled: false, filePath: path };
+          }) as typeof dialog.showSaveDialog;
+        }, target);
+        await p.getByTestId(testid).click();
+        for (let i = 0; i < 300 && !existsSync(target); i++) await p.waitForTimeout(100);
+        const proposed = await app.evaluate(() => (globalThis as { proposed?: string }).proposed ?? '');
+        const text = readFileSync(target, 'utf8');
+        rmSync(target);
+        return { name: basename(proposed), text };
+      });
+    });
+
+    it('attaches an item file on the dataset page (typed path): attributes in the inspector, alignment on the run page and in compare', async () => {
+      await itemAttributesAndAlignment(page, datasetId, runIds[0], 'electron', async (panel) => {
+        await panel.getByTestId('path-input').fill(SAMPLE_ITEMS);
+        await panel.getByTestId('path-add').click();
+      });
     });
 
     it('compares the runs and saves the LaTeX table through the save dialog', async () => {

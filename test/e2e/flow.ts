@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import type { Reply } from '../../src/shared/api.ts';
 import type { ImportResult } from '../../src/shared/types.ts';
 
 export const SAMPLE = resolve('resources/sample/kuairand_likes_hates.tsv');
+export const SAMPLE_ITEMS = resolve('resources/sample/kuairand_video_attributes.tsv');
 export const SHOTS = resolve('test-results');
 
 /** Calls the API from inside the page, over whichever transport the page itself uses. */
@@ -144,7 +145,7 @@ export async function trainTwoRuns(page: Page, datasetId: number, prefix: string
     await page.waitForTimeout(100);
   }
   assert.equal(await page.getByTestId('run-status').textContent(), 'done', (await page.getByRole('alert').allTextContents()).join('\n'));
-  await page.getByTestId('valid-chart').locator('canvas').waitFor();
+  await page.getByTestId('valid-charts').locator('canvas').first().waitFor();
   // Every evaluation reported its progress; the last one the page saw is the test on every user.
   const evaluation = page.getByTestId('eval-progress');
   assert.match((await evaluation.textContent()) ?? '', /Last: Test \(every user\)/);
@@ -276,4 +277,205 @@ export async function cancelResumeDeleteSet(page: Page, datasetId: number, prefi
   await row.getByTestId('set-delete').click();
   await row.waitFor({ state: 'detached' });
   assert.deepEqual(await statuses(), [], 'every run of the set is gone');
+}
+
+/**
+ * The experiments list as an analyst's notebook, on the flow's two trained runs: tags and a note
+ * saved on a run page, the config and the item embeddings downloaded, the list searched, sorted
+ * by a metric and filtered by tag with the filters kept in the address across a reload, and the
+ * two runs' parameters diffed. `readDownload` clicks and returns the file's name and text.
+ */
+export async function annotateSortDiffRuns(
+  page: Page,
+  runIds: number[],
+  prefix: string,
+  readDownload: (page: Page, testid: string) => Promise<{ name: string; text: string }>,
+): Promise<void> {
+  const [first, second] = runIds;
+  await visit(page, `#/runs/${first}`);
+  await page.getByTestId('run-annotations').waitFor();
+  await page.getByTestId('run-tags-input').fill('baseline, e2e');
+  await page.getByTestId('run-note-input').fill('the reference run of the flow');
+  await page.getByTestId('run-annotations-save').click();
+  await page.getByTestId('run-annotations-saved').waitFor();
+  const saved = await pageApi<{ tags: string[]; note: string; datasetName: string }>(page, 'getRun', [first]);
+  assert.deepEqual([saved.tags, saved.note], [['baseline', 'e2e'], 'the reference run of the flow']);
+
+  const config = await readDownload(page, 'run-config-download');
+  assert.equal(config.name, `${saved.datasetName}-run-${first}-config.json`);
+  assert.deepEqual(JSON.parse(config.text), await pageApi(page, 'runConfig', [first]));
+  const embeddings = await readDownload(page, 'run-embeddings-download');
+  assert.equal(embeddings.name, `${saved.datasetName}-run-${first}-item-embeddings.tsv`);
+  assert.match(embeddings.text, /^raw_item_id\tv0\tv1\t/);
+  assert.equal(embeddings.text, await pageApi<string>(page, 'exportEmbeddings', [first, 'tsv']));
+
+  const shown = () => page.locator('[data-testid="run-table"] tbody tr').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-run'))));
+  const until = async (what: string, want: number[]) => {
+    await page
+      .waitForFunction((ids) => JSON.stringify(Array.from(document.querySelectorAll('[data-testid="run-table"] tbody tr'), (r) => Number(r.getAttribute('data-run')))) === JSON.stringify(ids), want, { timeout: 15_000 })
+      .catch(async () => assert.fail(`${what}: the list shows ${JSON.stringify(await shown())}, not ${JSON.stringify(want)}`));
+  };
+  await visit(page, '#/runs');
+  await until('every run', [first, second]);
+  await page.getByTestId('runs-search').fill('REFERENCE');
+  await until('searched by the note', [first]);
+  assert.match(page.url(), /#\/runs\?q=REFERENCE$/);
+  // A reload (or the same link in another tab) restores the search.
+  await page.reload();
+  await until('after a reload', [first]);
+  assert.equal(await page.getByTestId('runs-search').inputValue(), 'REFERENCE');
+  assert.match((await page.locator(`tr[data-run="${first}"] [data-testid="run-tags"]`).textContent()) ?? '', /baseline\s*e2e/);
+  assert.equal(await page.locator(`tr[data-run="${first}"] [data-testid="run-note"]`).textContent(), 'the reference run of the flow');
+  await page.getByTestId('runs-search').fill('');
+  await until('search cleared', [first, second]);
+
+  // Sorted by the test metric: best first, then flipped; the order is the API's.
+  await page.locator('button[data-sort="test:recall@50"]').click();
+  const best = (await pageApi<{ id: number }[]>(page, 'listRuns', [{ sort: 'test:recall@50', desc: true }])).map((r) => r.id);
+  await until('sorted by test recall@50, best first', best);
+  await page.locator('button[data-sort="test:recall@50"]').click();
+  await until('sorted by test recall@50, worst first', [...best].reverse());
+  assert.match(page.url(), /sort=test%3Arecall%4050/);
+  await page.getByTestId('filter-tag').selectOption('e2e');
+  await until('the tag e2e', [first]);
+  await visit(page, '#/runs');
+  await until('the address without filters', [first, second]);
+  assert.equal(await page.getByTestId('filter-tag').inputValue(), '', 'the tag filter follows the address');
+
+  // The two runs of the sweep differ in the number of interests only.
+  await page.locator(`tr[data-run="${first}"] [data-testid="run-pick"]`).check();
+  await page.locator(`tr[data-run="${second}"] [data-testid="run-pick"]`).check();
+  await page.getByTestId('runs-diff').click();
+  const panel = page.getByTestId('run-diff');
+  await panel.waitFor();
+  const diff = await pageApi<{ differences: { section: string; key: string; a: unknown; b: unknown }[] }>(page, 'diffRuns', [first, second]);
+  assert.ok(diff.differences.some((d) => d.key === 'interests'));
+  assert.equal(await panel.locator('tbody tr').count(), diff.differences.length);
+  for (const d of diff.differences) {
+    const name = d.section === 'config' ? d.key : `${d.section}: ${d.key}`;
+    assert.deepEqual(await panel.locator(`tr[data-section="${d.section}"][data-key="${d.key}"] td`).allTextContents(), [name, String(d.a), String(d.b)]);
+  }
+  await shot(page, `${prefix}-runs-diff`);
+}
+
+/**
+ * The inspector's user list of a finished run: only the hits, ordered by a metric best first
+ * (the API's order), then one user found by raw id, and a clear message for an unknown id.
+ */
+export async function filterAndFindUsers(page: Page, runId: number, prefix: string): Promise<void> {
+  await visit(page, `#/inspect/${runId}`);
+  const list = page.getByTestId('inspect-users');
+  await list.locator('a').first().waitFor({ timeout: 30_000 });
+  await page.getByTestId('inspect-filter').selectOption('hit');
+  await page.getByTestId('inspect-sort').selectOption('metric-desc');
+  const expected = await pageApi<{ total: number; users: { uid: number; value: number }[] }>(page, 'inspectableUsers', [runId, { filter: 'hit', sort: 'metric-desc', metric: 'recall@50' }]);
+  assert.ok(expected.total > 0, 'some users hit');
+  await page.waitForFunction(
+    ([total, uids]) =>
+      document.querySelector('[data-testid="inspect-count"]')?.getAttribute('data-total') === String(total) &&
+      JSON.stringify(Array.from(document.querySelectorAll('[data-testid="inspect-users"] a'), (a) => Number(a.getAttribute('data-uid')))) === JSON.stringify(uids),
+    [expected.total, expected.users.map((u) => u.uid)] as const,
+    { timeout: 15_000 },
+  );
+  assert.deepEqual(new Set(await list.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('data-hit')))), new Set(['true']));
+  await shot(page, `${prefix}-inspect-hits`);
+
+  const someone = (await pageApi<{ users: { uid: number; raw: string }[] }>(page, 'inspectableUsers', [runId, { filter: 'miss', limit: 5 }])).users[4];
+  await page.getByTestId('inspect-find').fill('no-such-user');
+  await page.getByTestId('inspect-find-go').click();
+  await page.getByTestId('inspect-find-error').getByRole('alert').waitFor();
+  assert.match((await page.getByTestId('inspect-find-error').textContent()) ?? '', /no user with raw id 'no-such-user' in dataset/);
+  await page.getByTestId('inspect-find').fill(someone.raw);
+  await page.getByTestId('inspect-find-go').click();
+  await page.waitForURL(new RegExp(`#/inspect/${runId}/${someone.uid}$`));
+  await page.getByTestId('inspection').waitFor({ timeout: 60_000 });
+  assert.equal(((await page.getByTestId('inspected-user').textContent()) ?? '').trim(), someone.raw);
+  assert.equal(await page.getByTestId('inspect-find-error').getByRole('alert').count(), 0, 'the message went with the unknown id');
+}
+
+/**
+ * Results imported with `import-results` have no model: their run page disables re-run, the
+ * inspector and the embedding export with the reason as the title, the inspector's run list
+ * offers them disabled, and the API refuses the same actions with the same reason.
+ */
+export async function importedRunRefused(page: Page, runId: number, prefix: string): Promise<void> {
+  const why = /holds results imported from .* with import-results: there is no model to/;
+  await visit(page, `#/runs/${runId}`);
+  await page.getByTestId('run-facts').waitFor();
+  for (const testid of ['run-rerun', 'run-inspect', 'run-embeddings-download']) {
+    const button = page.getByTestId(testid);
+    assert.equal(await button.isDisabled(), true, `${testid} is disabled`);
+    assert.match((await button.getAttribute('title')) ?? '', why, `${testid} says why`);
+  }
+  assert.equal(await page.getByTestId('run-config-download').isDisabled(), false, 'its config still downloads');
+  await page.getByTestId('run-imported-note').waitFor();
+  await shot(page, `${prefix}-imported-run`);
+  await visit(page, '#/inspect');
+  const option = page.locator(`[data-testid="inspect-run"] option[value="${runId}"]`);
+  await option.waitFor({ state: 'attached' });
+  assert.equal(await option.isDisabled(), true, 'the inspector does not offer it');
+  for (const [method, args] of [['rerun', [runId]], ['inspectableUsers', [runId]], ['exportEmbeddings', [runId]]] as const) {
+    await assert.rejects(pageApi(page, method, [...args]), why, `${method} is refused`);
+  }
+}
+
+/**
+ * Attaches the sample's item-attribute file on the dataset page (`addFile` puts it in the
+ * panel's picker), then finds the attributes beside the history items in the inspector and the
+ * interest-alignment figure on the run page, each as the API gives it.
+ */
+export async function itemAttributesAndAlignment(page: Page, datasetId: number, runId: number, prefix: string, addFile: (panel: Locator) => Promise<void>): Promise<void> {
+  await visit(page, `#/datasets/${datasetId}`);
+  const panel = page.getByTestId('item-attributes');
+  await panel.waitFor();
+  await addFile(panel);
+  await panel.getByTestId('item-attach').click();
+  await panel.getByTestId('item-import-result').waitFor();
+  assert.match((await panel.getByTestId('item-import-result').textContent()) ?? '', /items matched \(video_id\), [\d,]+ rows of items this dataset does not know/);
+  const attributes = await pageApi<{ name: string; items: number }[]>(page, 'itemAttributes', [datasetId]);
+  assert.deepEqual(attributes.map((a) => a.name), ['duration_class', 'duration_s', 'engagement']);
+  for (const a of attributes) {
+    const cells = panel.locator(`tr[data-attribute="${a.name}"] td`);
+    assert.equal(((await cells.nth(2).textContent()) ?? '').replace(/,/g, ''), String(a.items));
+  }
+  await shot(page, `${prefix}-item-attributes`);
+
+  const [user] = (await pageApi<{ users: { uid: number }[] }>(page, 'inspectableUsers', [runId])).users;
+  await visit(page, `#/inspect/${runId}/${user.uid}`);
+  const table = page.getByTestId('history-attributes');
+  await table.waitFor({ timeout: 60_000 });
+  const ins = await pageApi<{ history: { raw: string; attributes: Record<string, string> }[] }>(page, 'inspectUser', [runId, user.uid, 50]);
+  assert.equal(await table.locator('tbody tr').count(), ins.history.length);
+  for (const [i, h] of ins.history.slice(0, 5).entries()) {
+    const row = table.locator('tbody tr').nth(i);
+    assert.equal(await row.getAttribute('data-item'), h.raw);
+    assert.equal(((await row.locator('td[data-attribute="duration_class"]').textContent()) ?? '').trim(), h.attributes.duration_class ?? '');
+  }
+  await shot(page, `${prefix}-inspect-attributes`);
+
+  await visit(page, `#/runs/${runId}`);
+  const align = page.getByTestId('alignment');
+  await align.getByTestId('alignment-attribute').selectOption('duration_class');
+  await align.getByTestId('alignment-compute').click();
+  const nmi = align.locator('tr[data-attribute="duration_class"] [data-testid="alignment-nmi"]');
+  await nmi.waitFor({ timeout: 60_000 });
+  const want = await pageApi<{ pooled: { nmi: number } }>(page, 'interestAlignment', [runId, 'duration_class']);
+  assert.equal(((await nmi.textContent()) ?? '').trim(), want.pooled.nmi.toFixed(3));
+  await shot(page, `${prefix}-alignment`);
+
+  // The compare screen puts every compared run's figure side by side.
+  await visit(page, '#/compare');
+  await page.getByTestId('compare-runs').waitFor();
+  await page.getByTestId('compare-build').click();
+  await page.getByTestId('paper-table').waitFor();
+  const side = page.getByTestId('alignment');
+  await side.getByTestId('alignment-attribute').selectOption('duration_class');
+  await side.getByTestId('alignment-compute').click();
+  const rows = side.locator('tr[data-attribute="duration_class"]');
+  // The screen starts from the runs of the latest split; imported results have no interests.
+  const done = await pageApi<{ id: number; splitId: number; model: string }[]>(page, 'listRuns', [{ datasetId, status: 'done' }]);
+  const compared = done.filter((r) => r.splitId === done[done.length - 1].splitId && r.model !== 'external').length;
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="alignment"] tr[data-attribute="duration_class"]').length === n, compared, { timeout: 120_000 });
+  assert.equal(((await rows.and(page.locator(`[data-run="${runId}"]`)).getByTestId('alignment-nmi').textContent()) ?? '').trim(), want.pooled.nmi.toFixed(3));
+  await shot(page, `${prefix}-compare-alignment`);
 }

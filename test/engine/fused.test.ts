@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/engine/backend.ts';
+import { near } from './near.ts';
 import { nativeBlas, nativeTrain } from '../../src/main/engine/blas.ts';
 import { fusedMaxOverInterests, fusedProductLse, useFusedKernels } from '../../src/main/engine/fused.ts';
 import { infoNCE } from '../../src/main/models/ops/infonce.ts';
@@ -12,17 +13,6 @@ import { maxOverInterests, maxOverInterestsOps } from '../../src/main/models/ops
 
 const skip = nativeTrain() ? false : `native/blas has no training kernels (${nativeBlas().why})`;
 
-/** Every element within `tol` of the reference, relative to the reference's largest magnitude. */
-function near(actual: tf.Tensor, expected: tf.Tensor, what: string, tol = 1e-5): void {
-  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
-  const a = actual.dataSync();
-  const e = expected.dataSync();
-  let scale = 1e-30;
-  for (const v of e) scale = Math.max(scale, Math.abs(v));
-  for (let i = 0; i < e.length; i++) {
-    assert.ok(Math.abs(a[i] - e[i]) <= tol * scale, `${what}[${i}]: ${a[i]} vs ${e[i]} (scale ${scale})`);
-  }
-}
 
 let seed = 11;
 const uniform = (shape: number[], scale = 1): tf.Tensor => tf.mul(tf.randomUniform(shape, -1, 1, 'float32', seed++), scale);

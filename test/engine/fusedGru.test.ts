@@ -5,20 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/engine/backend.ts';
+import { near } from './near.ts';
 import { nativeBlas, nativeTrain } from '../../src/main/engine/blas.ts';
 import { useFusedKernels } from '../../src/main/engine/fused.ts';
 import { gru, gruParams } from '../../src/main/models/ops/gru.ts';
 
 const skip = nativeTrain() ? false : `native/blas has no training kernels (${nativeBlas().why})`;
 
-function near(actual: tf.Tensor, expected: tf.Tensor, what: string, tol = 1e-5): void {
-  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
-  const a = actual.dataSync();
-  const e = expected.dataSync();
-  let scale = 1e-30;
-  for (const v of e) scale = Math.max(scale, Math.abs(v));
-  for (let i = 0; i < e.length; i++) assert.ok(Math.abs(a[i] - e[i]) <= tol * scale, `${what}[${i}]: ${a[i]} vs ${e[i]} (scale ${scale})`);
-}
 
 /** Left-padded masks [B, L] with the given lengths; a negative length leaves a hole in the
  *  middle of a row of |length| items. */

@@ -15,30 +15,10 @@ import { cmi } from '../../src/main/models/cmi.ts';
 import { resolveConfig } from '../../src/main/models/config.ts';
 import type { SeqRecModel } from '../../src/main/models/types.ts';
 import { lcg } from '../data/fixtures.ts';
+import { fixedFlatModel } from './fake-model.ts';
 
 await initBackend('wasm');
 const skip = fusedRetrieval() ? false : 'native/blas not built with retrieveTopK';
-
-/** A model with fixed interest vectors [n, m, d] (handed out in user order) and item table. */
-function fixed(u: Float32Array, n: number, m: number, d: number, table: Float32Array, numItems: number): SeqRecModel {
-  let cursor = 0;
-  return {
-    numInterests: m,
-    variables: {},
-    needs: {},
-    loss() {
-      throw new Error('a fixed model does not train');
-    },
-    interests(history: tf.Tensor2D): tf.Tensor3D {
-      const b = history.shape[0];
-      const rows = u.slice(cursor * m * d, (cursor + b) * m * d);
-      cursor = (cursor + b) % n;
-      return tf.tensor3d(rows, [b, m, d]);
-    },
-    itemTable: () => tf.tensor2d(table, [numItems, d]),
-    dispose() {},
-  };
-}
 
 function assertSame(got: Retrieved, want: Retrieved, what: string): void {
   assert.deepEqual(Array.from(got.items), Array.from(want.items), `${what}: items`);
@@ -92,8 +72,8 @@ function data(c: Case): { u: Float32Array; table: Float32Array; hist: Int32Array
 function compare(c: Case): void {
   const { u, table, hist } = data(c);
   const before = tf.memory().numTensors;
-  const want = retrieveTfjs(fixed(u, c.n, c.m, c.d, table, c.numItems), hist, c.n, c.maxlen, c.k);
-  const got = retrieve(fixed(u, c.n, c.m, c.d, table, c.numItems), hist, c.n, c.maxlen, c.k);
+  const want = retrieveTfjs(fixedFlatModel(u, c.n, c.m, c.d, table, c.numItems), hist, c.n, c.maxlen, c.k);
+  const got = retrieve(fixedFlatModel(u, c.n, c.m, c.d, table, c.numItems), hist, c.n, c.maxlen, c.k);
   assert.equal(tf.memory().numTensors, before, 'retrieval frees every tensor it made');
   assertSame(got, want, JSON.stringify(c));
 }
@@ -134,7 +114,7 @@ for (const [name, run] of [['fused', retrieve], ['TF.js', retrieveTfjs]] as cons
   table[9 * d] = Infinity; // NaN for interests whose first component is 0, +Infinity or -Infinity otherwise
   u.fill(NaN, (7 * m + 1) * d, (7 * m + 2) * d); // user 7: one interest NaN everywhere, no item qualifies
   const hist = Int32Array.from({ length: n * maxlen }, () => Math.floor(r() * numItems));
-  const got = run(fixed(u, n, m, d, table, numItems), hist, n, maxlen, k);
+  const got = run(fixedFlatModel(u, n, m, d, table, numItems), hist, n, maxlen, k);
   for (let user = 0; user < n; user++) {
     const h = new Set(hist.subarray(user * maxlen, (user + 1) * maxlen));
     const ranked: { item: number; score: number; which: number }[] = [];
@@ -178,7 +158,7 @@ test('fused retrieval: a CMI model over the bundled KuaiRand slice gets the TF.j
 test('fused retrieval: a forward pass that fails mid-way leaves no work running', { skip }, () => {
   const c: Case = { n: 2100, m: 2, d: 8, numItems: 3000, maxlen: 5, k: 50, ties: false, seed: 13 };
   const { u, table, hist } = data(c);
-  const model = fixed(u, c.n, c.m, c.d, table, c.numItems);
+  const model = fixedFlatModel(u, c.n, c.m, c.d, table, c.numItems);
   let calls = 0;
   const failing: SeqRecModel = {
     ...model,

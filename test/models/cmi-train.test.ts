@@ -6,7 +6,8 @@ import { initBackend } from '../../src/main/engine/backend.ts';
 import { cmi } from '../../src/main/models/cmi.ts';
 import { getModel, modelInfos, models } from '../../src/main/models/registry.ts';
 import { resolveConfig, sharedFields } from '../../src/main/models/config.ts';
-import { Adam, createOptimizer, modelWeights, optimizerState, restoreOptimizer, restoreWeights } from '../../src/main/train/optimizer.ts';
+import { Adam, createOptimizer } from '../../src/main/train/optimizer.ts';
+import { modelWeights, optimizerState, restoreOptimizer, restoreWeights } from '../../src/main/train/checkpoint.ts';
 import { trainStep } from '../../src/main/train/step.ts';
 import type { Config, SeqRecModel, TrainBatch } from '../../src/main/models/types.ts';
 

@@ -45,7 +45,7 @@ test('Improv. about a focus model: negative where it trails the best other model
   close(t.summary[0].improvement, ((0.2 - 0.30004) / 0.30004) * 100);
   close(t.summary[1].improvement, ((0.3 - 0.4) / 0.4) * 100);
   assert.ok(t.summary.every((s) => s.improvement !== null && s.improvement < 0), 'both gaps are negative');
-  assert.match(formatComparison(t, 'md'), /\| Improv\. \| \/ \| -33\.34% \| -25\.00% \|/, 'the Markdown row shows the negative values');
+  assert.match(formatComparison(t, 'md'), /\| Improv\. \| {2}\| -33\.34% \| -25\.00% \|/, 'the Markdown row shows the negative values');
   const rows = simple.map((r) => (r.label === 'C' ? { ...r, runs: [{ 'recall@10': 0.5, 'recall@20': 0.3 }] } : r));
   const t2 = buildTable(rows, { metrics: ['recall'], ks: [10, 20], significance: 'none', focus: 'C' });
   close(t2.summary[0].improvement, ((0.5 - 0.30004) / 0.30004) * 100);
@@ -150,7 +150,18 @@ test('Markdown: a well-formed pipe table with bold, underline and the Improv. ro
   assert.match(lines[1], /^\| :-- \| --: \| --: \| --: \|$/);
   assert.equal(lines[2], '| A | 1 | **0.3000** | 0.1000 |');
   assert.equal(lines[4], '| C | 8 | <u>0.2000</u> | <u>0.3000</u> |');
-  assert.equal(lines[6], `| Improv. | / | / | ${(((0.4 - 0.3) / 0.3) * 100).toFixed(2)}% |`);
+  assert.equal(lines[6], `| Improv. |  | / | ${(((0.4 - 0.3) / 0.3) * 100).toFixed(2)}% |`);
+});
+
+test('the Improv. row leaves the #I cell empty in every export', () => {
+  const t = buildTable(simple, { metrics: ['recall'], ks: [10, 20], significance: 'none', focus: 'C' });
+  const improvements = t.summary.map((s) => s.improvement!.toFixed(2));
+  const md = formatComparison(t, 'md').split('\n').find((l) => l.startsWith('| Improv.'));
+  assert.deepEqual(md?.slice(1, -1).split('|').map((c) => c.trim()), ['Improv.', '', ...improvements.map((v) => `${v}%`)]);
+  const tex = formatComparison(t, 'latex').split('\n').find((l) => l.trim().startsWith('Improv.'));
+  assert.deepEqual(tex?.trim().replace(/ \\\\$/, '').split(' & '), ['Improv.', '', ...improvements.map((v) => `${v}\\%`)]);
+  const csv = Papa.parse<string[]>(formatComparison(t, 'csv').trim()).data.find((r) => r[0] === 'Improv.');
+  assert.deepEqual(csv, ['Improv.', '', '', ...improvements.map((v) => `${v}%`)]);
 });
 
 test('LaTeX: booktabs structure, escaped labels, marks', () => {

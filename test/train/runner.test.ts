@@ -61,6 +61,10 @@ describe('training worker', () => {
       const curves = runCurves(db, id);
       assert.deepEqual(curves.filter((c) => c.kind === 'valid').map((c) => c.step), [5, 10, 15]);
       assert.ok(curves.some((c) => c.kind === 'train' && 'main' in c.values && 'cl' in c.values));
+      // Every point is timed (the run page's time axes), in the order it was recorded.
+      assert.ok(curves.every((c) => c.seconds !== undefined && c.time !== undefined && !('$seconds' in c.values)));
+      const train = curves.filter((c) => c.kind === 'train');
+      assert.ok(train.every((c, i) => i === 0 || (c.seconds! >= train[i - 1].seconds! && c.time! >= train[i - 1].time!)));
       const perUser = loadUserMetrics(db, id, 'test', 'recall@50');
       assert.ok(perUser && perUser.users.length > 0);
       const mean = perUser.values.reduce((a, b) => a + b, 0) / perUser.values.length;
@@ -102,7 +106,12 @@ describe('training worker', () => {
     try {
       const valid = runCurves(db2, id).filter((c) => c.kind === 'valid');
       assert.deepEqual(valid.map((c) => c.step), [10, 20, 30, 40], 'curves recorded once per evaluation across the resume');
-      assert.deepEqual(valid, runCurves(db2, referenceId).filter((c) => c.kind === 'valid'), 'the same validation sample before and after the resume');
+      // Values, not times: the two runs trained at different moments.
+      const untimed = (points: typeof valid) => points.map(({ step, kind, stage, values }) => ({ step, kind, stage, values }));
+      assert.deepEqual(untimed(valid), untimed(runCurves(db2, referenceId).filter((c) => c.kind === 'valid')), 'the same validation sample before and after the resume');
+      // Training seconds carry on across the resume: the time the run stood still is not counted.
+      const seconds = runCurves(db2, id).filter((c) => c.kind === 'train').map((c) => c.seconds!);
+      assert.ok(seconds.every((s, i) => i === 0 || s >= seconds[i - 1]), `training seconds never go back: ${seconds.join(', ')}`);
     } finally {
       db2.close();
     }

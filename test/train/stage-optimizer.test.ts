@@ -12,8 +12,8 @@ import { openDb, type Db } from '../../src/main/store/db.ts';
 import { loadCheckpoint, requireRun, runCurves } from '../../src/main/store/runs.ts';
 import { prepareRun } from '../../src/main/train/runner.ts';
 import { trainRun } from '../../src/main/train/loop.ts';
-import { unpackTensors } from '../../src/main/train/pack.ts';
-import { Adam, optimizerState, restoreOptimizer } from '../../src/main/train/optimizer.ts';
+import { optimizerState, restoreOptimizer, unpackTensors } from '../../src/main/train/checkpoint.ts';
+import { Adam } from '../../src/main/train/optimizer.ts';
 import type { SeqRecModel } from '../../src/main/models/types.ts';
 
 // lr 0 keeps validation flat, so the pre-train stage ends after `patience` evaluations: the

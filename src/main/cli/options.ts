@@ -16,9 +16,20 @@ export const JSON_OPTION = {
   json: { type: 'boolean', default: false },
 } as const satisfies OptionsConfig;
 
+/** Options that each take one string value (`--name VALUE`), declared by name. */
+export function stringOptions<const K extends string>(...names: K[]): { [P in K]: { type: 'string' } } {
+  return Object.fromEntries(names.map((n) => [n, { type: 'string' }])) as { [P in K]: { type: 'string' } };
+}
+
 /** Parses a command's own options plus --db and --help (strict: unknown flags throw). */
 export function parseCommand<const O extends OptionsConfig>(argv: string[], options: O) {
   return parseArgs({ args: argv, options: { ...options, ...COMMON } }).values;
+}
+
+/** parseCommand for a command that also takes files (positional arguments). */
+export function parseCommandWithFiles<const O extends OptionsConfig>(argv: string[], options: O) {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...options, ...COMMON } });
+  return { values, files: positionals };
 }
 
 /** Prints a command's help text; the exit code of a help request. */
@@ -27,14 +38,28 @@ export function printHelp(text: string): number {
   return 0;
 }
 
-/** Opens the store at `path` for the synchronous `fn`, closing it however `fn` ends. */
+/** Opens the store at `path` for `fn`, closing it however `fn` ends (once its promise settles, for an async `fn`). */
 export function withDb<T>(path: string, fn: (db: Db) => T): T {
   const db = openDb(path);
+  let result: T;
   try {
-    return fn(db);
-  } finally {
+    result = fn(db);
+  } catch (err) {
     db.close();
+    throw err;
   }
+  if (result instanceof Promise) return result.finally(() => db.close()) as T;
+  db.close();
+  return result;
+}
+
+/** An onWait that says once, on stderr, that the command waits for the store's write lock. */
+export function waitingNote(): () => void {
+  let told = false;
+  return () => {
+    if (!told) process.stderr.write('waiting for another job (an import?) to release the store…\n');
+    told = true;
+  };
 }
 
 /** The config given by repeated `--set key=value`, each checked against the model's fields. */

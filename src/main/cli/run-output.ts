@@ -16,6 +16,8 @@ export function runJson(run: RunSummary): Record<string, unknown> {
     interests: run.interests,
     seed: run.seed,
     group: run.group,
+    tags: run.tags,
+    note: run.note,
     status: run.status,
     stopped: run.stopped,
     backend: run.backend,

@@ -13,10 +13,13 @@ export interface RunSetOptions {
   /** No per-step progress (the demo prints one line per finished run instead). */
   quiet?: boolean;
   onSettled?: (run: RunSummary, queue: TrainingQueue) => void;
+  /** The runs about to train, once queued. */
+  onQueued?: (ids: number[]) => void;
 }
 
-/** Trains the runs and returns them as stored at the end, in the order given. */
-export async function runSet(dbPath: string, ids: number[], opts: RunSetOptions): Promise<RunSummary[]> {
+/** Trains the runs (given, or chosen by the queue, e.g. `q => q.resumeSet(group)`) and returns
+ *  them as stored at the end, in the order queued. */
+export async function runSet(dbPath: string, runs: number[] | ((queue: TrainingQueue) => number[]), opts: RunSetOptions): Promise<RunSummary[]> {
   const db = openDb(dbPath);
   const print: (e: TrainEvent) => void = opts.quiet ? () => {} : trainProgress();
   const queue: TrainingQueue = new TrainingQueue({
@@ -33,7 +36,10 @@ export async function runSet(dbPath: string, ids: number[], opts: RunSetOptions)
   };
   process.on('SIGINT', onSigint);
   try {
-    queue.enqueue(ids);
+    let ids: number[];
+    if (typeof runs === 'function') ids = runs(queue);
+    else queue.enqueue((ids = runs));
+    opts.onQueued?.(ids);
     await queue.idle();
     return ids.map((id) => requireRun(db, id));
   } finally {

@@ -3,6 +3,7 @@
 // Pure functions over sorted interaction columns: the store module reads and writes them.
 import { isOneOf } from '../../shared/one-of.ts';
 import { SPLIT_KINDS, type SplitParams } from '../../shared/types.ts';
+import { DEFAULT_QUANTILES, DEFAULT_SPLIT_PARAMS } from '../../shared/defaults.ts';
 
 /** All positive interactions of a dataset, sorted by user, then time, then source row order. */
 export interface InteractionColumns {
@@ -41,8 +42,6 @@ export type BuiltSplit = Pick<SplitData, 'vocab' | 'users' | 'train' | 'valid' |
   usersWithTargets: { valid: number; test: number };
 };
 
-export const defaultSplitParams: SplitParams = { kind: 'day', minTrainDays: 4, minTrainItems: 4, maxlen: 100 };
-export const defaultQuantiles: [number, number] = [0.8, 0.9];
 
 function positiveInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`split ${name} must be a positive integer, got ${JSON.stringify(v)}`);
@@ -51,18 +50,18 @@ function positiveInt(name: string, v: unknown): number {
 
 /** Fills defaults and validates. `quantiles` exists only on time-quantile splits. */
 export function resolveSplitParams(partial: Partial<SplitParams> = {}): SplitParams {
-  const kind = partial.kind ?? defaultSplitParams.kind;
+  const kind = partial.kind ?? DEFAULT_SPLIT_PARAMS.kind;
   if (!isOneOf(SPLIT_KINDS, kind)) {
     throw new Error(`unknown split kind '${String(kind)}'; use ${SPLIT_KINDS.join(', ')}`);
   }
   const params: SplitParams = {
     kind,
-    minTrainDays: positiveInt('minTrainDays', partial.minTrainDays ?? defaultSplitParams.minTrainDays),
-    minTrainItems: positiveInt('minTrainItems', partial.minTrainItems ?? defaultSplitParams.minTrainItems),
-    maxlen: positiveInt('maxlen', partial.maxlen ?? defaultSplitParams.maxlen),
+    minTrainDays: positiveInt('minTrainDays', partial.minTrainDays ?? DEFAULT_SPLIT_PARAMS.minTrainDays),
+    minTrainItems: positiveInt('minTrainItems', partial.minTrainItems ?? DEFAULT_SPLIT_PARAMS.minTrainItems),
+    maxlen: positiveInt('maxlen', partial.maxlen ?? DEFAULT_SPLIT_PARAMS.maxlen),
   };
   if (kind === 'time-quantile') {
-    const q = partial.quantiles ?? defaultQuantiles;
+    const q = partial.quantiles ?? DEFAULT_QUANTILES;
     if (!Array.isArray(q) || q.length !== 2 || !(q[0] > 0 && q[0] < q[1] && q[1] < 1)) {
       throw new Error(`split quantiles must be two numbers 0 < q1 < q2 < 1, got ${JSON.stringify(q)}`);
     }
@@ -97,7 +96,7 @@ function dayPhases(cols: InteractionColumns): PhaseOf {
 
 /** Cut points are the time values at the quantile ranks: training = time < t1, validation =
  *  t1 <= time < t2, test = time >= t2, so interactions at one instant never straddle a cut. */
-function timeQuantilePhases(cols: InteractionColumns, [q1, q2]: [number, number]): PhaseOf {
+function timeQuantilePhases(cols: InteractionColumns, [q1, q2]: readonly [number, number]): PhaseOf {
   const n = cols.time.length;
   if (n === 0) throw new Error('the dataset has no interactions');
   const sorted = Float64Array.from(cols.time).sort();
@@ -128,7 +127,7 @@ export function* buildSplitSteps(cols: InteractionColumns, params: SplitParams):
   const n = cols.user.length;
   let sinceYield = 0;
   const globalPhase: PhaseOf | null =
-    params.kind === 'day' ? dayPhases(cols) : params.kind === 'time-quantile' ? timeQuantilePhases(cols, params.quantiles ?? defaultQuantiles) : null;
+    params.kind === 'day' ? dayPhases(cols) : params.kind === 'time-quantile' ? timeQuantilePhases(cols, params.quantiles ?? DEFAULT_QUANTILES) : null;
 
   // Pass 1: per user run [start, end), phase of each interaction, keep decision.
   const phase = new Int8Array(n);

@@ -7,7 +7,9 @@ import type { ImportProgress, ImportRequest, ImportResult } from '../../shared/t
 import type { Db } from '../store/db.ts';
 import { beginImmediate } from '../store/busy.ts';
 import { checkDatasetName, getDataset, insertDataset, setDatasetCounts } from '../store/datasets.ts';
+import type { ItemImportResult } from '../../shared/attributes.ts';
 import { ImportAbortedError } from './errors.ts';
+import { attachItemAttributes } from './items.ts';
 import { planImport, type ImportPlan } from './plan.ts';
 import { readPositives, type PositiveBatch, type ReadResult } from './reader.ts';
 import { DiskFullError, SpaceGuard, storeName } from './space.ts';
@@ -15,7 +17,7 @@ import { InteractionWriter } from './writer.ts';
 
 export { ImportAbortedError, ImportError, RuleError } from './errors.ts';
 export { detectPreset, presetRule } from './presets.ts';
-export { validateRule } from './rule.ts';
+export { checkRule, validateRule } from './rule.ts';
 export { previewFile } from './preview.ts';
 
 export interface ImportOptions {
@@ -64,7 +66,7 @@ function tuneForBulk(db: Db): () => void {
   };
 }
 
-async function write(db: Db, plan: ImportPlan, req: ImportRequest, opts: ImportOptions): Promise<ReadResult & { datasetId: number }> {
+async function write(db: Db, plan: ImportPlan, req: ImportRequest, opts: ImportOptions): Promise<ReadResult & { datasetId: number; itemAttributes?: ItemImportResult }> {
   const datasetId = insertDataset(db, {
     name: plan.name,
     preset: plan.preset,
@@ -100,7 +102,10 @@ async function write(db: Db, plan: ImportPlan, req: ImportRequest, opts: ImportO
   space.check();
   setDatasetCounts(db, datasetId, counts(read));
   checkAbort();
-  return { ...read, datasetId };
+  // After the counts: the attribute import reports the dataset items without a row.
+  const itemAttributes = plan.feedInfoPath ? await attachItemAttributes(db, { datasetId, file: plan.feedInfoPath }, plan.skipBadRows) : undefined;
+  checkAbort();
+  return { ...read, datasetId, ...(itemAttributes ? { itemAttributes } : {}) };
 }
 
 /**
@@ -133,7 +138,7 @@ export async function importDataset(db: Db, req: ImportRequest, opts: ImportOpti
     try {
       const done = await write(db, plan, req, opts);
       db.exec('COMMIT');
-      return { name: plan.name, dryRun: false, datasetId: done.datasetId, seconds: seconds(), ...counts(done) };
+      return { name: plan.name, dryRun: false, datasetId: done.datasetId, seconds: seconds(), ...counts(done), ...(done.itemAttributes ? { itemAttributes: done.itemAttributes } : {}) };
     } catch (err) {
       // SQLite may have rolled back already (SQLITE_FULL can end the transaction).
       if (db.inTransaction) db.exec('ROLLBACK');

@@ -28,8 +28,10 @@ export interface ImportPlan {
   spec: PresetSpec;
   /** Files of interactions, read in the order given. */
   actions: SourceFile[];
-  /** WeChat's feed_info.csv when given (read first). */
+  /** WeChat's feed_info.csv when the rule reads it (read first). */
   feedInfo?: SourceFile;
+  /** WeChat's feed_info.csv whenever given: its item fields become item attributes. */
+  feedInfoPath?: string;
   mapping: ColumnMapping;
   keep: string[];
   rule: CompiledRule;
@@ -129,6 +131,7 @@ export async function planImport(req: ImportRequest): Promise<ImportPlan> {
     spec,
     actions,
     feedInfo: usesJoin ? feedInfo : undefined,
+    ...(feedInfo ? { feedInfoPath: feedInfo.path } : {}),
     mapping: resolved,
     keep,
     rule,

@@ -54,8 +54,6 @@ export const PRESETS: Record<ImportPreset, PresetSpec> = {
   },
 };
 
-export const PRESET_NAMES = Object.keys(PRESETS) as ImportPreset[];
-
 const WECHAT_FLAGS = ['read_comment', 'comment', 'like', 'click_avatar', 'forward', 'follow', 'favorite'];
 
 /**

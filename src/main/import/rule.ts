@@ -7,6 +7,7 @@
 // Left-associative runs (`a || b || ...`, `a + b - c ...`) are parsed in a loop into one n-ary
 // node and emitted flat, so a 20,000-term id allow-list neither recurses in the parser nor nests
 // in the generated code; only parentheses and unary operators nest, up to MAX_DEPTH.
+import type { RuleCheck } from '../../shared/api.ts';
 import { RuleError } from './errors.ts';
 
 type TokenKind = 'num' | 'ident' | 'op' | '(' | ')' | 'end';
@@ -346,6 +347,17 @@ export function ruleColumns(rule: string): string[] {
 /** Throws a RuleError (with the character position in the rule) unless `rule` is valid over `columns`. */
 export function validateRule(rule: string, columns: string[]): void {
   parse(rule, columns);
+}
+
+/** validateRule as an answer for the wizard: ok, or the reason and where in the rule. */
+export function checkRule(rule: string, columns: string[]): RuleCheck {
+  try {
+    validateRule(rule, columns);
+    return { ok: true };
+  } catch (err) {
+    if (err instanceof RuleError) return { ok: false, message: err.reason, column: err.column };
+    throw err;
+  }
 }
 
 /** Parses and validates `rule`, then compiles it to a closure over a row of the referenced columns. */

@@ -3,19 +3,20 @@
 // and where the interests sit among the item embeddings (2-D PCA).
 import * as tf from '@tensorflow/tfjs';
 import { PCA } from 'ml-pca';
-import type { InspectableUser, UserInspection } from '../../shared/types.ts';
+import { requireModelAction, type ModelAction } from '../../shared/run-actions.ts';
+import type { UserInspection } from '../../shared/types.ts';
 import type { SplitData } from '../data/split.ts';
 import { initBackend } from '../engine/backend.ts';
 import { retrieve } from '../eval/retrieve.ts';
 import { evalSet, type EvalSet } from '../eval/sets.ts';
 import { getModel } from '../models/registry.ts';
 import type { SeqRecModel } from '../models/types.ts';
-import { rawItemIds, rawUserId, searchUsersByRaw } from '../store/datasets.ts';
+import { rawItemIds, rawUserId } from '../store/datasets.ts';
 import type { Db } from '../store/db.ts';
+import { itemAttributeValues, listItemAttributes } from '../store/item-attributes.ts';
 import { loadCheckpoint, requireRun } from '../store/runs.ts';
 import { loadSplit } from '../store/splits.ts';
-import { restoreWeights } from '../train/optimizer.ts';
-import { unpackTensors } from '../train/pack.ts';
+import { restoreBest } from '../train/checkpoint.ts';
 
 /** Items drawn into the map besides the user's own, so the interests have a backdrop. */
 const MAP_BACKDROP = 1500;
@@ -29,37 +30,17 @@ interface Loaded {
   datasetId: number;
 }
 
-/** Rebuilds the model of a finished run from its best checkpoint. */
-export async function loadRunModel(db: Db, runId: number): Promise<Loaded> {
+/** Rebuilds the model of a finished run from its best checkpoint, for `action`. */
+export async function loadRunModel(db: Db, runId: number, action: ModelAction = 'inspect'): Promise<Loaded> {
   const run = requireRun(db, runId);
+  requireModelAction(run, action);
   const best = loadCheckpoint(db, runId, 'best');
-  if (run.status !== 'done' || !best) throw new Error(`run ${runId} has not finished (status ${run.status}); the inspector needs a finished run`);
+  if (run.status !== 'done' || !best) throw new Error(`run ${runId} has not finished (status ${run.status}); ${action === 'inspect' ? 'the inspector' : 'exporting embeddings'} needs a finished run`);
   await initBackend((process.env.CMI_STUDIO_BACKEND as 'auto' | undefined) ?? 'auto');
   const split = loadSplit(db, run.splitId);
   const model = getModel(run.model).create({ numItems: split.numItems, config: run.config, seed: run.seed, itemCounts: split.itemCounts });
-  restoreWeights(model, unpackTensors(best.tensors));
-  const { stage } = JSON.parse(best.state) as { stage?: number };
-  if (model.stages && stage !== undefined) model.stage = model.stages[stage];
+  restoreBest(model, best);
   return { split, test: evalSet(split, 'test', Number(run.config.maxlen)), model, label: run.label, modelName: run.model, datasetId: run.datasetId };
-}
-
-/** Test-day users of a run, optionally filtered by a raw-id prefix. */
-export function inspectableUsers(db: Db, runId: number, search = '', limit = 50): InspectableUser[] {
-  const run = requireRun(db, runId);
-  const split = loadSplit(db, run.splitId);
-  const index = new Map<number, number>();
-  split.users.forEach((uid, u) => index.set(uid, u));
-  const candidates = search
-    ? searchUsersByRaw(db, run.datasetId, search, limit * 4)
-    : Array.from(split.users.slice(0, limit * 4), (uid) => ({ uid, raw: rawUserId(db, run.datasetId, uid) ?? String(uid) }));
-  const out: InspectableUser[] = [];
-  for (const c of candidates) {
-    const u = index.get(c.uid);
-    if (u === undefined || split.test[u].length === 0) continue;
-    out.push({ uid: c.uid, raw: c.raw, historyLength: split.train[u].length + split.valid[u].length, targets: new Set(split.test[u]).size });
-    if (out.length >= limit) break;
-  }
-  return out;
 }
 
 function rows(t: tf.Tensor, width: number): number[][] {
@@ -105,12 +86,15 @@ function inspectLoaded(db: Db, runId: number, loaded: Loaded, uid: number, k: nu
   const targets = test.targets[row];
   const vocab = split.vocab;
   const rawOf = (items: ArrayLike<number>) => rawItemIds(db, loaded.datasetId, Array.from(items, (i) => vocab[i]));
+  const attributes = itemAttributeValues(db, loaded.datasetId, [...real, ...got.items, ...test.targets[row]].map((i) => vocab[i]));
+  const attrs = (item: number): Record<string, string> => attributes.get(vocab[item]) ?? {};
 
   const listed = Array.from(got.items).filter((i) => i !== 0);
   const listedRaw = rawOf(listed);
   const retrieved = listed.map((item, j) => ({
     item,
     raw: listedRaw[j] ?? String(vocab[item]),
+    attributes: attrs(item),
     score: got.scores[j],
     interest: got.interest[j],
     hit: targets.has(item),
@@ -141,16 +125,18 @@ function inspectLoaded(db: Db, runId: number, loaded: Loaded, uid: number, k: nu
     raw: rawUserId(db, loaded.datasetId, uid) ?? String(uid),
     k,
     numInterests: m,
+    attributeNames: listItemAttributes(db, loaded.datasetId).map((a) => a.name),
     history: Array.from(real, (item, j) => ({
       item,
       raw: historyRaw[j] ?? String(vocab[item]),
+      attributes: attrs(item),
       soft: soft ? soft[j] : null,
       category: soft ? argmax(soft[j]) : null,
       hard: hard ? hard[j] : null,
     })),
     weights,
     retrieved,
-    targets: targetList.map((item, j) => ({ item, raw: targetRaw[j] ?? String(vocab[item]) })),
+    targets: targetList.map((item, j) => ({ item, raw: targetRaw[j] ?? String(vocab[item]), attributes: attrs(item) })),
     perInterest,
     metrics: {
       [`recall@${k}`]: targets.size ? hits / targets.size : 0,

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
+import { hardCategory } from './assignment.ts';
 import { CategoryModel, categoryFields } from './category-model.ts';
 import { bool, selectField } from './config.ts';
 import { softInterests, type SoftInterests } from './ops/categories.ts';
@@ -120,7 +121,7 @@ class Cmi extends CategoryModel<typeof F> implements SeqRecModel {
   inspect(history: tf.Tensor2D): Inspection {
     return tf.tidy(() => {
       const { assignment, weights } = this.encode(history);
-      return { assignment, weights };
+      return { assignment, weights, category: hardCategory(assignment, history) };
     });
   }
 }

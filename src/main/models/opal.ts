@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
+import { hardCategory } from './assignment.ts';
 import { stageNamed } from './base.ts';
 import { CategoryModel, categoryFields } from './category-model.ts';
 import { selectField, stageOptimizerField } from './config.ts';
@@ -177,7 +178,7 @@ class Opal extends CategoryModel<typeof F> implements SeqRecModel {
     return tf.tidy(() => {
       const { assignment, weights, logits, mask } = softInterests(this.item, this.category, history, this.cfg.epsilon);
       const hard = tf.sub(tf.mul(tf.add(tf.argMax(logits, -1), 1), tf.cast(mask, 'int32')), 1) as tf.Tensor2D;
-      return { assignment, hard, weights };
+      return { assignment, hard, weights, category: hardCategory(assignment, history) };
     });
   }
 }

@@ -1,4 +1,5 @@
 // Every model the workbench can train, by name. A new model is one file plus one line here.
+import type { StudioModel } from '../../shared/api.ts';
 import type { ModelInfo } from '../../shared/types.ts';
 import { sharedFields } from './config.ts';
 import type { ModelDef } from './types.ts';
@@ -33,5 +34,13 @@ export function modelInfos(): ModelInfo[] {
       ...sharedFields.map((f) => (def.sharedDefaults && f.key in def.sharedDefaults ? { ...f, default: def.sharedDefaults[f.key] } : f)),
       ...def.fields,
     ],
+  }));
+}
+
+/** The models with their ablations, as the training wizard lists them. */
+export function modelCatalog(): StudioModel[] {
+  return modelInfos().map((info) => ({
+    ...info,
+    ablations: Object.entries(getModel(info.name).ablations ?? {}).map(([label, config]) => ({ label, config })),
   }));
 }

@@ -41,6 +41,9 @@ export interface Inspection {
   hard?: tf.Tensor2D;
   /** [B, m] weight (intensity) of each interest. */
   weights?: tf.Tensor2D;
+  /** [B, L] the implicit category of each history item, -1 on padding (CMI, OPAL): what
+   *  interest alignment groups by instead of the argmax score (models/assignment.ts). */
+  category?: tf.Tensor2D;
 }
 
 export interface SeqRecModel {

@@ -44,7 +44,7 @@ export function toLatex(t: ComparisonTable): string {
     '    \\midrule',
     ...t.rows.map((r) => row([escapeLatex(r.label), String(r.interests), ...r.cells.map((c) => texCell(c, t.digits))])),
     '    \\midrule',
-    row(['Improv.', '/', ...t.summary.map((s) => improvementText(s.improvement, '\\%'))]),
+    row(['Improv.', '', ...t.summary.map((s) => improvementText(s.improvement, '\\%'))]),
     '    \\bottomrule',
     '  \\end{tabular}',
     '',

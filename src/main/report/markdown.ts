@@ -20,7 +20,8 @@ export function toMarkdown(t: ComparisonTable): string {
   out.push(line(['Model', '#I', ...t.columns.map(columnHeader)]));
   out.push(line([':--', '--:', ...t.columns.map(() => '--:')]));
   for (const r of t.rows) out.push(line([escapeMd(r.label), String(r.interests), ...r.cells.map((c) => mdCell(c, t.digits))]));
-  out.push(line(['Improv.', '/', ...t.summary.map((s) => improvementText(s.improvement))]));
+  // The #I cell stays empty: the row is about the metric columns, not a number of interests.
+  out.push(line(['Improv.', '', ...t.summary.map((s) => improvementText(s.improvement))]));
   out.push('', ...t.notes.map((n) => `_${escapeMd(n)}_  `));
   return out.join('\n') + '\n';
 }

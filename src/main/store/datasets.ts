@@ -59,6 +59,12 @@ export function getDataset(db: Db, nameOrId: string | number): DatasetSummary | 
   return row ? summary(row) : undefined;
 }
 
+export function requireDataset(db: Db, id: number): DatasetSummary {
+  const dataset = getDataset(db, id);
+  if (!dataset) throw new Error(`no dataset with id ${id}`);
+  return dataset;
+}
+
 /** Deletes the dataset with everything that hangs off it (id maps, interactions, splits, runs). */
 export function deleteDataset(db: Db, id: number): boolean {
   return db.prepare('DELETE FROM datasets WHERE id = ?').run(id).changes > 0;

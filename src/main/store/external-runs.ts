@@ -1,10 +1,9 @@
 // Results of another system (imported lists) stored as a finished run of model 'external', so
 // they are rows of `compare` like any trained model, with per-user values for the paired tests.
+import { EXTERNAL_MODEL } from '../../shared/run-actions.ts';
 import type { Metrics } from '../../shared/types.ts';
 import type { Db } from './db.ts';
 import { createRun, listRuns, updateRun } from './runs.ts';
-
-export const EXTERNAL_MODEL = 'external';
 
 export interface NewExternalRun {
   datasetId: number;

@@ -211,4 +211,39 @@ export const migrations: string[] = [
   // v9: run_embeddings was written after every run and never read: the inspector rebuilds
   // the model from its best checkpoint, which holds the same item table.
   `DROP TABLE run_embeddings;`,
+  // v10: the analyst's tags and free-text note on a run (the experiments list searches both).
+  `
+  ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT '';
+  CREATE TABLE run_tags (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    tag    TEXT NOT NULL,
+    PRIMARY KEY (run_id, tag)
+  ) WITHOUT ROWID;
+  CREATE INDEX run_tags_tag ON run_tags (tag);
+  `,
+  // v11: item attributes (WeChat feed_info.csv fields, or any item-attribute file), one row per
+  // item and attribute. value: the cell as written; label: the one value interest alignment
+  // groups by (a list's first or highest-weight entry; docs/import.md "## Item attributes").
+  `
+  CREATE TABLE item_attributes (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('number', 'text', 'list', 'weighted-list')),
+    source     TEXT NOT NULL,              -- the file it came from
+    items      INTEGER NOT NULL,           -- items with a value
+    labels     INTEGER NOT NULL,           -- distinct labels
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    PRIMARY KEY (dataset_id, name)
+  );
+  CREATE TABLE item_attribute_values (
+    dataset_id INTEGER NOT NULL,
+    name       TEXT NOT NULL,
+    iid        INTEGER NOT NULL,
+    value      TEXT NOT NULL,
+    label      TEXT NOT NULL,
+    PRIMARY KEY (dataset_id, name, iid),
+    FOREIGN KEY (dataset_id, name) REFERENCES item_attributes (dataset_id, name) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+  CREATE INDEX item_attribute_values_item ON item_attribute_values (dataset_id, iid);
+  `,
 ];

@@ -1,5 +1,6 @@
 // Runs (experiments) and what they produce: curves, checkpoints, embeddings.
 import type { CurvePoint, Metrics, RunQuery, RunStatus, RunSummary, StopReason } from '../../shared/types.ts';
+import { sortRuns } from '../../shared/run-order.ts';
 import type { Config } from '../models/types.ts';
 import type { Db } from './db.ts';
 
@@ -23,10 +24,18 @@ interface RunRow {
   valid: string | null;
   test: string | null;
   error: string | null;
+  note: string;
+  /** JSON array, sorted. */
+  tags: string;
   created_at: string;
 }
 
-const SELECT = `SELECT r.*, d.name AS dataset_name FROM runs r JOIN datasets d ON d.id = r.dataset_id`;
+const SELECT = `SELECT r.*, d.name AS dataset_name,
+  (SELECT json_group_array(tag) FROM (SELECT tag FROM run_tags t WHERE t.run_id = r.id ORDER BY tag)) AS tags
+  FROM runs r JOIN datasets d ON d.id = r.dataset_id`;
+
+/** `text` as a LIKE pattern matching it anywhere (its own % and _ taken literally). */
+const containing = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 function toSummary(r: RunRow): RunSummary {
   const config = JSON.parse(r.config) as Config;
@@ -50,6 +59,8 @@ function toSummary(r: RunRow): RunSummary {
     valid: r.valid ? (JSON.parse(r.valid) as Metrics) : null,
     test: r.test ? (JSON.parse(r.test) as Metrics) : null,
     group: r.grp,
+    tags: JSON.parse(r.tags) as string[],
+    note: r.note,
     error: r.error,
     createdAt: r.created_at,
   };
@@ -82,8 +93,17 @@ export function listRuns(db: Db, filter: RunQuery = {}): RunSummary[] {
   if (filter.model !== undefined) (where.push('r.model = ?'), args.push(filter.model));
   if (filter.status !== undefined) (where.push('r.status = ?'), args.push(filter.status));
   if (filter.group !== undefined) (where.push('r.grp = ?'), args.push(filter.group));
+  if (filter.tag !== undefined) (where.push('EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = r.id AND t.tag = ?)'), args.push(filter.tag));
+  const search = filter.search?.trim();
+  if (search) {
+    // LIKE ignores case for ASCII letters, which is what run labels and tags are written in.
+    const like = "LIKE ? ESCAPE '\\'";
+    where.push(`(r.model ${like} OR r.label ${like} OR r.grp ${like} OR r.note ${like} OR EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = r.id AND t.tag ${like}))`);
+    args.push(...Array<string>(5).fill(containing(search)));
+  }
   const sql = `${SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id`;
-  return (db.prepare(sql).all(...args) as RunRow[]).map(toSummary);
+  const runs = (db.prepare(sql).all(...args) as RunRow[]).map(toSummary);
+  return filter.sort === undefined && !filter.desc ? runs : sortRuns(runs, filter.sort, filter.desc);
 }
 
 export function getRun(db: Db, id: number): RunSummary | undefined {
@@ -149,13 +169,21 @@ export function runningRuns(db: Db): { id: number; pid: number | null }[] {
   return db.prepare("SELECT id, pid FROM runs WHERE status = 'running'").all() as { id: number; pid: number | null }[];
 }
 
+// A point's times ride in its JSON column under keys no loss term or metric can have, so no
+// migration is needed and points recorded before they were kept still read (without times).
+const SECONDS_KEY = '$seconds';
+const TIME_KEY = '$time';
+
 export function addCurvePoint(db: Db, runId: number, p: CurvePoint): void {
+  const vals: Record<string, number> = { ...p.values };
+  if (p.seconds !== undefined) vals[SECONDS_KEY] = p.seconds;
+  if (p.time !== undefined) vals[TIME_KEY] = p.time;
   db.prepare('INSERT INTO run_curves (run_id, step, kind, stage, vals) VALUES (?, ?, ?, ?, ?)').run(
     runId,
     p.step,
     p.kind,
     p.stage ?? null,
-    JSON.stringify(p.values),
+    JSON.stringify(vals),
   );
 }
 
@@ -168,12 +196,17 @@ export function runCurves(db: Db, runId: number): CurvePoint[] {
   const rows = db
     .prepare('SELECT step, kind, stage, vals FROM run_curves WHERE run_id = ? ORDER BY step, rowid')
     .all(runId) as { step: number; kind: 'train' | 'valid'; stage: string | null; vals: string }[];
-  return rows.map((r) => ({
-    step: r.step,
-    kind: r.kind,
-    ...(r.stage ? { stage: r.stage } : {}),
-    values: JSON.parse(r.vals) as Record<string, number>,
-  }));
+  return rows.map((r) => {
+    const { [SECONDS_KEY]: seconds, [TIME_KEY]: time, ...values } = JSON.parse(r.vals) as Record<string, number>;
+    return {
+      step: r.step,
+      kind: r.kind,
+      ...(r.stage ? { stage: r.stage } : {}),
+      values,
+      ...(seconds !== undefined ? { seconds } : {}),
+      ...(time !== undefined ? { time } : {}),
+    };
+  });
 }
 
 export interface Checkpoint {

@@ -168,7 +168,7 @@ function requireDatasetRow(db: Db, datasetId: number): void {
 }
 
 /** The stored split with identical canonical params, or a new one built and stored in one
- *  transaction. Defaults: day split, minTrainDays 4, minTrainItems 4, maxlen 100. */
+ *  transaction. Defaults: DEFAULT_SPLIT_PARAMS (shared/defaults.ts). */
 export function ensureSplit(db: Db, datasetId: number, params: Partial<SplitParams> = {}): SplitSummary {
   const resolved = resolveSplitParams(params);
   const key = splitParamsKey(resolved);

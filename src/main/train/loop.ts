@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Metrics, RunStatus, StopReason, TrainEvent } from '../../shared/types.ts';
 import type { SplitData } from '../data/split.ts';
 import { loadSplit } from '../store/splits.ts';
-import type { SamplerState } from '../data/sampler.ts';
+import type { Sampler } from '../data/sampler.ts';
 import { toTensors } from '../data/batch.ts';
 import { evalSet, type EvalSet } from '../eval/sets.ts';
 import { saveUserMetrics } from '../store/user-metrics.ts';
@@ -24,53 +24,18 @@ import {
   truncateCurves,
   updateRun,
 } from '../store/runs.ts';
-import { createOptimizer, modelWeights, optimizerState, restoreOptimizer, restoreWeights } from './optimizer.ts';
+import { createOptimizer, type Adam } from './optimizer.ts';
 import { trainStep } from './step.ts';
 import { runSampler } from './run-sampler.ts';
 import { runEta } from './eta.ts';
 import { evaluateReporting } from './eval-progress.ts';
-import { validationSample } from './valid-sample.ts';
-import { packTensors, unpackTensors, type SavedTensors } from './pack.ts';
-
-/** Everything besides tensors that a resumed run needs to continue exactly where it stopped. */
-interface LoopState {
-  step: number;
-  stage: number;
-  bestMetric: number;
-  bestStep: number | null;
-  bestStage: number;
-  evalsWithoutImprovement: number;
-  seconds: number;
-  sampler: SamplerState;
-}
+import { ReportWindow, schedule, type Schedule } from './schedule.ts';
+import { restoreBest, resume, resumePoint, weightsAt, type LoopState } from './checkpoint.ts';
 
 export interface LoopOptions {
   onEvent: (e: TrainEvent) => void;
   /** Polled between steps; true stops the run with a checkpoint (status 'cancelled'). */
   shouldStop: () => boolean;
-}
-
-/**
- * The evaluation interval. 0 means "auto": the authors evaluate every 1,000 steps on WeChat
- * (20,000 users, batch 1,024), i.e. about every 51 passes over the users; auto keeps that
- * ratio so small datasets are not trained for thousands of steps between evaluations.
- */
-export function evalInterval(config: Config, trainUsers: number): number {
-  const every = Number(config.evalEvery);
-  if (every > 0) return every;
-  const batch = Number(config.batchSize);
-  return Math.max(10, Math.min(1000, Math.round((51 * trainUsers) / batch)));
-}
-
-function prefixed(prefix: string, t: SavedTensors): SavedTensors {
-  return Object.fromEntries(Object.entries(t).map(([k, v]) => [prefix + k, v]));
-}
-function unprefixed(prefix: string, t: SavedTensors): SavedTensors {
-  return Object.fromEntries(
-    Object.entries(t)
-      .filter(([k]) => k.startsWith(prefix))
-      .map(([k, v]) => [k.slice(prefix.length), v]),
-  );
 }
 
 export async function trainRun(db: Db, runId: number, opts: LoopOptions): Promise<RunStatus> {
@@ -89,13 +54,14 @@ export async function trainRun(db: Db, runId: number, opts: LoopOptions): Promis
   const maxlen = Number(config.maxlen);
   const sets: RunSets = { valid: evalSet(split, 'valid', maxlen), test: evalSet(split, 'test', maxlen) };
   const model = def.create({ numItems: split.numItems, config, seed: run.seed, itemCounts: split.itemCounts });
+  const ctx: RunContext = { db, runId, model, split, sets, config, seed: run.seed, started, opts, writes };
   const live: Live = { writes };
   try {
     let state: LoopState | undefined;
     let best: Checkpoint | undefined;
     let stopped: StopReason | null = null;
     if (def.trainable !== false) {
-      const result = await optimise(db, runId, model, split, sets, config, run.seed, resumeFrom, started, opts, live);
+      const result = await optimise(ctx, resumeFrom, live);
       ({ state, stopped, best } = result);
       if (stopped === 'cancelled') {
         await writes.drain();
@@ -103,7 +69,7 @@ export async function trainRun(db: Db, runId: number, opts: LoopOptions): Promis
         return 'cancelled';
       }
     }
-    const test = await finish(db, runId, model, split, sets, state, stopped, best, started, writes, opts);
+    const test = await finish(ctx, { state, stopped, best });
     opts.onEvent({ type: 'finished', runId, status: 'done', test });
     return 'done';
   } catch (err) {
@@ -132,63 +98,129 @@ interface Live {
   elapsed?: () => number;
 }
 
-async function optimise(
-  db: Db,
-  runId: number,
-  model: SeqRecModel,
-  split: SplitData,
-  sets: RunSets,
-  config: Config,
-  seed: number,
-  resumeFrom: ReturnType<typeof loadCheckpoint>,
-  started: number,
-  opts: LoopOptions,
-  live: Live,
-): Promise<{ state: LoopState; stopped: StopReason; best: Checkpoint | undefined }> {
-  const { writes } = live;
-  const optimizer = createOptimizer(config);
-  const sampler = runSampler(split, model.needs, config, seed);
-  const stages = model.stages ?? [];
-  const evalEvery = evalInterval(config, split.users.length);
-  const patience = Number(config.patience);
-  const maxSteps = Number(config.maxSteps);
-  const checkpointEvery = Math.max(1, Number(config.checkpointEvery));
-  const metricName = String(config.selectMetric);
-  const validSet = validationSample(sets.valid, Number(config.validUsers ?? 0), seed);
-  const finalUsers = sets.valid.users.length + sets.test.users.length;
+/** What the loop's parts share for one run. */
+interface RunContext {
+  db: Db;
+  runId: number;
+  model: SeqRecModel;
+  split: SplitData;
+  sets: RunSets;
+  config: Config;
+  seed: number;
+  /** Date.now() when the worker started this run. */
+  started: number;
+  opts: LoopOptions;
+  writes: WriteQueue;
+}
 
-  let state: LoopState = {
-    step: 0,
-    stage: 0,
-    bestMetric: -Infinity,
-    bestStep: null,
-    bestStage: 0,
-    evalsWithoutImprovement: 0,
-    seconds: 0,
-    sampler: sampler.getState(),
-  };
+/** One optimisation step on the sampler's next batch; the batch's tensors are freed. */
+function stepOnce(model: SeqRecModel, optimizer: Adam, sampler: Sampler, step: number): Record<string, number> {
+  const batch = toTensors(sampler.next());
+  try {
+    return trainStep(model, optimizer, batch, step);
+  } finally {
+    tf.dispose(Object.values(batch).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
+    if (batch.views) tf.dispose(batch.views);
+    if (batch.viewNegs) tf.dispose(batch.viewNegs);
+  }
+}
+
+function freshState(sampler: Sampler): LoopState {
+  return { step: 0, stage: 0, bestMetric: -Infinity, bestStep: null, bestStage: 0, evalsWithoutImprovement: 0, seconds: 0, sampler: sampler.getState() };
+}
+
+/** A progress report: the window's losses as a curve point, live figures, and the ETA. */
+function report(ctx: RunContext, plan: Schedule, state: LoopState, window: ReportWindow, seconds: number): void {
+  const { db, runId, writes, model } = ctx;
+  const mean = window.close();
+  const stage = model.stages?.[state.stage];
+  // Live figures for the runs list; the checkpoint stays the resume point.
+  const time = Date.now();
+  const point = { step: state.step, kind: 'train' as const, stage, values: mean, seconds, time };
+  const live = { steps: state.step, seconds };
+  writes.write(() => {
+    addCurvePoint(db, runId, point);
+    updateRun(db, runId, live);
+  });
+  // With early stopping the end is unknown; the ETA is the latest possible stop given the current best.
+  const lastStep = plan.maxSteps > 0 ? plan.maxSteps : (state.bestStep ?? state.step) + (plan.patience + 1) * plan.evalEvery;
+  const etaSeconds = runEta({
+    step: state.step,
+    lastStep,
+    evalEvery: plan.evalEvery,
+    capped: plan.maxSteps > 0,
+    stepSeconds: window.stepsPerSecond > 0 ? 1 / window.stepsPerSecond : null,
+    evalSecondsPerUser: window.evalSecondsPerUser,
+    validUsers: plan.validSet.users.length,
+    finalUsers: plan.finalUsers,
+  });
+  ctx.opts.onEvent({ type: 'progress', runId, step: state.step, stage, losses: mean, stepsPerSecond: window.stepsPerSecond, seconds, time, etaSeconds });
+}
+
+/** Evaluates the validation sample; a new best is kept (here and in the store) and returned. */
+function validate(ctx: RunContext, plan: Schedule, state: LoopState, window: ReportWindow, elapsed: () => number): Checkpoint | undefined {
+  const { db, runId, writes, model, opts } = ctx;
+  const { metrics, seconds } = evaluateReporting(model, plan.validSet, { runId, phase: 'valid', step: state.step }, opts.onEvent);
+  window.evaluated(seconds, plan.validSet.users.length);
+  const value = metrics[plan.metricName];
+  if (value === undefined) throw new Error(`selectMetric '${plan.metricName}' is not among the evaluated metrics`);
+  const improved = value > state.bestMetric;
+  // Timed when the evaluation ends, as the training points are when their window ends.
+  const at = { seconds: elapsed(), time: Date.now() };
+  const point = { step: state.step, kind: 'valid' as const, stage: model.stages?.[state.stage], values: metrics, ...at };
+  writes.write(() => addCurvePoint(db, runId, point));
+  opts.onEvent({ type: 'validation', runId, step: state.step, metrics, best: improved, ...at });
+  if (!improved) {
+    state.evalsWithoutImprovement++;
+    return undefined;
+  }
+  state.bestMetric = value;
+  state.bestStep = state.step;
+  state.bestStage = state.stage;
+  state.evalsWithoutImprovement = 0;
+  const saved = weightsAt(model, state.step, state.stage);
+  writes.write(
+    () => {
+      saveCheckpoint(db, runId, 'best', saved);
+      updateRun(db, runId, { bestStep: saved.step, valid: metrics });
+    },
+    { key: 'checkpoint:best' },
+  );
+  return saved;
+}
+
+interface Optimised {
+  state: LoopState;
+  stopped: StopReason;
+  /** This run's best weights, kept here too: the stored copy may still wait in the queue. */
+  best: Checkpoint | undefined;
+}
+
+async function optimise(ctx: RunContext, resumeFrom: Checkpoint | undefined, live: Live): Promise<Optimised> {
+  const { db, runId, model, config, writes, opts } = ctx;
+  const optimizer = createOptimizer(config);
+  const sampler = runSampler(ctx.split, model.needs, config, ctx.seed);
+  const stages = model.stages ?? [];
+  const plan = schedule(config, ctx.split.users.length, ctx.sets.valid, ctx.sets.test.users.length, ctx.seed);
+
+  let state = freshState(sampler);
   if (resumeFrom) {
-    state = JSON.parse(resumeFrom.state) as LoopState;
-    const tensors = unpackTensors(resumeFrom.tensors);
-    restoreWeights(model, unprefixed('w/', tensors));
-    await restoreOptimizer(optimizer, model, unprefixed('o/', tensors));
+    state = await resume(resumeFrom, model, optimizer);
     sampler.setState(state.sampler);
     const from = state.step;
     writes.write(() => truncateCurves(db, runId, from));
   }
   if (stages.length) model.stage = stages[state.stage];
   const secondsBefore = state.seconds;
-  const elapsed = () => secondsBefore + (Date.now() - started) / 1000;
+  const elapsed = () => secondsBefore + (Date.now() - ctx.started) / 1000;
   live.state = state;
   live.elapsed = elapsed;
-  /** This run's best weights, kept here too: the stored copy may still wait in the queue. */
   let best: Checkpoint | undefined;
 
   const checkpoint = async () => {
     state.sampler = sampler.getState();
     state.seconds = elapsed();
-    const tensors = { ...prefixed('w/', modelWeights(model)), ...prefixed('o/', await optimizerState(optimizer)) };
-    const saved: Checkpoint = { step: state.step, state: JSON.stringify(state), tensors: packTensors(tensors) };
+    const saved = await resumePoint(model, optimizer, state);
     const progress = { steps: state.step, seconds: state.seconds };
     writes.write(
       () => {
@@ -199,16 +231,7 @@ async function optimise(
     );
   };
 
-  const reportEvery = Math.max(1, Math.min(50, Math.floor(evalEvery / 5)));
-  let sums: Record<string, number> = {};
-  let sumCount = 0;
-  let windowStart = Date.now();
-  let windowSteps = 0;
-  /** Evaluation time inside the current window, which the step time must not include. */
-  let windowEvalSeconds = 0;
-  let stepsPerSecond = 0;
-  let evalSecondsPerUser: number | null = null;
-
+  const window = new ReportWindow();
   for (;;) {
     // Let IPC messages (cancel) in: the step itself is synchronous.
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -218,131 +241,42 @@ async function optimise(
       writes.write(() => updateRun(db, runId, { status: 'cancelled', stopped: 'cancelled' }));
       return { state, stopped: 'cancelled', best };
     }
-    const host = sampler.next();
-    const batch = toTensors(host);
-    let losses: Record<string, number>;
-    try {
-      losses = trainStep(model, optimizer, batch, state.step);
-    } finally {
-      tf.dispose(Object.values(batch).filter((v): v is tf.Tensor => v instanceof tf.Tensor));
-      if (batch.views) tf.dispose(batch.views);
-      if (batch.viewNegs) tf.dispose(batch.viewNegs);
-    }
-    for (const [k, v] of Object.entries(losses)) {
-      if (!Number.isFinite(v)) throw new Error(`loss term '${k}' became ${v} at step ${state.step + 1}; lower the learning rate`);
-      sums[k] = (sums[k] ?? 0) + v;
-    }
-    sumCount++;
+    window.add(stepOnce(model, optimizer, sampler, state.step), state.step + 1);
     state.step++;
-    windowSteps++;
+    if (state.step % plan.reportEvery === 0) report(ctx, plan, state, window, elapsed());
 
-    if (state.step % reportEvery === 0) {
-      const now = Date.now();
-      const trainMs = Math.max(1, now - windowStart - windowEvalSeconds * 1000);
-      stepsPerSecond = (windowSteps * 1000) / trainMs;
-      windowStart = now;
-      windowSteps = 0;
-      windowEvalSeconds = 0;
-      const mean = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / sumCount]));
-      sums = {};
-      sumCount = 0;
-      const stage = stages[state.stage];
-      const point = { step: state.step, kind: 'train' as const, stage, values: mean };
-      // Live figures for the runs list; the checkpoint stays the resume point.
-      const seconds = elapsed();
-      const live = { steps: state.step, seconds };
-      writes.write(() => {
-        addCurvePoint(db, runId, point);
-        updateRun(db, runId, live);
-      });
-      // With early stopping the end is unknown; the ETA is the latest possible stop given the current best.
-      const lastStep = maxSteps > 0 ? maxSteps : (state.bestStep ?? state.step) + (patience + 1) * evalEvery;
-      const etaSeconds = runEta({
-        step: state.step,
-        lastStep,
-        evalEvery,
-        capped: maxSteps > 0,
-        stepSeconds: stepsPerSecond > 0 ? 1 / stepsPerSecond : null,
-        evalSecondsPerUser,
-        validUsers: validSet.users.length,
-        finalUsers,
-      });
-      opts.onEvent({ type: 'progress', runId, step: state.step, stage, losses: mean, stepsPerSecond, seconds, etaSeconds });
-    }
-
-    const atLimit = maxSteps > 0 && state.step >= maxSteps;
-    if (state.step % evalEvery === 0 || atLimit) {
-      const { metrics, seconds } = evaluateReporting(model, validSet, { runId, phase: 'valid', step: state.step }, opts.onEvent);
-      windowEvalSeconds += seconds;
-      evalSecondsPerUser = seconds / Math.max(1, validSet.users.length);
-      const value = metrics[metricName];
-      if (value === undefined) throw new Error(`selectMetric '${metricName}' is not among the evaluated metrics`);
-      const improved = value > state.bestMetric;
-      const point = { step: state.step, kind: 'valid' as const, stage: stages[state.stage], values: metrics };
-      writes.write(() => addCurvePoint(db, runId, point));
-      opts.onEvent({ type: 'validation', runId, step: state.step, metrics, best: improved });
-      if (improved) {
-        state.bestMetric = value;
-        state.bestStep = state.step;
-        state.bestStage = state.stage;
-        state.evalsWithoutImprovement = 0;
-        const saved: Checkpoint = { step: state.step, state: JSON.stringify({ stage: state.stage }), tensors: packTensors(modelWeights(model)) };
-        best = saved;
-        writes.write(
-          () => {
-            saveCheckpoint(db, runId, 'best', saved);
-            updateRun(db, runId, { bestStep: saved.step, valid: metrics });
-          },
-          { key: 'checkpoint:best' },
-        );
-      } else {
-        state.evalsWithoutImprovement++;
-      }
-      if (state.evalsWithoutImprovement >= patience && !atLimit) {
-        if (state.stage + 1 < stages.length) {
-          // Multi-stage models (OPAL, DSSRec) move on from the best weights of the finished
-          // stage, with a new optimiser unless the run says keep (stageOptimizer).
-          restoreBest(model, best ?? loadCheckpoint(db, runId, 'best'));
-          if (config.stageOptimizer !== 'keep') optimizer.reset();
-          state.stage++;
-          model.stage = stages[state.stage];
-          state.evalsWithoutImprovement = 0;
-        } else {
+    const atLimit = plan.maxSteps > 0 && state.step >= plan.maxSteps;
+    if (state.step % plan.evalEvery === 0 || atLimit) {
+      best = validate(ctx, plan, state, window, elapsed) ?? best;
+      if (state.evalsWithoutImprovement >= plan.patience && !atLimit) {
+        if (state.stage + 1 >= stages.length) {
           state.seconds = elapsed();
           return { state, stopped: 'early', best };
         }
+        // Multi-stage models (OPAL, DSSRec) move on from the best weights of the finished
+        // stage, with a new optimiser unless the run says keep (stageOptimizer).
+        const stageBest = best ?? loadCheckpoint(db, runId, 'best');
+        if (stageBest) restoreBest(model, stageBest);
+        if (config.stageOptimizer !== 'keep') optimizer.reset();
+        state.stage++;
+        model.stage = stages[state.stage];
+        state.evalsWithoutImprovement = 0;
       }
     }
     if (atLimit) break;
-    if (state.step % checkpointEvery === 0) await checkpoint();
+    if (state.step % plan.checkpointEvery === 0) await checkpoint();
   }
   state.seconds = elapsed();
   return { state, stopped: 'max-steps', best };
 }
 
-function restoreBest(model: SeqRecModel, best: Checkpoint | undefined): void {
-  if (!best) return;
-  restoreWeights(model, unpackTensors(best.tensors));
-  const { stage } = JSON.parse(best.state) as { stage: number };
-  if (model.stages) model.stage = model.stages[stage];
-}
-
-/** Restores the best weights, evaluates validation and test with per-user values, stores all. */
-async function finish(
-  db: Db,
-  runId: number,
-  model: SeqRecModel,
-  split: SplitData,
-  sets: RunSets,
-  state: LoopState | undefined,
-  stopped: StopReason | null,
-  trainedBest: Checkpoint | undefined,
-  started: number,
-  writes: WriteQueue,
-  opts: LoopOptions,
-): Promise<Metrics> {
-  const best = trainedBest ?? loadCheckpoint(db, runId, 'best');
-  restoreBest(model, best);
+/** Restores the best weights, evaluates validation and test with per-user values, stores all.
+ *  `trained` is absent for untrained models (pop). */
+async function finish(ctx: RunContext, trained: { state?: LoopState; stopped: StopReason | null; best?: Checkpoint }): Promise<Metrics> {
+  const { db, runId, model, split, sets, writes, opts } = ctx;
+  const { state, stopped } = trained;
+  const best = trained.best ?? loadCheckpoint(db, runId, 'best');
+  if (best) restoreBest(model, best);
   const step = state?.step ?? 0;
   const valid = evaluateReporting(model, sets.valid, { runId, phase: 'final-valid', step }, opts.onEvent);
   const test = evaluateReporting(model, sets.test, { runId, phase: 'test', step }, opts.onEvent);
@@ -351,8 +285,8 @@ async function finish(
   const [rows, cols] = items.shape;
   items.dispose();
   // Untrained models (pop) and runs cut before their first evaluation: keep the final weights.
-  const finalWeights = best ? undefined : { step: state?.step ?? 0, state: JSON.stringify({ stage: state?.stage ?? 0 }), tensors: packTensors(modelWeights(model)) };
-  const seconds = state ? state.seconds : (Date.now() - started) / 1000;
+  const finalWeights = best ? undefined : weightsAt(model, state?.step ?? 0, state?.stage ?? 0);
+  const seconds = state ? state.seconds : (Date.now() - ctx.started) / 1000;
   const lists = test.users.length ? listRecord(split, test.users, test.k, test.items, { rows, cols, data: itemData }) : null;
   writes.write(() => {
     saveUserMetrics(db, runId, 'valid', valid.users, valid.perUser);

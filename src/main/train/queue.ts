@@ -44,7 +44,7 @@ interface Slot {
 /** Statuses a set's run is resumed from (queued: left over by a queue that stopped). */
 const RESUMABLE = new Set(['queued', 'cancelled', 'interrupted', 'failed']);
 
-export function isResumable(run: RunSummary): boolean {
+function isResumable(run: RunSummary): boolean {
   return RESUMABLE.has(run.status);
 }
 

@@ -1,9 +1,10 @@
 // Parent side of training: prepares runs (split, config, row) and runs each in a worker process.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_SEED } from '../../shared/defaults.ts';
 import type { RunSummary, SplitParams, TrainEvent } from '../../shared/types.ts';
-import { writeWhenFree } from '../store/busy.ts';
-import { ensureSplit, requireUsableSplit } from '../store/splits.ts';
+import { writeWhenFree, type WaitOptions } from '../store/busy.ts';
+import { ensureSplit, ensureSplitInSteps, requireUsableSplit } from '../store/splits.ts';
 import { getModel } from '../models/registry.ts';
 import type { Config } from '../models/types.ts';
 import { openDb, type Db } from '../store/db.ts';
@@ -40,9 +41,19 @@ export function prepareRun(db: Db, req: RunRequest): number {
     model: def.name,
     label: req.label ?? def.label,
     config,
-    seed: req.seed ?? 42,
+    seed: req.seed ?? DEFAULT_SEED,
     group: req.group ?? null,
   });
+}
+
+/**
+ * prepareRun for each request beside other jobs: the splits are built in steps first (the
+ * thread stays free), then every row in one transaction once the write lock is free (an import
+ * may hold it for minutes), so a bad setting fails the whole request before anything is queued.
+ */
+export async function prepareRuns(db: Db, requests: RunRequest[], wait: WaitOptions = {}): Promise<number[]> {
+  for (const r of requests) await ensureSplitInSteps(db, r.datasetId, runSplitParams(r), wait);
+  return (await writeWhenFree(db, () => requests.map((r) => prepareRun(db, r)), wait)) ?? [];
 }
 
 /**
@@ -62,7 +73,7 @@ export function findSameRun(db: Db, req: RunRequest): RunSummary | undefined {
     }
   };
   const wanted = canonical(req.config ?? {});
-  const seed = req.seed ?? 42;
+  const seed = req.seed ?? DEFAULT_SEED;
   return listRuns(db, { datasetId: req.datasetId, ...(req.group ? { group: req.group } : {}) })
     .filter((r) => r.model === def.name && r.seed === seed && r.status !== 'failed' && canonical(r.config) === wanted)
     .sort((a, b) => Number(b.status === 'done') - Number(a.status === 'done') || a.id - b.id)[0];

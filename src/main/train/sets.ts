@@ -3,7 +3,11 @@
 import { getModel } from '../models/registry.ts';
 import type { Config, ModelDef } from '../models/types.ts';
 import { parseSetting } from '../models/config.ts';
-import type { RunRequest } from './runner.ts';
+import type { TrainRequest } from '../../shared/api.ts';
+import { DEFAULT_SEED, defaultSetGroup } from '../../shared/defaults.ts';
+import type { WaitOptions } from '../store/busy.ts';
+import type { Db } from '../store/db.ts';
+import { prepareRuns, type RunRequest } from './runner.ts';
 
 export interface SetSpec {
   datasetId: number;
@@ -55,7 +59,7 @@ export function expandSet(spec: SetSpec): RunRequest[] {
     const points = cartesian(spec.grid);
     configs = configs.flatMap((v) => points.map((p) => ({ label: `${v.label} [${describe(p)}]`, config: { ...v.config, ...p } })));
   }
-  const seeds = spec.seeds?.length ? spec.seeds : [42];
+  const seeds = spec.seeds?.length ? spec.seeds : [DEFAULT_SEED];
   return configs.flatMap((v) =>
     seeds.map((seed) => ({
       datasetId: spec.datasetId,
@@ -66,6 +70,23 @@ export function expandSet(spec: SetSpec): RunRequest[] {
       group: spec.group,
     })),
   );
+}
+
+/** The one set launcher (the wizard, `cmi-studio sweep`): expands the request and prepares
+ *  its runs (queued rows), all or none; returns their ids in the set's order. */
+export async function prepareSet(db: Db, req: TrainRequest, wait: WaitOptions = {}): Promise<number[]> {
+  const requests = expandSet({
+    datasetId: req.datasetId,
+    model: req.model,
+    config: req.config,
+    seeds: req.seeds,
+    ablation: req.ablation === true,
+    ...(req.interests?.length ? { interests: req.interests } : {}),
+    ...(req.grid ? { grid: req.grid } : {}),
+    group: req.group ?? defaultSetGroup(req.model),
+  });
+  const split = req.split ?? {};
+  return prepareRuns(db, requests.map((r) => ({ ...r, split })), wait);
 }
 
 /** Parses `key=v1,v2,...` grid arguments with each key's type. */

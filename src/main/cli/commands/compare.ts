@@ -1,12 +1,9 @@
 import { writeFileSync } from 'node:fs';
-import { isOneOf } from '../../../shared/one-of.ts';
-import { BREAKDOWN_KINDS, SIGNIFICANCE_TESTS, TABLE_FORMATS, TABLE_METRICS, type TableMetric } from '../../../shared/tables.ts';
-import { breakdown, breakdownMetrics } from '../../report/breakdown.ts';
-import { buildTable } from '../../report/table.ts';
+import { array, oneOf, optional } from '../../../shared/schema.ts';
+import { BREAKDOWN_KINDS, SIGNIFICANCE_TESTS, TABLE_FORMATS, TABLE_METRICS } from '../../../shared/tables.ts';
+import { breakdownTables, comparisonTable } from '../../report/compare-service.ts';
 import { formatComparison } from '../../report/format.ts';
 import { toBreakdownCsv } from '../../report/csv.ts';
-import { groupLabels, groupRuns, rowsFromRuns } from '../../report/from-runs.ts';
-import { loadSplit } from '../../store/splits.ts';
 import { resolveDbPath } from '../../store/db.ts';
 import { getDataset } from '../../store/datasets.ts';
 import { listRuns, requireRun } from '../../store/runs.ts';
@@ -41,14 +38,11 @@ export async function run(argv: string[]): Promise<number> {
     breakdown: { type: 'string' },
   });
   if (values.help) return printHelp(HELP);
-  const format = values.format;
-  if (!isOneOf(TABLE_FORMATS, format)) throw new Error(`--format must be one of ${TABLE_FORMATS.join(', ')}`);
-  const metrics = values.metrics.split(',');
-  if (!metrics.every((m): m is TableMetric => isOneOf(TABLE_METRICS, m))) throw new Error(`--metrics takes ${TABLE_METRICS.join(', ')}`);
-  const by = values.breakdown;
-  if (by !== undefined && !isOneOf(BREAKDOWN_KINDS, by)) throw new Error(`--breakdown must be ${BREAKDOWN_KINDS.join(' or ')}`);
-  const significance = values.significance;
-  if (!isOneOf(SIGNIFICANCE_TESTS, significance)) throw new Error(`--significance must be ${SIGNIFICANCE_TESTS.join(', ')}`);
+  // The flags are checked by the schemas the API's compare methods use (shared/schema.ts).
+  const format = oneOf(TABLE_FORMATS).parse(values.format, '--format');
+  const metrics = array(oneOf(TABLE_METRICS)).parse(values.metrics.split(','), '--metrics');
+  const by = optional(oneOf(BREAKDOWN_KINDS)).parse(values.breakdown, '--breakdown');
+  const significance = oneOf(SIGNIFICANCE_TESTS).parse(values.significance, '--significance');
   const ks = parseList('--k', values.k)!;
 
   return withDb(resolveDbPath(values.db), (db) => {
@@ -66,19 +60,13 @@ export async function run(argv: string[]): Promise<number> {
       title = `${dataset.name}: test day`;
     }
     const sel = { bestPerLabel: !values['all-configs'] && !runIds, selectBy: values['select-by'] };
-    const opts = { metrics, ks, significance, focus: values.focus };
+    const opts = { metrics, ks, significance, ...(values.focus ? { focus: values.focus } : {}) };
     let text: string;
     if (by) {
-      const groups = groupRuns(runs, sel);
-      if (!groups.length) throw new Error('no finished runs to compare (train some with `cmi-studio train`)');
-      const buckets = breakdown(db, by, groups, groupLabels(groups), loadSplit(db, groups[0][0].splitId));
-      const shown = breakdownMetrics(by, metrics);
-      const tables = buckets.map((b) => ({ bucket: b.label, users: b.users, table: buildTable(b.rows, { ...opts, metrics: shown, title: `${title}, ${b.label} (${b.users} users)` }) }));
+      const tables = breakdownTables(db, runs, by, opts, sel, title);
       text = format === 'json' ? JSON.stringify(tables, null, 2) + '\n' : format === 'csv' ? toBreakdownCsv(tables) : tables.map((t) => formatComparison(t.table, format)).join('\n');
     } else {
-      const rows = rowsFromRuns(db, runs, sel);
-      if (!rows.length) throw new Error('no finished runs to compare (train some with `cmi-studio train`)');
-      text = formatComparison(buildTable(rows, { ...opts, title }), format);
+      text = formatComparison(comparisonTable(db, runs, { ...opts, title }, sel), format);
     }
     if (values.out) {
       writeFileSync(values.out, text);

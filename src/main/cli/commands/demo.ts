@@ -1,6 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { DatasetSummary } from '../../../shared/types.ts';
 import { formatComparison } from '../../report/format.ts';
 import { rowsFromRuns } from '../../report/from-runs.ts';
@@ -13,6 +12,7 @@ import { DEMO_GROUP, DEMO_MODELS, DEMO_NAME, demoConfig, demoModels, ensureDemoD
 import { progressView } from '../progress.ts';
 import { runSet } from '../run-set.ts';
 import { datasetsTable } from '../datasets-table.ts';
+import { JSON_OPTION, parseCommand, printHelp, stringOptions } from '../options.ts';
 
 const HELP = `usage: cmi-studio demo [--models all|cmi,mind,...] [--max-steps N] [--out DIR] [--parallel 1|2] [--import-only] [--db PATH] [--json]
 Imports the bundled sample as dataset ${'`'}kuairand-demo${'`'}, trains
@@ -23,23 +23,14 @@ runs of an earlier demo are reused), prints the comparison table and writes it a
 LaTeX to DIR (default ./demo-output).`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      db: { type: 'string' },
-      models: { type: 'string' },
-      'max-steps': { type: 'string', default: String(demoConfig.maxSteps) },
-      out: { type: 'string', default: 'demo-output' },
-      'import-only': { type: 'boolean', default: false },
-      parallel: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const values = parseCommand(argv, {
+    ...stringOptions('models', 'parallel'),
+    'max-steps': { type: 'string', default: String(demoConfig.maxSteps) },
+    out: { type: 'string', default: 'demo-output' },
+    'import-only': { type: 'boolean', default: false },
+    ...JSON_OPTION,
   });
-  if (values.help) {
-    process.stdout.write(HELP + '\n');
-    return 0;
-  }
+  if (values.help) return printHelp(HELP);
   const dbPath = resolveDbPath(values.db);
   const concurrency = parseConcurrency(values.parallel ?? process.env.CMI_STUDIO_CONCURRENCY, '--parallel');
   const db = openDb(dbPath);
@@ -59,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new Error(`--max-steps expects a positive integer`);
     const names = demoModels(values.models);
     for (const name of names) {
-      const req = { datasetId: dataset.id, model: name, config: { ...demoConfig, maxSteps }, seed: 42, group: DEMO_GROUP };
+      const req = { datasetId: dataset.id, model: name, config: { ...demoConfig, maxSteps }, group: DEMO_GROUP };
       const same = findSameRun(db, req);
       if (same?.status === 'done') continue;
       queued.push(same ? same.id : prepareRun(db, req));

@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { importResults } from '../../eval/import-results.ts';
 import { resolveDbPath } from '../../store/db.ts';
-import { printHelp, withDb } from '../options.ts';
+import { JSON_OPTION, parseCommandWithFiles, printHelp, stringOptions, withDb } from '../options.ts';
 import { datasetAndSplit } from '../dataset-split.ts';
 
 const HELP = `usage: cmi-studio import-results FILE --dataset NAME [--split ID] --label LABEL [--json] [--db PATH]
@@ -12,18 +11,7 @@ LABEL becomes a row of \`cmi-studio compare\`, with per-user values for the pair
 Without --split: the split with the default parameters.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      dataset: { type: 'string' },
-      split: { type: 'string' },
-      label: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      db: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  const { values, files: positionals } = parseCommandWithFiles(argv, { ...stringOptions('dataset', 'split', 'label'), ...JSON_OPTION });
   if (values.help) return printHelp(HELP);
   if (positionals.length !== 1) throw new Error(`give exactly one results FILE\n${HELP}`);
   if (!values.label) throw new Error(`--label is required\n${HELP}`);

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import type { ColumnMapping, ImportOnError, ImportPreset, ImportRequest, ImportResult } from '../../../shared/types.ts';
+import { basename } from 'node:path';
+import { isOneOf } from '../../../shared/one-of.ts';
+import { IMPORT_ON_ERROR, IMPORT_PRESETS, type ColumnMapping, type ImportOnError, type ImportPreset, type ImportRequest, type ImportResult } from '../../../shared/types.ts';
 import { importDataset, ImportAbortedError } from '../../import/index.ts';
-import { PRESET_NAMES } from '../../import/presets.ts';
 import { openDb, resolveDbPath, type Db } from '../../store/db.ts';
+import { JSON_OPTION, parseCommandWithFiles, stringOptions } from '../options.ts';
 import { progressView } from '../progress.ts';
 
 const HELP = `usage: cmi-studio import FILE... --preset wechat|kuairand|csv|recbole --name NAME
@@ -27,7 +28,7 @@ Progress goes to stderr. Ctrl-C cancels; the store is left as it was.`;
 const MAP_KEYS = ['user', 'item', 'time', 'day'] as const;
 
 /** `user=COL,item=COL,time=COL` -> mapping; unknown keys and empty columns are errors. */
-export function parseMapping(text: string): Partial<ColumnMapping> {
+function parseMapping(text: string): Partial<ColumnMapping> {
   const map: Partial<ColumnMapping> = {};
   for (const part of text.split(',')) {
     const eq = part.indexOf('=');
@@ -41,15 +42,15 @@ export function parseMapping(text: string): Partial<ColumnMapping> {
   return map;
 }
 
-export function parseDelimiter(text: string): string {
+function parseDelimiter(text: string): string {
   const named: Record<string, string> = { tab: '\t', '\\t': '\t', comma: ',', semicolon: ';', pipe: '|' };
   return named[text.toLowerCase()] ?? text;
 }
 
 function preset(text: string | undefined): ImportPreset {
-  if (text === undefined) throw new Error(`--preset is required (${PRESET_NAMES.join('|')})`);
-  if (!(PRESET_NAMES as string[]).includes(text)) throw new Error(`unknown preset '${text}' (expected ${PRESET_NAMES.join('|')})`);
-  return text as ImportPreset;
+  if (text === undefined) throw new Error(`--preset is required (${IMPORT_PRESETS.join('|')})`);
+  if (!isOneOf(IMPORT_PRESETS, text)) throw new Error(`unknown preset '${text}' (expected ${IMPORT_PRESETS.join('|')})`);
+  return text;
 }
 
 /** A dry run writes nothing: an existing store is opened read-only (to check the name), else none. */
@@ -59,8 +60,8 @@ function openStore(path: string, dryRun: boolean): Db {
 }
 
 function onError(text: string | undefined): ImportOnError | undefined {
-  if (text === undefined || text === 'fail' || text === 'skip') return text;
-  throw new Error(`bad --on-error '${text}' (expected fail or skip)`);
+  if (text === undefined || isOneOf(IMPORT_ON_ERROR, text)) return text;
+  throw new Error(`bad --on-error '${text}' (expected ${IMPORT_ON_ERROR.join(' or ')})`);
 }
 
 function describe(r: ImportResult): string {
@@ -69,36 +70,26 @@ function describe(r: ImportResult): string {
   const head = r.dryRun
     ? `dry run of '${r.name}' (nothing written), ${r.seconds.toFixed(1)} s: ${what}`
     : `imported '${r.name}' as dataset ${r.datasetId} in ${r.seconds.toFixed(1)} s: ${what}`;
-  if (r.skipped === 0) return head;
+  const a = r.itemAttributes;
+  const items = a ? `\nitem attributes from ${basename(a.file)} (${n(a.matched)} items): ${a.attributes.map((x) => x.name).join(', ')}` : '';
+  if (r.skipped === 0) return head + items;
   const first = r.errors.length < r.skipped ? `, the first ${r.errors.length}` : '';
-  return [`${head}; ${n(r.skipped)} malformed rows skipped${first}:`, ...r.errors.map((e) => `  ${e.message}`)].join('\n');
+  return [`${head}; ${n(r.skipped)} malformed rows skipped${first}:`, ...r.errors.map((e) => `  ${e.message}`)].join('\n') + items;
 }
 
 export async function run(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        preset: { type: 'string' },
-        name: { type: 'string' },
-        positive: { type: 'string' },
-        map: { type: 'string' },
-        delimiter: { type: 'string' },
-        keep: { type: 'string' },
-        'on-error': { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
-        db: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h' },
-      },
+    parsed = parseCommandWithFiles(argv, {
+      ...stringOptions('preset', 'name', 'positive', 'map', 'delimiter', 'keep', 'on-error'),
+      'dry-run': { type: 'boolean', default: false },
+      ...JSON_OPTION,
     });
   } catch (err) {
     process.stderr.write(`cmi-studio import: ${err instanceof Error ? err.message : String(err)}\n${HELP}\n`);
     return 2;
   }
-  const { values, positionals } = parsed;
+  const { values, files: positionals } = parsed;
   if (values.help) {
     process.stdout.write(HELP + '\n');
     return 0;
@@ -143,8 +134,8 @@ export async function run(argv: string[]): Promise<number> {
     const result = await importDataset(db, req, { onProgress: (p) => view.update(p), signal: abort.signal });
     view.done();
     if (values.json) {
-      const { name, dryRun, datasetId, seconds, rows, interactions, users, items, days, skipped, errors } = result;
-      process.stdout.write(JSON.stringify({ name, dryRun, datasetId: datasetId ?? null, seconds, rows, interactions, users, items, days, skipped, errors }) + '\n');
+      const { name, dryRun, datasetId, seconds, rows, interactions, users, items, days, skipped, errors, itemAttributes } = result;
+      process.stdout.write(JSON.stringify({ name, dryRun, datasetId: datasetId ?? null, seconds, rows, interactions, users, items, days, skipped, errors, ...(itemAttributes ? { itemAttributes } : {}) }) + '\n');
     } else {
       process.stdout.write(describe(result) + '\n');
     }

@@ -1,10 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { createApi } from '../../api.ts';
 import { startHttpHost } from '../../hosts/http.ts';
 import { ensureRendererBuilt } from '../../hosts/renderer-build.ts';
 import { resolveDbPath } from '../../store/db.ts';
-import { parseSize } from '../options.ts';
+import { parseCommand, parseSize, printHelp, stringOptions } from '../options.ts';
 
 const HELP = `usage: cmi-studio serve [--port N] [--db PATH] [--max-upload SIZE] [--no-build]
 
@@ -35,20 +34,8 @@ function installSafetyNet(log: (line: string) => void): () => void {
 const projectRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string' },
-      db: { type: 'string' },
-      'max-upload': { type: 'string' },
-      'no-build': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(HELP + '\n');
-    return 0;
-  }
+  const values = parseCommand(argv, { ...stringOptions('port', 'max-upload'), 'no-build': { type: 'boolean', default: false } });
+  if (values.help) return printHelp(HELP);
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port expects a port number, got '${values.port}'`);
 

@@ -1,9 +1,10 @@
 import { getModel } from '../../models/registry.ts';
 import { resolveDbPath } from '../../store/db.ts';
 import { getDataset } from '../../store/datasets.ts';
-import { markInterrupted, prepareRun } from '../../train/runner.ts';
-import { expandSet, interestSweep, parseGrid, parseList } from '../../train/sets.ts';
-import { JSON_OPTION, configFromSettings, parseCommand, printHelp, withDb } from '../options.ts';
+import { defaultSetGroup } from '../../../shared/defaults.ts';
+import { markInterrupted } from '../../train/runner.ts';
+import { interestSweep, parseGrid, parseList, prepareSet } from '../../train/sets.ts';
+import { JSON_OPTION, configFromSettings, parseCommand, printHelp, waitingNote, withDb } from '../options.ts';
 import { parseConcurrency } from '../../train/queue.ts';
 import { formatMetrics, runJson } from '../run-output.ts';
 import { runSet } from '../run-set.ts';
@@ -35,25 +36,28 @@ export async function run(argv: string[]): Promise<number> {
   if (!datasetName || !modelName) throw new Error(`--dataset and --model are required\n${HELP}`);
   const dbPath = resolveDbPath(values.db);
   const concurrency = parseConcurrency(values.parallel ?? process.env.CMI_STUDIO_CONCURRENCY, '--parallel');
-  const ids = withDb(dbPath, (db) => {
+  const ids = await withDb(dbPath, async (db) => {
     markInterrupted(db);
     const dataset = getDataset(db, datasetName);
     if (!dataset) throw new Error(`no dataset named '${datasetName}'`);
     const def = getModel(modelName);
-    const config = configFromSettings(def, values.set);
     const interests = values['interests-sweep'] ? interestSweep : parseList('--interests', values.interests);
-    const requests = expandSet({
-      datasetId: dataset.id,
-      model: def.name,
-      config,
-      seeds: parseList('--seeds', values.seeds),
-      ablation: values.ablation,
-      interests,
-      grid: parseGrid(def, values.grid ?? []),
-      group: values.group ?? `${def.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
-    });
-    const queued = db.transaction(() => requests.map((r) => prepareRun(db, r)))();
-    process.stderr.write(`queued ${queued.length} runs (${queued.join(', ')}) in group ${requests[0].group}\n`);
+    const group = values.group ?? defaultSetGroup(def.name);
+    const queued = await prepareSet(
+      db,
+      {
+        datasetId: dataset.id,
+        model: def.name,
+        config: configFromSettings(def, values.set),
+        seeds: parseList('--seeds', values.seeds) ?? [],
+        ablation: values.ablation,
+        ...(interests ? { interests } : {}),
+        grid: parseGrid(def, values.grid ?? []),
+        group,
+      },
+      { onWait: waitingNote() },
+    );
+    process.stderr.write(`queued ${queued.length} runs (${queued.join(', ')}) in group ${group}\n`);
     return queued;
   });
   const results = await runSet(dbPath, ids, {

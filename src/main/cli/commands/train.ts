@@ -1,13 +1,13 @@
 import { isOneOf } from '../../../shared/one-of.ts';
+import { requireModelAction } from '../../../shared/run-actions.ts';
 import { SPLIT_KINDS } from '../../../shared/types.ts';
 import { getModel, modelInfos } from '../../models/registry.ts';
-import { writeWhenFree } from '../../store/busy.ts';
-import { openDb, resolveDbPath } from '../../store/db.ts';
-import { ensureSplitInSteps } from '../../store/splits.ts';
+import { DEFAULT_SEED } from '../../../shared/defaults.ts';
+import { resolveDbPath } from '../../store/db.ts';
 import { getDataset } from '../../store/datasets.ts';
 import { requireRun } from '../../store/runs.ts';
-import { markInterrupted, prepareRun, runSplitParams, type RunRequest } from '../../train/runner.ts';
-import { JSON_OPTION, configFromSettings, parseCommand, printHelp, withDb } from '../options.ts';
+import { markInterrupted, prepareRuns, type RunRequest } from '../../train/runner.ts';
+import { JSON_OPTION, configFromSettings, parseCommand, printHelp, waitingNote, withDb } from '../options.ts';
 import { runJson, runWithProgress } from '../run-output.ts';
 
 const HELP = `usage: cmi-studio train --dataset NAME --model MODEL [--interests N] [--set key=value ...]
@@ -15,23 +15,6 @@ const HELP = `usage: cmi-studio train --dataset NAME --model MODEL [--interests 
                         [--db PATH] [--json]
        cmi-studio train --resume RUN [--db PATH] [--json]
 Progress goes to stderr; --json prints one JSON object on stdout when the run ends.`;
-
-/** prepareRun for a CLI beside other jobs: an import may hold the write lock for minutes, so
- *  the split is built and the run row written once the lock is free, saying that it waits. */
-async function prepareWhenFree(dbPath: string, request: RunRequest): Promise<number> {
-  const db = openDb(dbPath);
-  let told = false;
-  const onWait = (): void => {
-    if (!told) process.stderr.write('waiting for another job (an import?) to release the store…\n');
-    told = true;
-  };
-  try {
-    await ensureSplitInSteps(db, request.datasetId, runSplitParams(request), { onWait });
-    return (await writeWhenFree(db, () => prepareRun(db, request), { onWait }))!;
-  } finally {
-    db.close();
-  }
-}
 
 export async function run(argv: string[]): Promise<number> {
   const values = parseCommand(argv, {
@@ -56,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     if (values.resume !== undefined) {
       const id = Number(values.resume);
       if (!Number.isInteger(id)) throw new Error(`--resume expects a run id, got '${values.resume}'`);
-      requireRun(db, id);
+      requireModelAction(requireRun(db, id), 'resume');
       return id;
     }
     if (!values.dataset || !values.model) throw new Error(`--dataset and --model are required\n${HELP}`);
@@ -66,13 +49,13 @@ export async function run(argv: string[]): Promise<number> {
     const config = configFromSettings(def, values.set);
     if (values.interests !== undefined) config.interests = Number(values.interests);
     if (values['max-steps'] !== undefined) config.maxSteps = Number(values['max-steps']);
-    const seed = values.seed !== undefined ? Number(values.seed) : 42;
+    const seed = values.seed !== undefined ? Number(values.seed) : DEFAULT_SEED;
     if (!Number.isInteger(seed)) throw new Error(`--seed expects an integer, got '${values.seed}'`);
     const kind = values.split;
     if (kind !== undefined && !isOneOf(SPLIT_KINDS, kind)) throw new Error(`--split must be ${SPLIT_KINDS.join(', ')}`);
     return { datasetId: dataset.id, model: def.name, config, seed, split: kind ? { kind } : undefined };
   });
-  const runId = typeof request === 'number' ? request : await prepareWhenFree(dbPath, request);
+  const runId = typeof request === 'number' ? request : (await withDb(dbPath, (db) => prepareRuns(db, [request], { onWait: waitingNote() })))[0];
   const result = await runWithProgress(dbPath, runId);
   if (values.json) process.stdout.write(JSON.stringify(runJson(result)) + '\n');
   return result.status === 'done' ? 0 : 1;

@@ -26,9 +26,15 @@ export class StudioError extends Error {
   }
 }
 
+/** The browser host as the page sees it: answering, stopped (nothing answers), or running
+ *  again under a new launch whose token this page does not have. */
+export type HostState = 'up' | 'down' | 'restarted';
+
 interface Transport {
   call(method: StudioMethod, args: unknown[]): Promise<Reply<unknown>>;
   onEvent(listener: (event: StudioEvent) => void): () => void;
+  onHostState(listener: (state: HostState) => void): () => void;
+  reconnect(): void;
 }
 
 const TOKEN_KEY = 'cmi-studio-token';
@@ -49,34 +55,68 @@ function browserToken(): string | null {
 
 function httpTransport(token: string): Transport {
   const listeners = new Set<(event: StudioEvent) => void>();
+  const stateListeners = new Set<(state: HostState) => void>();
   let socket: WebSocket | null = null;
   let retry = 500;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let state: HostState = 'up';
+
+  function setState(next: HostState): void {
+    if (next === state) return;
+    state = next;
+    for (const l of stateListeners) l(next);
+  }
+
+  /** After the stream closed: does anything answer on this address, and does it know our token? */
+  async function probe(): Promise<void> {
+    try {
+      const res = await fetch('/api/appInfo', { method: 'POST', headers: { 'content-type': 'application/json', 'x-studio-token': token }, body: '[]' });
+      setState(res.ok ? 'up' : 'restarted');
+    } catch {
+      setState('down');
+    }
+  }
 
   function connect(): void {
+    clearTimeout(timer);
+    timer = undefined;
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    socket = new WebSocket(`${scheme}://${location.host}/events?token=${encodeURIComponent(token)}`);
-    socket.onopen = () => {
+    const ws = new WebSocket(`${scheme}://${location.host}/events?token=${encodeURIComponent(token)}`);
+    socket = ws;
+    ws.onopen = () => {
       retry = 500;
+      setState('up');
     };
-    socket.onmessage = (msg) => {
+    ws.onmessage = (msg) => {
       const event = JSON.parse(String(msg.data)) as StudioEvent;
       for (const l of listeners) l(event);
     };
-    // The host may restart or the laptop sleep: reconnect with backoff while anyone listens.
-    socket.onclose = () => {
+    // The host may stop, restart or the laptop sleep: say so, and reconnect with backoff while
+    // anyone listens.
+    ws.onclose = () => {
+      if (socket !== ws) return;
       socket = null;
-      if (listeners.size) setTimeout(() => listeners.size && !socket && connect(), retry);
+      if (!listeners.size) return;
+      void probe();
+      timer = setTimeout(() => listeners.size && !socket && connect(), retry);
       retry = Math.min(retry * 2, 10_000);
     };
   }
 
   return {
     async call(method, args) {
-      const res = await fetch(`/api/${method}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-studio-token': token },
-        body: JSON.stringify(args),
-      });
+      let res: Response;
+      try {
+        res = await fetch(`/api/${method}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-studio-token': token },
+          body: JSON.stringify(args),
+        });
+      } catch (err) {
+        // Nothing answers: the host has stopped (the banner says so; the stream reconnects).
+        setState('down');
+        throw err;
+      }
       const type = res.headers.get('content-type') ?? '';
       if (!type.startsWith('application/json')) return { ok: false, error: { message: `HTTP ${res.status} from the studio host` } };
       return (await res.json()) as Reply<unknown>;
@@ -89,6 +129,16 @@ function httpTransport(token: string): Transport {
         if (!listeners.size) socket?.close();
       };
     },
+    onHostState(listener) {
+      stateListeners.add(listener);
+      return () => stateListeners.delete(listener);
+    },
+    reconnect() {
+      retry = 500;
+      if (socket && socket.readyState <= WebSocket.OPEN) return void probe();
+      socket = null;
+      connect();
+    },
   };
 }
 
@@ -100,8 +150,9 @@ const token = bridge ? null : browserToken();
 export const connectionProblem: string | null =
   bridge || token ? null : 'This page needs the address printed by `cmi-studio serve` (it carries the access token).';
 
+// The desktop window's host is its own process: it never stops under the page.
 const transport: Transport = bridge
-  ? { call: (method, args) => bridge.invoke(method, args), onEvent: (l) => bridge.onEvent(l) }
+  ? { call: (method, args) => bridge.invoke(method, args), onEvent: (l) => bridge.onEvent(l), onHostState: () => () => undefined, reconnect: () => undefined }
   : httpTransport(token ?? '');
 
 async function call(method: StudioMethod, args: unknown[]): Promise<unknown> {
@@ -119,6 +170,16 @@ export const api = Object.fromEntries(
 
 export function onEvent(listener: (event: StudioEvent) => void): () => void {
   return transport.onEvent(listener);
+}
+
+/** Follows whether the host answers (the browser host can be stopped under the page). */
+export function onHostState(listener: (state: HostState) => void): () => void {
+  return transport.onHostState(listener);
+}
+
+/** Tries the host again now instead of at the next backoff step. */
+export function reconnectHost(): void {
+  transport.reconnect();
 }
 
 /** Native dialogs, in Electron only. */

@@ -1,4 +1,5 @@
 // Number and time formatting shared by the screens.
+import type { ComparisonTable } from '../../../shared/tables.ts';
 import type { Metrics } from '../../../shared/types.ts';
 
 export function int(n: number | null | undefined): string {
@@ -45,4 +46,16 @@ export function metricLabel(name: string): string {
   const [fam, k] = name.split('@');
   const short: Record<string, string> = { recall: 'R', hitrate: 'HR', ndcg: 'NDCG' };
   return k ? `${short[fam] ?? fam}@${k}` : name;
+}
+
+/** Lower-case words joined by '-', safe in a file name on every system. */
+export function slug(s: string): string {
+  return s.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'table';
+}
+
+/** "kuairand-demo-test-recall-hitrate.md": the dataset, then the table's caption, or the test
+ *  phase and its metrics, so exports of several tables do not all land as comparison.md. */
+export function exportName(dataset: string, table: ComparisonTable, ext: string): string {
+  const what = table.title ?? `test ${[...new Set(table.columns.map((c) => c.metric))].join(' ')}`;
+  return `${slug(dataset)}-${slug(what)}.${ext}`;
 }
