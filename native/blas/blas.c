@@ -98,10 +98,16 @@ static napi_value set_threads(napi_env env, napi_callback_info info) {
 
 // retrieve.c: the fused top-K retrieval kernel.
 napi_status register_retrieve(napi_env env, napi_value exports);
+// norm.c: the fused layer norm.
+napi_status register_norm(napi_env env, napi_value exports);
+// dropout.c: dropout masks from the Rng stream.
+napi_status register_dropout(napi_env env, napi_value exports);
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   CHECK(register_retrieve(env, exports));
+  CHECK(register_norm(env, exports));
+  CHECK(register_dropout(env, exports));
   CHECK(napi_create_function(env, "sgemm", NAPI_AUTO_LENGTH, sgemm, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "sgemm", fn));
   CHECK(napi_create_function(env, "info", NAPI_AUTO_LENGTH, blas_info, NULL, &fn));

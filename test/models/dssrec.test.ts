@@ -5,6 +5,8 @@ import { dssrec, seq2seqLoss } from '../../src/main/models/dssrec.ts';
 import { checkpointRows, smallestMask } from '../../src/main/models/ops/grad.ts';
 import { causalBias, hostDropout, transformerLayer, transformerLayerParams } from '../../src/main/models/ops/transformer.ts';
 import { Rng } from '../../src/main/data/rng.ts';
+import { useFusedKernels } from '../../src/main/engine/fused.ts';
+import { nativeDropoutMask } from '../../src/main/engine/blas.ts';
 import { resolveConfig } from '../../src/main/models/config.ts';
 import { toTensors } from '../../src/main/data/batch.ts';
 import type { Config, SeqRecModel, TrainBatch } from '../../src/main/models/types.ts';
@@ -93,6 +95,27 @@ test('host dropout: inverted (kept entries scaled by 1/(1-rate)), seeded, about 
   assert.ok(dropped > 0.25 && dropped < 0.35, `dropped ${dropped}`);
 });
 
+test('Rng.fillDropoutMask and the addon draw exactly what the next() loop draws, and leave the same state', () => {
+  for (const [seed, rate, n] of [[4, 0.3, 1000], [9, 0.5, 4097], [1, 0, 10], [2, 0.99, 300]] as const) {
+    const loop = new Rng(seed);
+    const want = Float32Array.from({ length: n }, () => (loop.next() < rate ? 0 : 1 / (1 - rate)));
+    const fast = new Rng(seed);
+    const got = new Float32Array(n);
+    fast.fillDropoutMask(got, rate, 1 / (1 - rate));
+    assert.deepEqual(got, want, `seed ${seed}, rate ${rate}: same mask`);
+    assert.deepEqual(fast.getState(), loop.getState(), 'same state after');
+    const native = nativeDropoutMask();
+    if (native) {
+      // The addon's copy of the loop (native/blas/dropout.c): the same mask and state.
+      const state = Uint32Array.from(new Rng(seed).getState());
+      const inC = new Float32Array(n);
+      native(state, rate * 4294967296, 1 / (1 - rate), inC);
+      assert.deepEqual(inC, want, `seed ${seed}, rate ${rate}: same mask in C`);
+      assert.deepEqual(Array.from(state), loop.getState(), 'same state after, in C');
+    }
+  }
+});
+
 test('smallestMask keeps the n smallest (ties at the n-th kept) and passes no gradient', () => {
   const v = tf.tensor1d([3, 1, 4, 1, 5, 9, 2]);
   assert.deepEqual(Array.from(smallestMask(v, 3).dataSync()), [0, 1, 0, 1, 0, 0, 1]);
@@ -118,6 +141,51 @@ test('seq2seq loss by hand: each (sequence, intention) picks its future among al
   close(seq2seqLoss(tf.tensor3d(past), tf.tensor3d(fut), 0.5).dataSync(), [expected]);
   const all = losses.reduce((s, x) => s + x, 0) / 2;
   close(seq2seqLoss(tf.tensor3d(past), tf.tensor3d(fut), 1).dataSync(), [all]);
+});
+
+test('fused kernels (seq2seq log-sum-exp, layer norm) against the compositions: the loss and every gradient, with dropout and padded rows', () => {
+  // Rows of several lengths (left padding), default dropout, both stages' losses; the chunks of
+  // checkpointRows are trimmed to different widths, so the fused layer norm sees odd shapes.
+  const hist = [[0, 0, 0, 1, 2, 3], [4, 5, 6, 7, 8, 9], [0, 0, 0, 0, 10, 11], [0, 12, 13, 14, 15, 16]];
+  const fut = [[0, 20, 21], [22, 23, 24], [0, 0, 25], [26, 27, 28]];
+  const batch = (): TrainBatch => ({ size: 4, history: ids2(hist), pos: tf.tensor1d([30, 31, 32, 33], 'int32'), neg: tf.tensor1d([34, 35, 36, 37], 'int32'), future: ids2(fut) });
+  const m = model({ dim: 16, interests: 3 });
+  const vars = Object.entries(m.variables);
+  const run = (fusedOn: boolean) => {
+    useFusedKernels(fusedOn);
+    try {
+      const b = batch();
+      const { value, grads } = tf.variableGrads(() => m.loss(b, 3).total, vars.map(([, v]) => v));
+      return { value: value.dataSync()[0], grads: vars.map(([, v]) => Array.from(grads[v.name].dataSync())) };
+    } finally {
+      useFusedKernels(true);
+    }
+  };
+  const plain = run(false);
+  const fused = run(true);
+  close([fused.value], [plain.value], 1e-5);
+  // Relative to each variable's largest gradient, or to 1e-2 of the largest of all: some are zero
+  // in exact arithmetic (a key bias shifts every score of a softmax alike) and only noise here.
+  const top = Math.max(...plain.grads.flat().map(Math.abs));
+  vars.forEach(([name], i) => {
+    const scale = Math.max(1e-2 * top, ...plain.grads[i].map(Math.abs));
+    fused.grads[i].forEach((g, j) => assert.ok(Math.abs(g - plain.grads[i][j]) <= 1e-4 * scale, `${name}[${j}]: ${g} vs ${plain.grads[i][j]}`));
+  });
+  // seq2seq alone, values and gradients of both inputs, at a size past the kernel's tiles.
+  const past = tf.randomUniform([40, 4, 16], -1, 1, 'float32', 3) as tf.Tensor3D;
+  const future = tf.randomUniform([40, 4, 16], -1, 1, 'float32', 4) as tf.Tensor3D;
+  const both = (on: boolean) => {
+    useFusedKernels(on);
+    try {
+      const f = (a: tf.Tensor, b: tf.Tensor) => seq2seqLoss(a as tf.Tensor3D, b as tf.Tensor3D, 0.5);
+      return [f(past, future), ...tf.grads(f)([past, future])].map((t) => Array.from(t.dataSync()));
+    } finally {
+      useFusedKernels(true);
+    }
+  };
+  const [want, got] = [both(false), both(true)];
+  want.forEach((w, i) => close(got[i], w, 1e-5));
+  m.dispose();
 });
 
 test('every variable gets a gradient; inspect: p(intention | item) sums to 1 on items, aggregation weights sum to 1', () => {

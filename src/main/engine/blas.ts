@@ -94,6 +94,29 @@ export function nativeTrain(): NativeTrainKernels | null {
   return k && typeof k.moiForward === 'function' && typeof k.gruForward === 'function' ? (k as NativeBlas & NativeTrainKernels) : null;
 }
 
+/** The fused layer norm of the same addon (native/blas/norm.c), absent from older builds.
+ *  Rows of D values, row-major; outputs need not be zero-filled. */
+export interface NativeNormKernels {
+  /** y = (x - mean) * rstd * gamma + beta per row, rstd = 1 / sqrt(var + eps); mean and rstd [R] kept. */
+  layerNormForward(R: number, D: number, eps: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, rstd: Float32Array): void;
+  /** dx [R, D], dgamma [D], dbeta [D] from dy [R, D] and the forward pass's mean and rstd. */
+  layerNormBackward(R: number, D: number, x: Float32Array, gamma: Float32Array, mean: Float32Array, rstd: Float32Array, dy: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+}
+
+/** The addon's layer-norm kernels, or null when the addon is not loaded or predates them. */
+export function nativeNorm(): NativeNormKernels | null {
+  const k = nativeBlas().blas as (NativeBlas & Partial<NativeNormKernels>) | null;
+  return k && typeof k.layerNormForward === 'function' && typeof k.layerNormBackward === 'function' ? (k as NativeBlas & NativeNormKernels) : null;
+}
+
+/** out[i] = u_i < threshold ? 0 : scale for the next out.length draws u_i of the sfc32 stream
+ *  whose state [a, b, c, d] is `state` (data/rng.ts), written back (native/blas/dropout.c); null
+ *  when the addon is not loaded or predates it. */
+export function nativeDropoutMask(): ((state: Uint32Array, threshold: number, scale: number, out: Float32Array) => void) | null {
+  const k = nativeBlas().blas as (NativeBlas & { dropoutMask?: (state: Uint32Array, threshold: number, scale: number, out: Float32Array) => void }) | null;
+  return k && typeof k.dropoutMask === 'function' ? k.dropoutMask.bind(k) : null;
+}
+
 export type RetrieveTopKArgs = [
   u: Float32Array,
   users: number,

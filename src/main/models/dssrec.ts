@@ -9,6 +9,7 @@
 // open-source code OPAL used); docs/models.md "## DSSRec" lists every choice.
 import * as tf from '@tensorflow/tfjs';
 import type { ConfigField } from '../../shared/types.ts';
+import { fusedProductLse } from '../engine/fused.ts';
 import { Rng } from '../data/rng.ts';
 import type { Inspection, LossOutput, ModelContext, ModelDef, SeqRecModel, TrainBatch } from './types.ts';
 import { ItemModel, stageNamed } from './base.ts';
@@ -58,7 +59,11 @@ export function seq2seqLoss(past: tf.Tensor3D, future: tf.Tensor3D, keep: number
     // Scaling a ([BK, d]) rather than the logits ([BK, BK]) keeps the big matrix single.
     const a = tf.reshape(tf.div(past, Math.sqrt(d)), [B * K, d]) as tf.Tensor2D;
     const b = tf.reshape(future, [B * K, d]) as tf.Tensor2D;
-    const perRow = tf.sub(logSumExp(tf.matMul(a, b, false, true)), tf.sum(tf.mul(a, b), 1)) as tf.Tensor1D;
+    // The fused kernel (an online softmax over tiles) never holds the [BK, BK] logits: 8192^2
+    // at the defaults, whose product, max and softmax were a third of a step.
+    const fused = fusedProductLse(a, b, false, false);
+    const lse = fused ? tf.squeeze(fused, [0]) : logSumExp(tf.matMul(a, b, false, true));
+    const perRow = tf.sub(lse, tf.sum(tf.mul(a, b), 1)) as tf.Tensor1D;
     const kept = smallestMask(perRow, Math.floor(keep * B * K));
     return tf.div(tf.sum(tf.mul(perRow, kept)), B) as tf.Scalar;
   });

@@ -16,7 +16,7 @@ import { logSumExp, sampledSoftmaxLoss } from './ops/losses.ts';
 import { embed, idMask, l2normalize, maskedSoftmax } from './ops/masks.ts';
 import { lastColumns, lengthOrder, positionRows, positionsFromEnd, usedWidth } from './ops/padding.ts';
 import { flattenParams, treeVariables } from './ops/params.ts';
-import { dense, denseParams, type DenseParams } from './ops/transformer.ts';
+import { denseParams, type DenseParams } from './ops/transformer.ts';
 
 const F = {
   lambdaContrast: { key: 'lambdaContrast', label: 'Re-contrast loss weight', type: 'number', default: 0.1, min: 0 },
@@ -95,8 +95,14 @@ export function reconstruct(p: ReconstructParams, interests: tf.Tensor3D, mask: 
     const [B, K, d] = interests.shape;
     const L = mask.shape[1];
     const P = p.query.shape[0];
-    const all = tf.reshape(dense(p.propose, interests), [B * K, P, d]);
-    const proposals = tf.gather(all, positionsFromEnd(L), 1) as tf.Tensor3D; // [B*K, L, d] in column order
+    if (L > P) throw new Error(`sequence width ${L} exceeds the ${P} positions the model was built for (maxlen)`);
+    // Proposal p is the layer's columns [p*d, (p+1)*d): a chunk trimmed to L columns needs the
+    // first L positions only, so only those are computed (the same values; at P 100 and the
+    // slice's history lengths this was most of the decoder's products).
+    const w = tf.slice(p.propose.w, [0, 0], [d, L * d]);
+    const b = tf.slice(p.propose.b, [0], [L * d]);
+    const byPosition = tf.reshape(tf.fused.matMul({ a: tf.reshape(interests, [B * K, d]), b: w, bias: b }), [B * K, L, d]);
+    const proposals = tf.gather(byPosition, positionsFromEnd(L), 1) as tf.Tensor3D; // [B*K, L, d] in column order
     const keys = tf.tanh(tf.matMul(tf.reshape(proposals, [-1, d]), p.key, false, true)); // [B*K*L, d]
     const queries = positionRows(p.query, L); // [L, d]
     const scores = tf.reshape(tf.matMul(keys, queries, false, true), [B, K, L, L]); // [.., j, i]

@@ -1,7 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DatasetSummary } from '../../../shared/types.ts';
-import { getModel, models } from '../../models/registry.ts';
 import { formatComparison } from '../../report/format.ts';
 import { rowsFromRuns } from '../../report/from-runs.ts';
 import { buildTable } from '../../report/table.ts';
@@ -9,21 +8,24 @@ import { openDb, resolveDbPath } from '../../store/db.ts';
 import { listRuns } from '../../store/runs.ts';
 import { findSameRun, markInterrupted, prepareRun } from '../../train/runner.ts';
 import { parseConcurrency } from '../../train/queue.ts';
-import { DEMO_GROUP, DEMO_NAME, demoConfig, ensureDemoDataset } from '../demo-setup.ts';
+import { DEMO_GROUP, DEMO_MODELS, DEMO_NAME, demoConfig, demoModels, ensureDemoDataset } from '../demo-setup.ts';
 import { progressView } from '../progress.ts';
 import { runSet } from '../run-set.ts';
 import { datasetsTable } from '../datasets-table.ts';
 import { JSON_OPTION, parseCommand, printHelp, stringOptions } from '../options.ts';
 
-const HELP = `usage: cmi-studio demo [--models cmi,mind,...] [--max-steps N] [--out DIR] [--parallel 1|2] [--import-only] [--db PATH] [--json]
-Imports the bundled sample as dataset ${'`'}kuairand-demo${'`'}, trains every registered model with a small
-budget, --parallel runs at once (default 2; finished runs of an earlier demo are reused), prints
-the comparison table and writes it as Markdown and LaTeX to DIR (default ./demo-output).`;
+const HELP = `usage: cmi-studio demo [--models all|cmi,mind,...] [--max-steps N] [--out DIR] [--parallel 1|2] [--import-only] [--db PATH] [--json]
+Imports the bundled sample as dataset ${'`'}kuairand-demo${'`'}, trains
+${DEMO_MODELS.join(', ')}
+(--models all: DSSRec too, which takes much longer) with a small budget until each stops early
+(--max-steps: a safety cap, default ${demoConfig.maxSteps}), --parallel runs at once (default 2; finished
+runs of an earlier demo are reused), prints the comparison table and writes it as Markdown and
+LaTeX to DIR (default ./demo-output).`;
 
 export async function run(argv: string[]): Promise<number> {
   const values = parseCommand(argv, {
     ...stringOptions('models', 'parallel'),
-    'max-steps': { type: 'string', default: '100' },
+    'max-steps': { type: 'string', default: String(demoConfig.maxSteps) },
     out: { type: 'string', default: 'demo-output' },
     'import-only': { type: 'boolean', default: false },
     ...JSON_OPTION,
@@ -46,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
     markInterrupted(db);
     const maxSteps = Number(values['max-steps']);
     if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new Error(`--max-steps expects a positive integer`);
-    const names = values.models ? values.models.split(',').map((n) => getModel(n.trim()).name) : models.map((m) => m.name);
+    const names = demoModels(values.models);
     for (const name of names) {
       const req = { datasetId: dataset.id, model: name, config: { ...demoConfig, maxSteps }, group: DEMO_GROUP };
       const same = findSameRun(db, req);
@@ -60,7 +62,8 @@ export async function run(argv: string[]): Promise<number> {
     concurrency,
     quiet: true,
     onSettled: (r, queue) => {
-      process.stderr.write(`${r.label.padEnd(12)} ${r.status}  ${r.steps} steps  ${r.seconds.toFixed(0)} s  ${r.backend ?? ''}\n`);
+      const why = r.stopped === 'max-steps' ? 'HIT THE STEP CAP (not converged)' : (r.stopped ?? '');
+      process.stderr.write(`${r.label.padEnd(12)} ${r.status}  ${r.steps} steps (best ${r.bestStep ?? '-'})  ${why}  ${r.seconds.toFixed(0)} s  ${r.backend ?? ''}\n`);
       if (r.status !== 'done') queue.stop(); // the table needs every model; stop at the first that did not finish
     },
   });
@@ -69,7 +72,7 @@ export async function run(argv: string[]): Promise<number> {
   const db2 = openDb(dbPath);
   try {
     const rows = rowsFromRuns(db2, listRuns(db2, { datasetId: dataset.id, group: DEMO_GROUP }), { bestPerLabel: true, selectBy: 'recall@50' });
-    const table = buildTable(rows, { metrics: ['recall', 'hitrate', 'ndcg'], ks: [10, 20, 50], significance: 'ttest', title: `${DEMO_NAME}: test day (demo budget)` });
+    const table = buildTable(rows, { metrics: ['recall', 'hitrate', 'ndcg'], ks: [10, 20, 50], significance: 'ttest', title: `${DEMO_NAME}: test day (demo budget, early stopping)` });
     const outDir = resolve(values.out);
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, 'comparison.md'), formatComparison(table, 'md'));

@@ -15,6 +15,7 @@ import { tanhKernels } from './tanh.ts';
 import { sumKernels } from './sum.ts';
 import { fusedMatMulKernels } from './fusedMatMul.ts';
 import { stepKernels } from './step.ts';
+import { layerNormKernels } from './layerNorm.ts';
 
 export const engineKernels: EngineKernel[] = [
   ...unsortedSegmentSumKernels,
@@ -29,6 +30,7 @@ export const engineKernels: EngineKernel[] = [
   ...sumKernels,
   ...fusedMatMulKernels,
   ...stepKernels,
+  ...layerNormKernels,
 ];
 
 /** Kernel functions we registered, so a repeated call recognises its own work. */

@@ -1,7 +1,10 @@
 // Dense layers, layer norm and a SASRec-style Transformer encoder layer over left-padded
-// sequences (causal, never reading padding), with host-side dropout. Plain TF.js ops.
+// sequences (causal, never reading padding), with host-side dropout. TF.js ops; layer norm
+// runs as a fused kernel where the backend has it.
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../data/rng.ts';
+import { nativeDropoutMask } from '../../engine/blas.ts';
+import { fusedLayerNorm } from '../../engine/fusedNorm.ts';
 import { deriveSeed, initConstant, initUniform } from './init.ts';
 
 export type DenseParams = {
@@ -38,8 +41,16 @@ export function layerNormParams(dim: number): LayerNormParams {
   return { gamma: initConstant([dim], 1) as tf.Variable<tf.Rank.R1>, beta: initConstant([dim], 0) as tf.Variable<tf.Rank.R1> };
 }
 
-/** Layer norm over the last axis, epsilon inside the square root (BERT/SASRec style). */
+/** Layer norm over the last axis, epsilon inside the square root (BERT/SASRec style): one fused
+ *  op where the backend has it (engine/fusedNorm.ts), else this composition. */
 export function layerNorm<T extends tf.Tensor>(p: LayerNormParams, x: T, eps = 1e-12): T {
+  const fused = fusedLayerNorm(x, p.gamma, p.beta, eps);
+  if (fused) return fused as T;
+  return layerNormOps(p, x, eps);
+}
+
+/** The composition: the reference the fused kernel is tested against. */
+export function layerNormOps<T extends tf.Tensor>(p: LayerNormParams, x: T, eps = 1e-12): T {
   return tf.tidy(() => {
     const mean = tf.mean(x, -1, true);
     const centred = tf.sub(x, mean);
@@ -86,9 +97,15 @@ export const noDropout: Dropout = (x) => x;
 export function hostDropout(rate: number, rng: Rng): Dropout {
   if (rate === 0) return noDropout;
   const scale = 1 / (1 - rate);
+  const native = nativeDropoutMask();
   return (x) => {
     const mask = new Float32Array(x.size);
-    for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < rate ? 0 : scale;
+    if (native) {
+      // The same draws in C (native/blas/dropout.c), continuing the generator's state.
+      const state = Uint32Array.from(rng.getState());
+      native(state, rate * 4294967296, scale, mask);
+      rng.setState([state[0], state[1], state[2], state[3]]);
+    } else rng.fillDropoutMask(mask, rate, scale);
     return tf.mul(x, tf.tensor(mask, x.shape, 'float32'));
   };
 }
