@@ -6,7 +6,7 @@ import { rowsFromRuns } from '../../report/from-runs.ts';
 import { buildTable } from '../../report/table.ts';
 import { openDb, resolveDbPath } from '../../store/db.ts';
 import { listRuns } from '../../store/runs.ts';
-import { findSameRun, markInterrupted, prepareRun } from '../../train/runner.ts';
+import { findSameRun, markInterrupted, prepareRuns } from '../../train/runner.ts';
 import { parseConcurrency } from '../../train/queue.ts';
 import { DEMO_GROUP, DEMO_MODELS, DEMO_NAME, demoConfig, demoModels, ensureDemoDataset } from '../demo-setup.ts';
 import { progressView } from '../progress.ts';
@@ -49,11 +49,14 @@ export async function run(argv: string[]): Promise<number> {
     const maxSteps = Number(values['max-steps']);
     if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new Error(`--max-steps expects a positive integer`);
     const names = demoModels(values.models);
-    for (const name of names) {
-      const req = { datasetId: dataset.id, model: name, config: { ...demoConfig, maxSteps }, group: DEMO_GROUP };
-      const same = findSameRun(db, req);
-      if (same?.status === 'done') continue;
-      queued.push(same ? same.id : prepareRun(db, req));
+    // Finished runs of an earlier demo are reused and unfinished ones resumed; the rest are
+    // prepared as the other launchers do (waiting for the store's write lock), in the list's order.
+    const requests = names.map((name) => ({ datasetId: dataset.id, model: name, config: { ...demoConfig, maxSteps }, group: DEMO_GROUP }));
+    const same = requests.map((req) => findSameRun(db, req));
+    const fresh = await prepareRuns(db, requests.filter((_, i) => same[i] === undefined));
+    for (const s of same) {
+      if (s?.status === 'done') continue;
+      queued.push(s ? s.id : fresh.shift()!);
     }
   } finally {
     db.close();
