@@ -6,6 +6,7 @@
 #include "fastmath.h"
 #include "pool.h"
 #include "napi_check.h"
+#include "napi_util.h"
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -76,22 +77,7 @@ HOT static void backward_task(void *ctx, int task, int worker) {
 
 /** A Float32Array of at least `need` elements, else throws. */
 static bool f32(napi_env env, napi_value v, size_t need, float **data, const char *fn, const char *name) {
-  bool is_typed = false;
-  napi_typedarray_type type;
-  size_t length;
-  char msg[160];
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, v, &type, &length, (void **)data, NULL, NULL) != napi_ok || type != napi_float32_array) {
-    snprintf(msg, sizeof msg, "cmi_blas.%s: %s must be a Float32Array", fn, name);
-    napi_throw_type_error(env, NULL, msg);
-    return false;
-  }
-  if (length < need) {
-    snprintf(msg, sizeof msg, "cmi_blas.%s: %s holds %zu elements, the shapes need %zu", fn, name, length, need);
-    napi_throw_range_error(env, NULL, msg);
-    return false;
-  }
-  return true;
+  return cmi_view(env, v, napi_float32_array, need, false, (void **)data, fn, name);
 }
 
 /** argv[0], argv[1]: R, D (positive integers); false after throwing otherwise. */
@@ -183,16 +169,6 @@ static napi_value ln_backward(napi_env env, napi_callback_info info) {
 
 // Called from blas.c's init: adds the layer-norm functions to the addon's exports.
 napi_status register_norm(napi_env env, napi_value exports) {
-  const struct {
-    const char *name;
-    napi_callback fn;
-  } fns[] = {{"layerNormForward", ln_forward}, {"layerNormBackward", ln_backward}};
-  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-    napi_value f;
-    napi_status s = napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);
-    if (s != napi_ok) return s;
-    s = napi_set_named_property(env, exports, fns[i].name, f);
-    if (s != napi_ok) return s;
-  }
-  return napi_ok;
+  const cmi_export fns[] = {{"layerNormForward", ln_forward}, {"layerNormBackward", ln_backward}};
+  return cmi_register(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

@@ -11,6 +11,7 @@
 // the user's history items, NaN and -Infinity never qualify; order by score descending, then
 // item id ascending (tf.topk's tie rule); the interest is the first one reaching the maximum
 // (our ArgMax kernel's rule). Unfilled slots: item 0, score -Infinity, interest -1.
+#include "napi_util.h"
 #include <node_api.h>
 #include <cblas.h>
 #include <math.h>
@@ -407,16 +408,6 @@ static napi_value retrieve_top_k_join(napi_env env, napi_callback_info info) {
 
 // Called from blas.c's init: adds the retrieval functions to the addon's exports.
 napi_status register_retrieve(napi_env env, napi_value exports) {
-  const struct {
-    const char *name;
-    napi_callback fn;
-  } fns[] = {{"retrieveTopK", retrieve_top_k}, {"retrieveTopKStart", retrieve_top_k_start}, {"retrieveTopKJoin", retrieve_top_k_join}};
-  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-    napi_value f;
-    napi_status s = napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &f);
-    if (s != napi_ok) return s;
-    s = napi_set_named_property(env, exports, fns[i].name, f);
-    if (s != napi_ok) return s;
-  }
-  return napi_ok;
+  const cmi_export fns[] = {{"retrieveTopK", retrieve_top_k}, {"retrieveTopKStart", retrieve_top_k_start}, {"retrieveTopKJoin", retrieve_top_k_join}};
+  return cmi_register(env, exports, fns, sizeof fns / sizeof fns[0]);
 }

@@ -3,36 +3,10 @@
 #include "pool.h"
 #include "train.h"
 #include "napi_check.h"
+#include "napi_util.h"
 #include <stdio.h>
 
 
-/** A typed array of the given type with at least `need` elements; NULL (and `ok` true) for
- *  JS null when `optional`. Throws and returns false otherwise. */
-static bool view(napi_env env, napi_value v, napi_typedarray_type want, size_t need, bool optional, void **data,
-                 const char *fn, const char *name) {
-  napi_valuetype t;
-  if (optional && napi_typeof(env, v, &t) == napi_ok && (t == napi_null || t == napi_undefined)) {
-    *data = NULL;
-    return true;
-  }
-  bool is_typed = false;
-  napi_typedarray_type type;
-  size_t length;
-  char msg[160];
-  if (napi_is_typedarray(env, v, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, v, &type, &length, data, NULL, NULL) != napi_ok || type != want) {
-    snprintf(msg, sizeof msg, "cmi_blas.%s: %s must be a%s", fn, name,
-             want == napi_float32_array ? " Float32Array" : "n Int32Array");
-    napi_throw_type_error(env, NULL, msg);
-    return false;
-  }
-  if (length < need) {
-    snprintf(msg, sizeof msg, "cmi_blas.%s: %s holds %zu elements, the shapes need %zu", fn, name, length, need);
-    napi_throw_range_error(env, NULL, msg);
-    return false;
-  }
-  return true;
-}
 
 static bool ints(napi_env env, napi_value *argv, int count, int32_t *out, const char *fn) {
   for (int i = 0; i < count; i++) {
@@ -79,10 +53,10 @@ static napi_value moi_forward(napi_env env, napi_callback_info info) {
   if (!args(env, info, 8, argv, fn) || !ints(env, argv, 4, s, fn)) return NULL;
   const int B = s[0], m = s[1], d = s[2], C = s[3];
   if (m < 1) return napi_throw_range_error(env, NULL, "cmi_blas.moiForward: m must be at least 1"), NULL;
-  if (!view(env, argv[4], F32, Z(B) * m * d, false, &u, fn, "u") ||
-      !view(env, argv[5], F32, Z(C) * d, false, &items, fn, "items") ||
-      !view(env, argv[6], F32, Z(B) * C, false, &val, fn, "val") ||
-      !view(env, argv[7], I32, Z(B) * C, false, &idx, fn, "idx"))
+  if (!cmi_view(env, argv[4], F32, Z(B) * m * d, false, &u, fn, "u") ||
+      !cmi_view(env, argv[5], F32, Z(C) * d, false, &items, fn, "items") ||
+      !cmi_view(env, argv[6], F32, Z(B) * C, false, &val, fn, "val") ||
+      !cmi_view(env, argv[7], I32, Z(B) * C, false, &idx, fn, "idx"))
     return NULL;
   if (!cmi_moi_forward(u, items, B, m, d, C, val, idx)) return oom(env, fn);
   return NULL;
@@ -96,12 +70,12 @@ static napi_value moi_backward(napi_env env, napi_callback_info info) {
   const char *fn = "moiBackward";
   if (!args(env, info, 10, argv, fn) || !ints(env, argv, 4, s, fn)) return NULL;
   const int B = s[0], m = s[1], d = s[2], C = s[3];
-  if (!view(env, argv[4], F32, Z(B) * m * d, false, &u, fn, "u") ||
-      !view(env, argv[5], F32, Z(C) * d, false, &items, fn, "items") ||
-      !view(env, argv[6], I32, Z(B) * C, false, &idx, fn, "idx") ||
-      !view(env, argv[7], F32, Z(B) * C, false, &dy, fn, "dy") ||
-      !view(env, argv[8], F32, Z(B) * m * d, false, &du, fn, "du") ||
-      !view(env, argv[9], F32, Z(C) * d, false, &ditems, fn, "ditems"))
+  if (!cmi_view(env, argv[4], F32, Z(B) * m * d, false, &u, fn, "u") ||
+      !cmi_view(env, argv[5], F32, Z(C) * d, false, &items, fn, "items") ||
+      !cmi_view(env, argv[6], I32, Z(B) * C, false, &idx, fn, "idx") ||
+      !cmi_view(env, argv[7], F32, Z(B) * C, false, &dy, fn, "dy") ||
+      !cmi_view(env, argv[8], F32, Z(B) * m * d, false, &du, fn, "du") ||
+      !cmi_view(env, argv[9], F32, Z(C) * d, false, &ditems, fn, "ditems"))
     return NULL;
   // Winners outside [0, m) would write outside du.
   const int32_t *w = idx;
@@ -120,8 +94,8 @@ static napi_value lse_forward(napi_env env, napi_callback_info info) {
   if (!args(env, info, 8, argv, fn) || !ints(env, argv, 4, s, fn)) return NULL;
   const int N = s[0], M = s[1], d = s[2];
   const bool diag = s[3] != 0;
-  if (!view(env, argv[4], F32, Z(N) * d, false, &x, fn, "x") || !view(env, argv[5], F32, Z(M) * d, false, &y, fn, "y") ||
-      !view(env, argv[6], F32, Z(N), false, &lr, fn, "lseRows") || !view(env, argv[7], F32, Z(M), true, &lc, fn, "lseCols"))
+  if (!cmi_view(env, argv[4], F32, Z(N) * d, false, &x, fn, "x") || !cmi_view(env, argv[5], F32, Z(M) * d, false, &y, fn, "y") ||
+      !cmi_view(env, argv[6], F32, Z(N), false, &lr, fn, "lseRows") || !cmi_view(env, argv[7], F32, Z(M), true, &lc, fn, "lseCols"))
     return NULL;
   if (!cmi_lse_forward(x, y, N, M, d, diag, lr, lc)) return oom(env, fn);
   return NULL;
@@ -136,11 +110,11 @@ static napi_value lse_backward(napi_env env, napi_callback_info info) {
   if (!args(env, info, 12, argv, fn) || !ints(env, argv, 4, s, fn)) return NULL;
   const int N = s[0], M = s[1], d = s[2];
   const bool diag = s[3] != 0;
-  if (!view(env, argv[4], F32, Z(N) * d, false, &x, fn, "x") || !view(env, argv[5], F32, Z(M) * d, false, &y, fn, "y") ||
-      !view(env, argv[6], F32, Z(N), false, &lr, fn, "lseRows") || !view(env, argv[7], F32, Z(M), true, &lc, fn, "lseCols") ||
-      !view(env, argv[8], F32, Z(N), false, &dr, fn, "dRows") ||
-      !view(env, argv[9], F32, Z(M), lc == NULL, &dc, fn, "dCols") ||
-      !view(env, argv[10], F32, Z(N) * d, false, &dx, fn, "dx") || !view(env, argv[11], F32, Z(M) * d, false, &dy, fn, "dy"))
+  if (!cmi_view(env, argv[4], F32, Z(N) * d, false, &x, fn, "x") || !cmi_view(env, argv[5], F32, Z(M) * d, false, &y, fn, "y") ||
+      !cmi_view(env, argv[6], F32, Z(N), false, &lr, fn, "lseRows") || !cmi_view(env, argv[7], F32, Z(M), true, &lc, fn, "lseCols") ||
+      !cmi_view(env, argv[8], F32, Z(N), false, &dr, fn, "dRows") ||
+      !cmi_view(env, argv[9], F32, Z(M), lc == NULL, &dc, fn, "dCols") ||
+      !cmi_view(env, argv[10], F32, Z(N) * d, false, &dx, fn, "dx") || !cmi_view(env, argv[11], F32, Z(M) * d, false, &dy, fn, "dy"))
     return NULL;
   if (lc == NULL) dc = NULL;
   if (!cmi_lse_backward(x, y, N, M, d, diag, lr, lc, dr, dc, dx, dy)) return oom(env, fn);
@@ -177,14 +151,14 @@ static napi_value gru_forward(napi_env env, napi_callback_info info) {
   const char *fn = "gruForward";
   if (!args(env, info, 11, argv, fn) || !ints(env, argv, 4, s, fn)) return NULL;
   const int L = s[0], B = s[1], H = s[2], t0 = s[3];
-  if (!view(env, argv[4], I32, Z(L), false, &k, fn, "k")) return NULL;
+  if (!cmi_view(env, argv[4], I32, Z(L), false, &k, fn, "k")) return NULL;
   int64_t rows = packing(env, k, L, B, t0, fn);
   if (rows < 0) return NULL;
-  if (!view(env, argv[5], F32, Z(rows) * 3 * H, false, &xp, fn, "xp") ||
-      !view(env, argv[6], F32, Z(H) * 3 * H, false, &wh, fn, "wh") || !view(env, argv[7], F32, Z(3) * H, true, &bh, fn, "bh") ||
-      !view(env, argv[8], F32, Z(rows), false, &mask, fn, "mask") ||
-      !view(env, argv[9], F32, Z(L) * B * H, false, &states, fn, "states") ||
-      !view(env, argv[10], F32, Z(rows) * 4 * H, false, &gates, fn, "gates"))
+  if (!cmi_view(env, argv[5], F32, Z(rows) * 3 * H, false, &xp, fn, "xp") ||
+      !cmi_view(env, argv[6], F32, Z(H) * 3 * H, false, &wh, fn, "wh") || !cmi_view(env, argv[7], F32, Z(3) * H, true, &bh, fn, "bh") ||
+      !cmi_view(env, argv[8], F32, Z(rows), false, &mask, fn, "mask") ||
+      !cmi_view(env, argv[9], F32, Z(L) * B * H, false, &states, fn, "states") ||
+      !cmi_view(env, argv[10], F32, Z(rows) * 4 * H, false, &gates, fn, "gates"))
     return NULL;
   if (!cmi_gru_forward(L, B, H, t0, k, xp, wh, bh, mask, states, gates)) return oom(env, fn);
   return NULL;
@@ -199,17 +173,17 @@ static napi_value gru_backward(napi_env env, napi_callback_info info) {
   if (!args(env, info, 14, argv, fn) || !ints(env, argv, 5, s, fn)) return NULL;
   const int L = s[0], B = s[1], H = s[2], t0 = s[3];
   const bool all = s[4] != 0;
-  if (!view(env, argv[5], I32, Z(L), false, &k, fn, "k")) return NULL;
+  if (!cmi_view(env, argv[5], I32, Z(L), false, &k, fn, "k")) return NULL;
   int64_t rows = packing(env, k, L, B, t0, fn);
   if (rows < 0) return NULL;
-  if (!view(env, argv[6], F32, all ? Z(L) * B * H : Z(B) * H, false, &dy, fn, "dy") ||
-      !view(env, argv[7], F32, Z(H) * 3 * H, false, &wh, fn, "wh") ||
-      !view(env, argv[8], F32, Z(rows), false, &mask, fn, "mask") ||
-      !view(env, argv[9], F32, Z(L) * B * H, false, &states, fn, "states") ||
-      !view(env, argv[10], F32, Z(rows) * 4 * H, false, &gates, fn, "gates") ||
-      !view(env, argv[11], F32, Z(rows) * 3 * H, false, &dxp, fn, "dxp") ||
-      !view(env, argv[12], F32, Z(H) * 3 * H, false, &dwh, fn, "dwh") ||
-      !view(env, argv[13], F32, Z(3) * H, false, &dbh, fn, "dbh"))
+  if (!cmi_view(env, argv[6], F32, all ? Z(L) * B * H : Z(B) * H, false, &dy, fn, "dy") ||
+      !cmi_view(env, argv[7], F32, Z(H) * 3 * H, false, &wh, fn, "wh") ||
+      !cmi_view(env, argv[8], F32, Z(rows), false, &mask, fn, "mask") ||
+      !cmi_view(env, argv[9], F32, Z(L) * B * H, false, &states, fn, "states") ||
+      !cmi_view(env, argv[10], F32, Z(rows) * 4 * H, false, &gates, fn, "gates") ||
+      !cmi_view(env, argv[11], F32, Z(rows) * 3 * H, false, &dxp, fn, "dxp") ||
+      !cmi_view(env, argv[12], F32, Z(H) * 3 * H, false, &dwh, fn, "dwh") ||
+      !cmi_view(env, argv[13], F32, Z(3) * H, false, &dbh, fn, "dbh"))
     return NULL;
   if (!cmi_gru_backward(L, B, H, t0, k, all, dy, wh, mask, states, gates, dxp, dwh, dbh)) return oom(env, fn);
   return NULL;
@@ -222,9 +196,9 @@ static napi_value tanh_js(napi_env env, napi_callback_info info) {
   size_t n;
   napi_typedarray_type type;
   const char *fn = "tanh";
-  if (!args(env, info, 2, argv, fn) || !view(env, argv[0], F32, 0, false, &x, fn, "x")) return NULL;
+  if (!args(env, info, 2, argv, fn) || !cmi_view(env, argv[0], F32, 0, false, &x, fn, "x")) return NULL;
   CHECK(napi_get_typedarray_info(env, argv[0], &type, &n, &x, NULL, NULL));
-  if (!view(env, argv[1], F32, n, false, &y, fn, "y")) return NULL;
+  if (!cmi_view(env, argv[1], F32, n, false, &y, fn, "y")) return NULL;
   cmi_tanh(x, y, n);
   return NULL;
 }
@@ -236,8 +210,8 @@ static napi_value sum_middle_js(napi_env env, napi_callback_info info) {
   void *x, *out;
   const char *fn = "sumMiddle";
   if (!args(env, info, 5, argv, fn) || !ints(env, argv, 3, s, fn)) return NULL;
-  if (!view(env, argv[3], F32, Z(s[0]) * s[1] * s[2], false, &x, fn, "x") ||
-      !view(env, argv[4], F32, Z(s[0]) * s[2], false, &out, fn, "out"))
+  if (!cmi_view(env, argv[3], F32, Z(s[0]) * s[1] * s[2], false, &x, fn, "x") ||
+      !cmi_view(env, argv[4], F32, Z(s[0]) * s[2], false, &out, fn, "out"))
     return NULL;
   cmi_sum_middle(x, out, s[0], s[1], s[2]);
   return NULL;
@@ -250,7 +224,7 @@ static napi_value bias_act_js(napi_env env, napi_callback_info info) {
   void *y, *bias;
   const char *fn = "biasAct";
   if (!args(env, info, 5, argv, fn) || !ints(env, argv, 3, s, fn)) return NULL;
-  if (!view(env, argv[3], F32, Z(s[0]) * s[1], false, &y, fn, "y") || !view(env, argv[4], F32, Z(s[1]), true, &bias, fn, "bias"))
+  if (!cmi_view(env, argv[3], F32, Z(s[0]) * s[1], false, &y, fn, "y") || !cmi_view(env, argv[4], F32, Z(s[1]), true, &bias, fn, "bias"))
     return NULL;
   cmi_bias_act(y, bias, s[0], s[1], s[2] != 0);
   return NULL;
@@ -263,8 +237,8 @@ static napi_value segment_sum_js(napi_env env, napi_callback_info info) {
   void *x, *ids, *out;
   const char *fn = "segmentSum";
   if (!args(env, info, 6, argv, fn) || !ints(env, argv, 3, s, fn)) return NULL;
-  if (!view(env, argv[3], F32, Z(s[0]) * s[1], false, &x, fn, "x") || !view(env, argv[4], I32, Z(s[0]), false, &ids, fn, "ids") ||
-      !view(env, argv[5], F32, Z(s[2]) * s[1], false, &out, fn, "out"))
+  if (!cmi_view(env, argv[3], F32, Z(s[0]) * s[1], false, &x, fn, "x") || !cmi_view(env, argv[4], I32, Z(s[0]), false, &ids, fn, "ids") ||
+      !cmi_view(env, argv[5], F32, Z(s[2]) * s[1], false, &out, fn, "out"))
     return NULL;
   cmi_segment_sum(x, ids, s[0], s[1], s[2], out);
   return NULL;
@@ -294,7 +268,7 @@ static napi_value adam_js(napi_env env, napi_callback_info info) {
   static const char *names[] = {"p", "m", "v", "g", "outP", "outM", "outV"};
   if (!args(env, info, 16, argv, fn) || !ints(env, argv, 1, &n, fn) || !floats(env, argv + 1, 8, c, fn)) return NULL;
   for (int i = 0; i < 7; i++)
-    if (!view(env, argv[9 + i], F32, Z(n), false, &a[i], fn, names[i])) return NULL;
+    if (!cmi_view(env, argv[9 + i], F32, Z(n), false, &a[i], fn, names[i])) return NULL;
   cmi_adam_coef coef = {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[7] > 0};
   cmi_adam(a[0], a[1], a[2], a[3], Z(n), coef, a[4], a[5], a[6]);
   return NULL;
@@ -308,7 +282,7 @@ static napi_value normalize_rows_js(napi_env env, napi_callback_info info) {
   void *x, *y;
   const char *fn = "normalizeRows";
   if (!args(env, info, 5, argv, fn) || !ints(env, argv, 2, s, fn) || !floats(env, argv + 2, 1, &eps2, fn)) return NULL;
-  if (!view(env, argv[3], F32, Z(s[0]) * s[1], false, &x, fn, "x") || !view(env, argv[4], F32, Z(s[0]) * s[1], false, &y, fn, "y"))
+  if (!cmi_view(env, argv[3], F32, Z(s[0]) * s[1], false, &x, fn, "x") || !cmi_view(env, argv[4], F32, Z(s[0]) * s[1], false, &y, fn, "y"))
     return NULL;
   cmi_normalize_rows(x, y, Z(s[0]), Z(s[1]), eps2);
   return NULL;
@@ -321,8 +295,8 @@ static napi_value gather_rows_js(napi_env env, napi_callback_info info) {
   void *x, *ids, *out;
   const char *fn = "gatherRows";
   if (!args(env, info, 6, argv, fn) || !ints(env, argv, 3, s, fn)) return NULL;
-  if (!view(env, argv[3], F32, Z(s[0]) * s[1], false, &x, fn, "x") || !view(env, argv[4], I32, Z(s[2]), false, &ids, fn, "ids") ||
-      !view(env, argv[5], F32, Z(s[2]) * s[1], false, &out, fn, "out"))
+  if (!cmi_view(env, argv[3], F32, Z(s[0]) * s[1], false, &x, fn, "x") || !cmi_view(env, argv[4], I32, Z(s[2]), false, &ids, fn, "ids") ||
+      !cmi_view(env, argv[5], F32, Z(s[2]) * s[1], false, &out, fn, "out"))
     return NULL;
   napi_value result;
   CHECK(napi_create_double(env, (double)cmi_gather_rows(x, Z(s[0]), Z(s[1]), ids, Z(s[2]), out), &result));
@@ -337,9 +311,9 @@ static napi_value lse_rows_js(napi_env env, napi_callback_info info) {
   void *x, *lse, *dy, *out;
   const char *fn = "lseRows";
   if (!args(env, info, 6, argv, fn) || !ints(env, argv, 2, s, fn)) return NULL;
-  if (!view(env, argv[2], F32, Z(s[0]) * s[1], false, &x, fn, "x") || !view(env, argv[3], F32, Z(s[0]), true, &lse, fn, "lse") ||
-      !view(env, argv[4], F32, Z(s[0]), lse == NULL, &dy, fn, "dy") ||
-      !view(env, argv[5], F32, lse ? Z(s[0]) * s[1] : Z(s[0]), false, &out, fn, "out"))
+  if (!cmi_view(env, argv[2], F32, Z(s[0]) * s[1], false, &x, fn, "x") || !cmi_view(env, argv[3], F32, Z(s[0]), true, &lse, fn, "lse") ||
+      !cmi_view(env, argv[4], F32, Z(s[0]), lse == NULL, &dy, fn, "dy") ||
+      !cmi_view(env, argv[5], F32, lse ? Z(s[0]) * s[1] : Z(s[0]), false, &out, fn, "out"))
     return NULL;
   cmi_lse_rows(x, Z(s[0]), Z(s[1]), lse, lse ? dy : NULL, out);
   return NULL;
@@ -354,20 +328,13 @@ static napi_value pool_threads_js(napi_env env, napi_callback_info info) {
 }
 
 napi_value cmi_train_register(napi_env env, napi_value exports) {
-  const struct {
-    const char *name;
-    napi_callback cb;
-  } fns[] = {{"moiForward", moi_forward}, {"moiBackward", moi_backward}, {"lseForward", lse_forward},
+  const cmi_export fns[] = {{"moiForward", moi_forward}, {"moiBackward", moi_backward}, {"lseForward", lse_forward},
              {"lseBackward", lse_backward}, {"gruForward", gru_forward},
              {"gruBackward", gru_backward}, {"tanh", tanh_js},
              {"sumMiddle", sum_middle_js}, {"biasAct", bias_act_js},
              {"segmentSum", segment_sum_js}, {"adam", adam_js},
              {"normalizeRows", normalize_rows_js}, {"gatherRows", gather_rows_js}, {"lseRows", lse_rows_js},
              {"poolThreads", pool_threads_js}};
-  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
-    napi_value f;
-    CHECK(napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &f));
-    CHECK(napi_set_named_property(env, exports, fns[i].name, f));
-  }
+  CHECK(cmi_register(env, exports, fns, sizeof fns / sizeof fns[0]));
   return exports;
 }

@@ -1,6 +1,5 @@
 // The demo's budget (cli/demo-setup.ts) does what README's demo section promises: each model's
-// config accepts it, the default list leaves out only the slow DSSRec (--models all
-// brings them back), and a run at demo settings ends by early stopping, far below the safety cap,
+// config accepts it, the default list is every registered model, and a run at demo settings ends by early stopping, far below the safety cap,
 // so the table shows stopped runs rather than a step budget. One real run of MIND (the quickest
 // multi-interest model to stop) on the bundled sample; no timing assertions.
 import assert from 'node:assert/strict';
@@ -18,7 +17,7 @@ test('demo models: the default list, --models all and a comma list', () => {
   const all = models.map((m) => m.name);
   assert.deepEqual(demoModels('all'), all);
   assert.deepEqual(demoModels(undefined), [...DEMO_MODELS]);
-  assert.deepEqual(all.filter((n) => !demoModels(undefined).includes(n)).sort(), ['dssrec'], 'only the slow DSSRec is left out');
+  assert.deepEqual([...demoModels(undefined)].sort(), [...all].sort(), 'the default list is every registered model');
   assert.deepEqual(demoModels('cmi, mind'), ['cmi', 'mind']);
   assert.throws(() => demoModels('cmi,nope'), /nope/);
   // Every model's own fields accept the budget (readFields checks min and max).

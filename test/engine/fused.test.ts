@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/engine/backend.ts';
-import { near } from './near.ts';
+import { near, withThreads } from './near.ts';
 import { nativeBlas, nativeTrain } from '../../src/main/engine/blas.ts';
 import { fusedMaxOverInterests, fusedProductLse, useFusedKernels } from '../../src/main/engine/fused.ts';
 import { infoNCE } from '../../src/main/models/ops/infonce.ts';
@@ -23,16 +23,6 @@ function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]
   const w = tf.randomUniform(value.shape, -1, 1, 'float32', 99);
   const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), w)))(inputs);
   return { value, grads };
-}
-
-function withThreads(n: number, body: () => void): void {
-  const blas = nativeBlas().blas!;
-  blas.setThreads(n);
-  try {
-    body();
-  } finally {
-    blas.setThreads(1);
-  }
 }
 
 for (const backend of ['wasm', 'cpu'] as const) {

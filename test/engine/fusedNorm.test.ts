@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { near, withThreads } from './near.ts';
 import { initBackend } from '../../src/main/engine/backend.ts';
 import { nativeBlas, nativeNorm } from '../../src/main/engine/blas.ts';
 import { fusedLayerNorm } from '../../src/main/engine/fusedNorm.ts';
@@ -12,28 +13,6 @@ import { useFusedKernels } from '../../src/main/engine/fused.ts';
 import { layerNorm, layerNormOps, layerNormParams } from '../../src/main/models/ops/transformer.ts';
 
 const skip = nativeNorm() ? false : `native/blas has no layer-norm kernels (${nativeBlas().why})`;
-
-/** Every element within `tol` of the reference, relative to the reference's largest magnitude. */
-function near(actual: tf.Tensor, expected: tf.Tensor, what: string, tol = 1e-5): void {
-  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
-  const a = actual.dataSync();
-  const e = expected.dataSync();
-  let scale = 1e-30;
-  for (const v of e) scale = Math.max(scale, Math.abs(v));
-  for (let i = 0; i < e.length; i++) {
-    assert.ok(Math.abs(a[i] - e[i]) <= tol * scale, `${what}[${i}]: ${a[i]} vs ${e[i]} (scale ${scale})`);
-  }
-}
-
-function withThreads(n: number, body: () => void): void {
-  const blas = nativeBlas().blas!;
-  blas.setThreads(n);
-  try {
-    body();
-  } finally {
-    blas.setThreads(1);
-  }
-}
 
 for (const backend of ['wasm', 'cpu'] as const) {
   test(`fused layer norm equals the composition on ${backend} (values, d x, d gamma, d beta; padding rows)`, { skip }, async () => {

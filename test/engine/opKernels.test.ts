@@ -3,17 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { nearValues as near } from './near.ts';
 import { initBackend } from '../../src/main/engine/backend.ts';
 import { nativeBlas, nativeTrain } from '../../src/main/engine/blas.ts';
 
 const noAddon = nativeTrain() ? false : `native/blas has no training kernels (${nativeBlas().why})`;
-
-function near(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, tol = 1e-5): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let scale = 1e-30;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(actual[i] - expected[i]) <= tol * scale, `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
-}
 
 for (const backend of ['wasm', 'cpu'] as const) {
   test(`Tanh on ${backend} matches Math.tanh to float precision, both sides of its polynomial range`, { skip: noAddon }, async () => {

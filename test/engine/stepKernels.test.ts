@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { near, withThreads } from './near.ts';
 import { initBackend } from '../../src/main/engine/backend.ts';
 import { nativeBlas, nativeTrain } from '../../src/main/engine/blas.ts';
 import { fusedLogSumExp, fusedNormalizeRows, useFusedKernels } from '../../src/main/engine/fused.ts';
@@ -14,16 +15,6 @@ import { l2normalize } from '../../src/main/models/ops/masks.ts';
 import { Adam } from '../../src/main/train/optimizer.ts';
 
 const skip = typeof nativeTrain()?.adam === 'function' ? false : `native/blas has no Adam kernel (${nativeBlas().why})`;
-
-function withThreads(n: number, body: () => void): void {
-  const blas = nativeBlas().blas!;
-  blas.setThreads(n);
-  try {
-    body();
-  } finally {
-    blas.setThreads(1);
-  }
-}
 
 /** The variables after `steps` Adam updates from the same start and gradients, fused or not. */
 function train(fused: boolean, weightDecay: number, shapes: number[][], steps: number): Float32Array[] {
@@ -82,15 +73,6 @@ for (const backend of ['wasm', 'cpu'] as const) {
       });
     }
   });
-}
-
-/** Every element within `tol` of the reference, relative to the reference's largest magnitude. */
-function near(actual: tf.Tensor, expected: tf.Tensor, what: string, tol = 1e-5): void {
-  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
-  const [a, e] = [actual.dataSync(), expected.dataSync()];
-  let scale = 1e-30;
-  for (const v of e) scale = Math.max(scale, Math.abs(v));
-  for (let i = 0; i < e.length; i++) assert.ok(Math.abs(a[i] - e[i]) <= tol * scale, `${what}[${i}]: ${a[i]} vs ${e[i]} (scale ${scale})`);
 }
 
 for (const backend of ['wasm', 'cpu'] as const) {

@@ -25,13 +25,12 @@ export const DEMO_GROUP = 'demo';
 export const demoConfig: Config = { batchSize: 128, maxlen: 50, historyPool: 100, viewLen: 50, evalEvery: 20, patience: 10, checkpointEvery: 50, maxSteps: 20_000 };
 
 /**
- * The models `demo` trains unless --models says otherwise (`all`: every registered model).
- * DSSRec is left out: at this budget its steps cost ~10 times a CMI step, and its first stage
- * was still improving after 600 of them (of two stages), so with it the demo takes well over
- * its 15 minutes (docs/results.md, "The demo comparison"). Longest runs first, so two at a
- * time finish together.
+ * The models `demo` trains unless --models names some: every registered model, the longest runs
+ * first, so that two at a time finish together (quiet-machine wall times at this budget,
+ * docs/results.md "The demo comparison": DSSRec and OPAL ~2.5 min, Octopus, Re4 and CMI
+ * 1-1.5 min, the rest under one).
  */
-export const DEMO_MODELS = ['opal', 'octopus', 're4', 'cmi', 'comirec-dr', 'comirec-sa', 'gru4rec', 'mind', 'pop'] as const;
+export const DEMO_MODELS = ['dssrec', 'opal', 'octopus', 're4', 'cmi', 'comirec-dr', 'comirec-sa', 'gru4rec', 'mind', 'pop'] as const;
 
 /** The model names of --models: a comma list, `all`, or (undefined) DEMO_MODELS. */
 export function demoModels(option: string | undefined): string[] {

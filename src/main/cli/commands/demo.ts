@@ -14,10 +14,10 @@ import { runSet } from '../run-set.ts';
 import { datasetsTable } from '../datasets-table.ts';
 import { JSON_OPTION, parseCommand, printHelp, stringOptions } from '../options.ts';
 
-const HELP = `usage: cmi-studio demo [--models all|cmi,mind,...] [--max-steps N] [--out DIR] [--parallel 1|2] [--import-only] [--db PATH] [--json]
+const HELP = `usage: cmi-studio demo [--models cmi,mind,...] [--max-steps N] [--out DIR] [--parallel 1|2] [--import-only] [--db PATH] [--json]
 Imports the bundled sample as dataset ${'`'}kuairand-demo${'`'}, trains
 ${DEMO_MODELS.join(', ')}
-(--models all: DSSRec too, which takes much longer) with a small budget until each stops early
+(or the --models listed) with a small budget until each stops early
 (--max-steps: a safety cap, default ${demoConfig.maxSteps}), --parallel runs at once (default 2; finished
 runs of an earlier demo are reused), prints the comparison table and writes it as Markdown and
 LaTeX to DIR (default ./demo-output).`;
